@@ -1,0 +1,66 @@
+"""Lambda front matter: the commented YAML block between `# ---` lines at the
+top of each `lambda_functions/*.py` file."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+FUNCTIONS_DIR = ROOT / "lambda_functions"
+ALLOWED_KEYS = {"Description", "MemorySize", "Timeout", "Policies", "Environment",
+                "ReservedConcurrentExecutions", "Architectures", "Runtime", "EphemeralStorage"}
+
+
+class FrontMatterError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class LambdaFile:
+    path: Path
+    front_matter: dict
+
+    @property
+    def module(self) -> str:
+        return self.path.stem
+
+    @property
+    def logical_name(self) -> str:
+        """copy_chunk.py -> CopyChunk (the state name and resource prefix)."""
+        return "".join(part.capitalize() for part in self.module.split("_"))
+
+    @property
+    def arn_placeholder(self) -> str:
+        return f"{self.logical_name}FunctionArn"
+
+
+def parse(path: Path) -> dict:
+    lines = path.read_text(encoding="utf-8").splitlines()
+    if not lines or lines[0].strip() != "# ---":
+        raise FrontMatterError(f"{path.name}: no front matter (the file must start with a '# ---' line)")
+    body = []
+    for line in lines[1:]:
+        if line.strip() == "# ---":
+            break
+        if not line.startswith("#"):
+            raise FrontMatterError(f"{path.name}: front matter line is not a comment: {line!r}")
+        body.append(line[2:] if line.startswith("# ") else line[1:])
+    else:
+        raise FrontMatterError(f"{path.name}: front matter is not closed by a '# ---' line")
+    try:
+        data = yaml.safe_load("\n".join(body)) or {}
+    except yaml.YAMLError as exc:
+        raise FrontMatterError(f"{path.name}: front matter is not valid YAML: {exc}") from exc
+    if not isinstance(data, dict):
+        raise FrontMatterError(f"{path.name}: front matter must be a mapping")
+    unknown = sorted(set(data) - ALLOWED_KEYS)
+    if unknown:
+        raise FrontMatterError(f"{path.name}: unknown front matter key(s) {', '.join(unknown)}; "
+                               f"allowed: {', '.join(sorted(ALLOWED_KEYS))}")
+    return data
+
+
+def lambda_files(directory: Path = FUNCTIONS_DIR) -> list[LambdaFile]:
+    return [LambdaFile(path, parse(path)) for path in sorted(directory.glob("*.py"))]

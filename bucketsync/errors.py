@@ -1,0 +1,52 @@
+"""The project's typed errors.
+
+Each class name is also a Step Functions error name: Lambda reports the raised
+class's own name as `errorType`, and only that exact name matches `ErrorEquals`
+(base classes do not match), so these names are part of the contract with
+`state_machines/sync_buckets.yaml`.
+"""
+
+
+class BucketsyncError(Exception):
+    """Base class; never raised directly."""
+
+
+class InvalidInputError(BucketsyncError):
+    """The execution input is malformed. Raised before anything is written."""
+
+
+class NoSuchBucketError(BucketsyncError):
+    """A source or destination bucket does not exist."""
+
+
+class AccessDeniedError(BucketsyncError):
+    """The caller may not read or write a bucket it needs."""
+
+
+class ListingOrderError(BucketsyncError):
+    """A listing was not in strictly increasing UTF-8 binary order."""
+
+
+class DeleteGuardError(BucketsyncError):
+    """Deleting would remove more than allowed; nothing was deleted."""
+
+
+class TransientError(BucketsyncError):
+    """Throttling or a server error that outlasted the client's own retries;
+    the state machine retries the whole task."""
+
+
+class SourceChangedError(BucketsyncError):
+    """The source object changed or vanished between listing and copy."""
+
+
+class NoSuchKeyError(BucketsyncError):
+    """An object does not exist (any more)."""
+
+
+class S3Error(BucketsyncError):
+    """Any other S3 error, with the service's code in the message."""
+
+
+class SyncFailedError(BucketsyncError):
+    """The run finished but some objects could not be synced."""

@@ -1,0 +1,24 @@
+"""Delete guards (pure): checked after planning, before anything is written."""
+from __future__ import annotations
+
+from .errors import DeleteGuardError
+from .request import SyncRequest, delete_limit
+
+
+def check_delete_guards(request: SyncRequest, totals: dict) -> None:
+    """Raise DeleteGuardError, naming both numbers, when the planned deletes
+    are not allowed. `allow_empty_source` lifts only the empty-source guard;
+    `max_delete` always applies (give "100%" to allow deleting everything)."""
+    if not request.delete:
+        return
+    deletes = totals["delete"]
+    destination = totals["destination_objects"]
+    if totals["source_objects"] == 0 and destination > 0 and not request.allow_empty_source:
+        raise DeleteGuardError(
+            f"the source s3://{request.source}/{request.source_prefix} lists no objects but the destination "
+            f"has {destination}; refusing to delete them all (set allow_empty_source to allow it)")
+    limit = delete_limit(request.max_delete, destination)
+    if deletes > limit:
+        raise DeleteGuardError(
+            f"{deletes} deletes planned but max_delete {request.max_delete!r} allows {limit} "
+            f"(of {destination} destination objects); nothing was deleted")

@@ -1,0 +1,265 @@
+"""Run the real state machine definition and the real Lambda handlers in this
+process, on moto's Step Functions interpreter.
+
+This is the one module that touches moto internals (pinned in
+requirements.txt; covered by tests/functional/test_engine.py):
+- Lambda Tasks: moto's no-Docker Lambda backend is told to call the handler
+  file in-process instead of answering its canned reply;
+- the interpreter's JSONPath parses are memoised (it re-parses on every
+  evaluation, which caps a Distributed Map at a few items per second).
+
+Routing (DESIGN.md section 6): the scratch bucket always lives in moto's
+memory. User buckets are either in moto too (embedded: demo and tests), on an
+S3-compatible endpoint (never intercepted by moto; handlers get it through
+BUCKETSYNC_S3_ENDPOINT_URL and it is removed from the interpreter's
+environment), or on AWS (requests for exactly those buckets pass through,
+signed with the user's own credentials).
+"""
+from __future__ import annotations
+
+import contextlib
+import functools
+import importlib.util
+import io
+import json
+import os
+import re
+import time
+import traceback
+import uuid
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+from unittest import mock
+
+import boto3
+
+from .. import clients, progress
+from ..deploy import definition
+from ..deploy.frontmatter import FUNCTIONS_DIR, lambda_files
+
+REGION = "us-east-1"
+ACCOUNT = "123456789012"
+FUNCTION_PREFIX = "bucketsync-"
+MAP_CONCURRENCY = 8
+_ENDPOINT_VARIABLES = ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL_LAMBDA",
+                       "AWS_ENDPOINT_URL_SFN", "AWS_ENDPOINT_URL_STEPFUNCTIONS")
+
+
+def moto_config(real_credentials: bool = False, passthrough_urls=()) -> dict:
+    """Configuration for `moto.mock_aws` around a local run.
+
+    `real_credentials`: leave the user's credentials alone (real endpoint or AWS).
+    `passthrough_urls`: regular expressions of requests that go to AWS for real."""
+    return {
+        "lambda": {"use_docker": False},
+        "stepfunctions": {"execute_state_machine": True},
+        "core": {"mock_credentials": not real_credentials,
+                 "passthrough": {"urls": list(passthrough_urls), "services": []},
+                 "reset_boto3_session": True},
+    }
+
+
+def aws_passthrough_urls(buckets) -> list[str]:
+    """Regular expressions (moto's `core.passthrough.urls`) matching the S3
+    requests for exactly these buckets, virtual-hosted and path style, and
+    nothing else: the scratch bucket stays in memory."""
+    host = r"(?:[a-z0-9-]+\.)*amazonaws\.com(?:\.cn)?"
+    patterns = []
+    for bucket in buckets:
+        name = re.escape(bucket)
+        patterns.append(rf"^https?://{name}\.s3[.-]{host}(?::\d+)?(?:/|\?|$)")
+        patterns.append(rf"^https?://s3[.-]{host}(?::\d+)?/{name}(?:/|\?|$)")
+        patterns.append(rf"^https?://{name}\.s3\.amazonaws\.com(?::\d+)?(?:/|\?|$)")
+    return patterns
+
+
+@dataclass
+class Outcome:
+    status: str                 # SUCCEEDED | FAILED | TIMED_OUT | ABORTED
+    output: dict | None         # the summary (also for SyncFailedError, from the cause)
+    error: str | None
+    cause: str | None
+    execution_arn: str
+    report_path: Path | None
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "SUCCEEDED" and bool(self.output) and self.output.get("failed", 1) == 0
+
+
+class _Context:
+    """The parts of the Lambda context object handlers may use."""
+
+    def __init__(self, name: str, timeout: int):
+        self.function_name = name
+        self.aws_request_id = uuid.uuid4().hex
+        self._deadline = time.monotonic() + timeout
+
+    def get_remaining_time_in_millis(self) -> int:
+        return max(0, int((self._deadline - time.monotonic()) * 1000))
+
+
+def _load_handler(path: Path):
+    spec = importlib.util.spec_from_file_location(f"bucketsync_lambda_{path.stem}", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.handler
+
+
+class _Handlers:
+    """Function name -> (handler, timeout); installed as moto's Lambda invoke."""
+
+    def __init__(self, directory: Path = FUNCTIONS_DIR):
+        self.table = {FUNCTION_PREFIX + f.module: (_load_handler(f.path), int(f.front_matter.get("Timeout", 900)))
+                      for f in lambda_files(directory)}
+
+    def invoke(self, backend, function_name, qualifier, body, headers, response_headers):
+        name = function_name.rsplit(":", 1)[-1] if function_name.startswith("arn:") else function_name
+        handler, timeout = self.table[name]
+        event = json.loads(body) if body else {}
+        try:
+            result = handler(event, _Context(name, timeout))
+            return json.dumps(result).encode("utf-8")
+        except Exception as exc:   # reported the way Lambda reports it: errorType is the class name
+            response_headers["x-amz-function-error"] = "Unhandled"
+            return json.dumps({"errorType": type(exc).__name__, "errorMessage": str(exc),
+                               "stackTrace": traceback.format_tb(exc.__traceback__)}).encode("utf-8")
+
+
+@contextlib.contextmanager
+def _patched_moto(handlers: _Handlers):
+    from jsonpath_ng.ext import parse
+    from moto.awslambda_simple.models import LambdaSimpleBackend
+    from moto.stepfunctions.parser.asl.utils import json_path
+
+    def invoke(backend, function_name, qualifier, body, headers, response_headers):
+        return handlers.invoke(backend, function_name, qualifier, body, headers, response_headers)
+
+    with mock.patch.object(LambdaSimpleBackend, "invoke", invoke), \
+         mock.patch.object(json_path, "parse", functools.lru_cache(maxsize=4096)(parse)):
+        yield
+
+
+@contextlib.contextmanager
+def _environment(changes: dict):
+    """Set (value) or remove (None) variables for the run, then restore."""
+    saved = {name: os.environ.get(name) for name in changes}
+    try:
+        for name, value in changes.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+def _dummy_zip() -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("handler.py", "def handler(event, context):\n    return event\n")
+    return buffer.getvalue()
+
+
+def run(execution_input: dict, *, endpoint_url: str | None = None, settings: dict | None = None,
+        report_dir: Path | None = None, listener=None, map_concurrency: int = MAP_CONCURRENCY,
+        name: str | None = None) -> Outcome:
+    """Run one execution of the real definition; moto's mock must be active
+    (started with `moto_config`). Scratch data lives in an in-memory bucket that
+    is removed afterwards; the report is saved under `report_dir`."""
+    scratch = f"bucketsync-scratch-{uuid.uuid4().hex[:12]}"
+    env = {name: None for name in _ENDPOINT_VARIABLES}
+    env.update({"BUCKETSYNC_S3_ENDPOINT_URL": endpoint_url, "BUCKETSYNC_WORK_BUCKET": scratch,
+                "BUCKETSYNC_WORK_PREFIX": "", "AWS_DEFAULT_REGION": os.environ.get("AWS_DEFAULT_REGION") or REGION})
+    env.update(settings or {})
+    handlers = _Handlers()
+    name = name or f"sync-{time.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:8]}"
+    with _environment(env), _patched_moto(handlers):
+        clients.reset()
+        progress.listen(listener)
+        session = boto3.session.Session(region_name=REGION)
+        s3 = session.client("s3")
+        iam = session.client("iam")
+        lam = session.client("lambda")
+        sfn = session.client("stepfunctions")
+        created: list = []
+        try:
+            s3.create_bucket(Bucket=scratch)
+            role = iam.create_role(RoleName=f"bucketsync-{uuid.uuid4().hex[:8]}",
+                                   AssumeRolePolicyDocument="{}")["Role"]["Arn"]
+            created.append(lambda: iam.delete_role(RoleName=role.rsplit("/", 1)[-1]))
+            arns = {"MapConcurrency": map_concurrency}
+            code = _dummy_zip()
+            for file in lambda_files():
+                fn_name = FUNCTION_PREFIX + file.module
+                with contextlib.suppress(lam.exceptions.ResourceConflictException):
+                    lam.create_function(FunctionName=fn_name, Runtime="python3.12", Role=role,
+                                        Handler=f"{file.module}.handler", Code={"ZipFile": code})
+                arns[file.arn_placeholder] = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{fn_name}"
+            machine = sfn.create_state_machine(
+                name=f"bucketsync-{uuid.uuid4().hex[:8]}", roleArn=role,
+                definition=json.dumps(definition.render(arns)))["stateMachineArn"]
+            created.append(lambda: sfn.delete_state_machine(stateMachineArn=machine))
+            execution = sfn.start_execution(stateMachineArn=machine, name=name,
+                                            input=json.dumps(execution_input))["executionArn"]
+            description = _wait(sfn, execution)
+            outcome = _outcome(description, execution)
+            outcome.report_path = _save_report(s3, scratch, name, report_dir)
+            if outcome.output and outcome.report_path:
+                outcome.output["report"] = str(outcome.report_path)
+            return outcome
+        finally:
+            progress.listen(None)
+            _empty_bucket(s3, scratch)
+            for undo in reversed(created):
+                with contextlib.suppress(Exception):
+                    undo()
+            clients.reset()
+
+
+def _wait(sfn, execution_arn: str) -> dict:
+    delay = 0.02
+    while True:
+        description = sfn.describe_execution(executionArn=execution_arn)
+        if description["status"] != "RUNNING":
+            return description
+        time.sleep(delay)
+        delay = min(delay * 1.5, 0.25)
+
+
+def _outcome(description: dict, execution_arn: str) -> Outcome:
+    status = description["status"]
+    output = json.loads(description["output"]) if description.get("output") else None
+    error, cause = description.get("error"), description.get("cause")
+    if status == "FAILED" and error == "SyncFailedError" and cause:
+        with contextlib.suppress(ValueError):
+            output = json.loads(cause)
+    return Outcome(status, output, error, cause, execution_arn, None)
+
+
+def _save_report(s3, scratch: str, name: str, report_dir: Path | None) -> Path | None:
+    """Keep the run's report (if it got as far as writing one) on this machine."""
+    try:
+        body = s3.get_object(Bucket=scratch, Key=f"runs/{name}/report.json")["Body"].read()
+    except s3.exceptions.NoSuchKey:
+        return None
+    directory = Path(report_dir or os.environ.get("BUCKETSYNC_REPORT_DIR") or ".bucketsync/reports")
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / f"{name}.json"
+    path.write_bytes(body)
+    return path
+
+
+def _empty_bucket(s3, bucket: str) -> None:
+    with contextlib.suppress(Exception):
+        for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket):
+            keys = [{"Key": item["Key"]} for item in page.get("Contents", ())]
+            if keys:
+                s3.delete_objects(Bucket=bucket, Delete={"Objects": keys})
+        s3.delete_bucket(Bucket=bucket)

@@ -1,0 +1,136 @@
+"""The planner: list both sides, merge, and write chunk files.
+
+One call plans until the listings end or its time budget runs out, then
+returns a cursor; the state machine calls it again with that cursor, so no
+Lambda invocation runs longer than the budget however large the buckets.
+The cursor is the last relative key planned: both listings resume with
+StartAfter at that key, and chunk numbering and totals carry over.
+Memory is bounded by one chunk of actions plus a few listing pages.
+"""
+from __future__ import annotations
+
+import time
+from typing import Callable, Iterator
+
+from . import clients, progress, s3
+from .filters import KeyFilter
+from .plan import CHECK, COPY, DELETE, UNCHANGED, Entry, check_order, merge
+from .prefetch import Prefetch
+from .settings import Settings
+from .work import Run
+
+TOTAL_FIELDS = ("source_objects", "source_bytes", "destination_objects", "destination_bytes",
+                "copy", "copy_bytes", "check", "check_bytes", "delete", "delete_bytes", "unchanged")
+
+
+def new_cursor() -> dict:
+    return {"after": None, "copy_chunks": 0, "delete_chunks": 0,
+            "totals": dict.fromkeys(TOTAL_FIELDS, 0)}
+
+
+def entries(pages: Iterator[list[Entry]], keep: KeyFilter) -> Iterator[Entry]:
+    for page in pages:
+        progress.emit("listed", len(page))
+        for entry in page:
+            if keep(entry.key):
+                yield entry
+
+
+class ChunkWriter:
+    """Buffers actions and writes a chunk file every `max_actions` actions or
+    `max_bytes` bytes; its index entries say how many actions each holds."""
+
+    def __init__(self, run: Run, kind: str, first_number: int, max_actions: int, max_bytes: int,
+                 write: Callable[[str, object], None]):
+        self.run, self.kind, self.number = run, kind, first_number
+        self.max_actions, self.max_bytes = max_actions, max_bytes
+        self.write = write
+        self.actions: list = []
+        self.bytes = 0
+
+    def add(self, action: list, size: int) -> None:
+        if self.actions and self.bytes + size > self.max_bytes:
+            self.flush()
+        self.actions.append(action)
+        self.bytes += size
+        if len(self.actions) >= self.max_actions:
+            self.flush()
+
+    def flush(self) -> None:
+        if not self.actions:
+            return
+        self.number += 1
+        self.write(self.run.chunk_key(self.kind, self.number), {"actions": self.actions})
+        self.actions, self.bytes = [], 0
+
+
+def plan_step(run: Run, cursor: dict | None, settings: Settings,
+              now: Callable[[], float] = time.monotonic) -> tuple[dict, bool]:
+    """Plan from `cursor` for at most `settings.plan_seconds`.
+
+    Returns (cursor, done). When done, the chunk indexes are written and the
+    cursor's totals are the plan's totals."""
+    cursor = cursor or new_cursor()
+    request = run.request
+    keep = KeyFilter(request.include, request.exclude)
+    work = clients.work_client()
+
+    def write(key, document):
+        s3.put_json(work, run.work_bucket, key, document)
+
+    copies = ChunkWriter(run, COPY, cursor["copy_chunks"], settings.chunk_actions, settings.chunk_bytes, write)
+    deletes = ChunkWriter(run, DELETE, cursor["delete_chunks"], settings.chunk_actions, 1 << 62, write)
+    totals = cursor["totals"]
+    after = cursor["after"]
+    deadline = now() + settings.plan_seconds
+
+    src_client = clients.data_client(run.source_region)
+    dst_client = clients.data_client(run.destination_region)
+    with Prefetch(s3.list_pages(src_client, request.source, request.source_prefix, after)) as src_pages, \
+         Prefetch(s3.list_pages(dst_client, request.destination, request.destination_prefix, after)) as dst_pages:
+        source = check_order(entries(src_pages, keep), "source", after)
+        destination = check_order(entries(dst_pages, keep), "destination", after)
+        done = True
+        for count, decision in enumerate(merge(source, destination), start=1):
+            _account(decision, totals, copies, deletes)
+            after = decision.key
+            if count % 1000 == 0 and now() >= deadline:
+                done = False
+                break
+
+    copies.flush()
+    deletes.flush()
+    cursor = {"after": after, "copy_chunks": copies.number, "delete_chunks": deletes.number,
+              "totals": totals}
+    if done:
+        _write_indexes(run, cursor, write)
+    return cursor, done
+
+
+def _account(decision, totals: dict, copies: ChunkWriter, deletes: ChunkWriter) -> None:
+    src, dst = decision.source, decision.destination
+    if src is not None:
+        totals["source_objects"] += 1
+        totals["source_bytes"] += src.size
+    if dst is not None:
+        totals["destination_objects"] += 1
+        totals["destination_bytes"] += dst.size
+    if decision.action in (COPY, CHECK):
+        totals[decision.action] += 1
+        totals[decision.action + "_bytes"] += src.size
+        copies.add([decision.action, decision.key, src.size, src.etag], src.size)
+    elif decision.action == DELETE:
+        totals["delete"] += 1
+        totals["delete_bytes"] += dst.size
+        deletes.add([decision.key], 0)
+    else:
+        assert decision.action == UNCHANGED
+        totals["unchanged"] += 1
+
+
+def _write_indexes(run: Run, cursor: dict, write) -> None:
+    """The chunk indexes are JSON arrays read by the Distributed Maps'
+    ItemReader: one small item per chunk, never one per object."""
+    for kind in (COPY, DELETE):
+        count = cursor[f"{kind}_chunks"]
+        write(run.index_key(kind), [{"kind": kind, "number": n} for n in range(1, count + 1)])

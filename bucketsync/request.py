@@ -1,0 +1,199 @@
+"""The execution input: validation and normalisation (pure, no I/O).
+
+The same validator runs as the state machine's first state, in `fab sync`
+before anything starts, and (later) on schedule inputs at deploy time, so bad
+input is rejected the same way everywhere and never reaches an S3 write.
+"""
+from __future__ import annotations
+
+import ipaddress
+import re
+from dataclasses import asdict, dataclass, field
+
+from .errors import InvalidInputError
+
+ALLOWED_KEYS = (
+    "source", "destination", "prefix", "source_prefix", "destination_prefix",
+    "delete", "dry_run", "max_delete", "allow_empty_source", "include", "exclude",
+)
+DEFAULT_MAX_DELETE = "50%"
+MAX_KEY_BYTES = 1024
+
+_BUCKET_RE = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+_PERCENT_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*%\s*$")
+_COUNT_RE = re.compile(r"^\s*(\d+)\s*$")
+
+
+@dataclass(frozen=True)
+class SyncRequest:
+    """A validated sync request. Prefixes are raw key prefixes (end them with
+    "/" to mean a folder); a key's relative name is the key minus its side's
+    prefix, and relative names are what the two sides are matched on."""
+
+    source: str
+    destination: str
+    source_prefix: str = ""
+    destination_prefix: str = ""
+    delete: bool = True
+    dry_run: bool = False
+    max_delete: str | int = DEFAULT_MAX_DELETE
+    allow_empty_source: bool = False
+    include: tuple[str, ...] = field(default_factory=tuple)
+    exclude: tuple[str, ...] = field(default_factory=tuple)
+
+    def to_dict(self) -> dict:
+        data = asdict(self)
+        data["include"] = list(self.include)
+        data["exclude"] = list(self.exclude)
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "SyncRequest":
+        data = dict(data)
+        data["include"] = tuple(data.get("include", ()))
+        data["exclude"] = tuple(data.get("exclude", ()))
+        return cls(**data)
+
+
+def bucket_name_problem(name: str) -> str | None:
+    """Why `name` is not a valid S3 general purpose bucket name, or None."""
+    if not 3 <= len(name) <= 63:
+        return "must be 3 to 63 characters long"
+    if not _BUCKET_RE.match(name):
+        return ("may contain only lowercase letters, digits, dots and hyphens, "
+                "and must begin and end with a letter or digit")
+    if ".." in name or ".-" in name or "-." in name:
+        return "must not contain '..', '.-' or '-.'"
+    try:
+        ipaddress.IPv4Address(name)
+        return "must not be formatted as an IP address"
+    except ValueError:
+        pass
+    for bad in ("xn--", "sthree-", "amzn-s3-demo-"):
+        if name.startswith(bad):
+            return f"must not start with '{bad}'"
+    for bad in ("-s3alias", "--ol-s3", ".mrap", "--x-s3", "--table-s3"):
+        if name.endswith(bad):
+            return f"must not end with '{bad}'"
+    return None
+
+
+def _bucket_and_path(value, key: str) -> tuple[str, str]:
+    """Accept 'bucket' or 's3://bucket[/prefix]'."""
+    if not isinstance(value, str):
+        raise InvalidInputError(f"'{key}' must be a string (a bucket name), got {_type(value)}")
+    text = value.strip()
+    path = ""
+    if text.startswith("s3://"):
+        text, _, path = text[len("s3://"):].partition("/")
+    if not text:
+        raise InvalidInputError(f"'{key}' must not be empty: give a bucket name")
+    problem = bucket_name_problem(text)
+    if problem:
+        raise InvalidInputError(f"'{key}' is not a valid bucket name ({text!r}): it {problem}")
+    return text, path
+
+
+def _type(value) -> str:
+    return "null" if value is None else type(value).__name__
+
+
+def _bool(data: dict, key: str, default: bool) -> bool:
+    value = data.get(key, default)
+    if not isinstance(value, bool):
+        raise InvalidInputError(f"'{key}' must be true or false, got {_type(value)} {value!r}")
+    return value
+
+
+def _prefix(data: dict, key: str) -> str | None:
+    if key not in data:
+        return None
+    value = data[key]
+    if not isinstance(value, str):
+        raise InvalidInputError(f"'{key}' must be a string, got {_type(value)}")
+    if len(value.encode("utf-8")) > MAX_KEY_BYTES:
+        raise InvalidInputError(f"'{key}' is longer than {MAX_KEY_BYTES} bytes")
+    return value
+
+
+def _patterns(data: dict, key: str) -> tuple[str, ...]:
+    value = data.get(key, [])
+    if not isinstance(value, list) or not all(isinstance(p, str) and p for p in value):
+        raise InvalidInputError(f"'{key}' must be a list of non-empty glob strings, got {value!r}")
+    return tuple(value)
+
+
+def parse_max_delete(value) -> str | int:
+    """A count (int >= 0, or its digits as a string) or a percentage "N%" (0-100)."""
+    if isinstance(value, bool):
+        raise InvalidInputError(f"'max_delete' must be a count or a percentage like \"10%\", got {value!r}")
+    if isinstance(value, int):
+        if value < 0:
+            raise InvalidInputError(f"'max_delete' must not be negative, got {value}")
+        return value
+    if isinstance(value, str):
+        if m := _COUNT_RE.match(value):
+            return int(m.group(1))
+        if m := _PERCENT_RE.match(value):
+            if float(m.group(1)) > 100:
+                raise InvalidInputError(f"'max_delete' percentage must be at most 100%, got {value!r}")
+            return f"{m.group(1)}%"
+    raise InvalidInputError(
+        f"'max_delete' must be a count (e.g. 1000) or a percentage of destination objects (e.g. \"10%\"), got {value!r}")
+
+
+def delete_limit(max_delete: str | int, destination_count: int) -> int:
+    """How many deletes `max_delete` allows for a destination of this size."""
+    if isinstance(max_delete, int):
+        return max_delete
+    percent = float(max_delete.rstrip("%"))
+    return int(destination_count * percent / 100)
+
+
+def validate(data) -> SyncRequest:
+    """Normalise an execution input into a SyncRequest or raise InvalidInputError
+    naming the first problem found."""
+    if not isinstance(data, dict):
+        raise InvalidInputError(f"the input must be a JSON object, got {_type(data)}")
+    unknown = sorted(set(data) - set(ALLOWED_KEYS))
+    if unknown:
+        raise InvalidInputError(
+            f"unknown input key(s): {', '.join(map(repr, unknown))}; allowed: {', '.join(ALLOWED_KEYS)}")
+    for key in ("source", "destination"):
+        if key not in data:
+            raise InvalidInputError(f"'{key}' is missing: the input needs both 'source' and 'destination' bucket names")
+    source, source_path = _bucket_and_path(data["source"], "source")
+    destination, destination_path = _bucket_and_path(data["destination"], "destination")
+
+    prefix = _prefix(data, "prefix")
+    source_prefix = _prefix(data, "source_prefix")
+    destination_prefix = _prefix(data, "destination_prefix")
+    if prefix is not None and (source_prefix is not None or destination_prefix is not None):
+        raise InvalidInputError("'prefix' scopes both sides and cannot be combined with 'source_prefix' or 'destination_prefix'")
+    if prefix is not None:
+        source_prefix = destination_prefix = prefix
+    if source_path and source_prefix is not None:
+        raise InvalidInputError("give the source prefix either in 's3://bucket/prefix' or in 'source_prefix', not both")
+    if destination_path and destination_prefix is not None:
+        raise InvalidInputError("give the destination prefix either in 's3://bucket/prefix' or in 'destination_prefix', not both")
+    source_prefix = source_prefix if source_prefix is not None else source_path
+    destination_prefix = destination_prefix if destination_prefix is not None else destination_path
+
+    if source == destination and (source_prefix.startswith(destination_prefix)
+                                  or destination_prefix.startswith(source_prefix)):
+        raise InvalidInputError(
+            f"source and destination are the same bucket ({source!r}) with overlapping prefixes "
+            f"({source_prefix!r} and {destination_prefix!r}): a sync would overwrite or delete its own source")
+
+    return SyncRequest(
+        source=source,
+        destination=destination,
+        source_prefix=source_prefix,
+        destination_prefix=destination_prefix,
+        delete=_bool(data, "delete", True),
+        dry_run=_bool(data, "dry_run", False),
+        max_delete=parse_max_delete(data.get("max_delete", DEFAULT_MAX_DELETE)),
+        allow_empty_source=_bool(data, "allow_empty_source", False),
+        include=_patterns(data, "include"),
+        exclude=_patterns(data, "exclude"),
+    )

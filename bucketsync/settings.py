@@ -1,0 +1,62 @@
+"""Runtime settings, read from the environment.
+
+On AWS these come from the Lambda functions' environment (set by the
+template); the local engine sets them for its in-process run; tests set small
+thresholds to exercise the multipart path with small objects."""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+MiB = 1024 * 1024
+GiB = 1024 * MiB
+
+
+def _int(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    if raw in (None, ""):
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ValueError(f"{name} must be an integer, got {raw!r}") from None
+    if value <= 0:
+        raise ValueError(f"{name} must be positive, got {raw!r}")
+    return value
+
+
+@dataclass(frozen=True)
+class Settings:
+    work_bucket: str
+    work_prefix: str
+    # A data-plane endpoint (S3-compatible server). Deliberately not
+    # AWS_ENDPOINT_URL_S3: the local engine must keep that away from the
+    # interpreter, whose scratch reads must stay in memory.
+    endpoint_url: str | None
+    # Single-part sources at or above this size are copied with parallel
+    # UploadPartCopy in parts of `part_size`. Multipart sources always keep
+    # their own part layout (that keeps the ETag equal on AWS).
+    multipart_threshold: int
+    part_size: int
+    copy_threads: int
+    part_threads: int
+    chunk_actions: int
+    chunk_bytes: int
+    plan_seconds: int
+    sns_topic_arn: str | None
+
+
+def load() -> Settings:
+    return Settings(
+        work_bucket=os.environ.get("BUCKETSYNC_WORK_BUCKET", ""),
+        work_prefix=os.environ.get("BUCKETSYNC_WORK_PREFIX", ""),
+        endpoint_url=os.environ.get("BUCKETSYNC_S3_ENDPOINT_URL") or None,
+        multipart_threshold=_int("BUCKETSYNC_MULTIPART_THRESHOLD", 5 * GiB),
+        part_size=_int("BUCKETSYNC_PART_SIZE", 64 * MiB),
+        copy_threads=_int("BUCKETSYNC_COPY_THREADS", 32),
+        part_threads=_int("BUCKETSYNC_PART_THREADS", 8),
+        chunk_actions=_int("BUCKETSYNC_CHUNK_ACTIONS", 1000),
+        chunk_bytes=_int("BUCKETSYNC_CHUNK_BYTES", 50 * GiB),
+        plan_seconds=_int("BUCKETSYNC_PLAN_SECONDS", 600),
+        sns_topic_arn=os.environ.get("BUCKETSYNC_SNS_TOPIC_ARN") or None,
+    )

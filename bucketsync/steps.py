@@ -1,0 +1,127 @@
+"""One function per Task state of `state_machines/sync_buckets.yaml`.
+
+Each takes and returns the JSON the state machine passes; the handlers in
+`lambda_functions/` only call them. The state carried between states is
+small: {"run": ..., "cursor": ..., "plan": ...}; object lists live in the
+work area."""
+from __future__ import annotations
+
+import json
+
+from . import clients, report, s3
+from . import settings as settings_mod
+from .copier import Copier
+from .deleter import delete_chunk as delete_keys
+from .errors import AccessDeniedError, InvalidInputError
+from .guards import check_delete_guards
+from .planner import plan_step
+from .plan import COPY, DELETE
+from .request import validate
+from .work import Run
+
+
+def validate_input(event: dict) -> dict:
+    """{"input": <execution input>, "execution": <name>} -> {"run", "cursor"}."""
+    request = validate(event.get("input"))
+    cfg = settings_mod.load()
+    if not cfg.work_bucket:
+        raise InvalidInputError("BUCKETSYNC_WORK_BUCKET is not set: the functions have no work area")
+    execution = str(event.get("execution") or "run")
+    default = clients.data_client()
+    regions = {}
+    for side, bucket in (("source", request.source), ("destination", request.destination)):
+        region = s3.bucket_region(default, bucket)
+        regions[side] = region
+        # HeadBucket proves existence; a one-key listing proves we may read.
+        try:
+            next(s3.list_pages(clients.data_client(region), bucket, ""), None)
+        except AccessDeniedError as exc:
+            raise AccessDeniedError(f"cannot list {side} bucket {bucket!r}: {exc}") from exc
+    run = Run(id=execution, request=request,
+              source_region=regions["source"], destination_region=regions["destination"],
+              work_bucket=cfg.work_bucket, work_prefix=f"{cfg.work_prefix}runs/{execution}/")
+    return {"run": run.to_dict(), "cursor": None}
+
+
+def plan(event: dict) -> dict:
+    run = Run.from_dict(event["run"])
+    cursor, done = plan_step(run, event.get("cursor"), settings_mod.load())
+    result = {"run": event["run"], "cursor": cursor, "plan": {"done": done}}
+    if done:
+        result["cursor"] = None
+        result["plan"].update(totals=cursor["totals"], copy_index=run.index_key(COPY),
+                              delete_index=run.index_key(DELETE))
+    return result
+
+
+def guard(event: dict) -> dict:
+    run = Run.from_dict(event["run"])
+    check_delete_guards(run.request, event["plan"]["totals"])
+    return {"run": event["run"], "plan": event["plan"]}
+
+
+def copy_chunk(event: dict) -> dict:
+    run = Run.from_dict(event["run"])
+    number = event["chunk"]["number"]
+    work = clients.work_client()
+    chunk = s3.get_json(work, run.work_bucket, run.chunk_key(COPY, number))
+    result = Copier(run, settings_mod.load()).copy_chunk(chunk["actions"])
+    s3.put_json(work, run.work_bucket, run.result_key(COPY, number), result.to_dict())
+    return {"number": number, "copied": result.copied, "failed": result.failed}
+
+
+def tally(event: dict) -> dict:
+    """After the copies: deletes run only when every copy chunk finished
+    with no failure (and it is not a dry run)."""
+    run = Run.from_dict(event["run"])
+    copies = report.collect(run, COPY)
+    request = run.request
+    failed = copies["failed"] > 0 or bool(copies["missing_chunks"])
+    delete_next = (request.delete and not request.dry_run and not failed
+                   and event["plan"]["totals"]["delete"] > 0)
+    return {"run": event["run"], "plan": event["plan"], "delete_next": delete_next}
+
+
+def delete_chunk(event: dict) -> dict:
+    run = Run.from_dict(event["run"])
+    number = event["chunk"]["number"]
+    work = clients.work_client()
+    chunk = s3.get_json(work, run.work_bucket, run.chunk_key(DELETE, number))
+    result = delete_keys(run, [action[0] for action in chunk["actions"]])
+    s3.put_json(work, run.work_bucket, run.result_key(DELETE, number), result.to_dict())
+    return {"number": number, "deleted": result.deleted, "failed": result.failed}
+
+
+def finish(event: dict) -> dict:
+    """Write the report; the output is the flat summary of DESIGN.md section 2."""
+    run = Run.from_dict(event["run"])
+    summary, full = report.summarize(run, event["plan"]["totals"])
+    report.write(run, full)
+    return summary
+
+
+def report_failure(event: dict) -> dict:
+    """Catch handler: record what is known, then hand back the original error
+    name and a readable cause for the Fail state."""
+    error = event.get("error") or {}
+    name = error.get("Error") or "States.Runtime"
+    cause = readable_cause(error.get("Cause"))
+    if isinstance(event.get("run"), dict):
+        run = Run.from_dict(event["run"])
+        totals = (event.get("plan") or {}).get("totals") or {}
+        summary, full = report.summarize(run, totals, {"Error": name, "Cause": cause})
+        report.write(run, full)
+    return {"Error": name, "Cause": cause}
+
+
+def readable_cause(cause) -> str:
+    """Lambda errors arrive as a JSON string with errorMessage; keep only that."""
+    if isinstance(cause, str):
+        try:
+            parsed = json.loads(cause)
+        except ValueError:
+            return cause
+        if isinstance(parsed, dict) and "errorMessage" in parsed:
+            return str(parsed["errorMessage"])
+        return cause
+    return "" if cause is None else json.dumps(cause)

@@ -1,0 +1,50 @@
+"""The run context carried through the state machine, and the layout of the
+scratch area (chunk files, indexes, result files, report).
+
+Scratch files live only in the work bucket (the stack's own bucket on AWS,
+an in-memory bucket in local runs), never in the user's buckets."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .request import SyncRequest
+
+
+@dataclass(frozen=True)
+class Run:
+    id: str
+    request: SyncRequest
+    source_region: str | None
+    destination_region: str | None
+    work_bucket: str
+    work_prefix: str        # ends with "/"; every scratch key of this run starts with it
+
+    def to_dict(self) -> dict:
+        return {"id": self.id, "request": self.request.to_dict(),
+                "source_region": self.source_region, "destination_region": self.destination_region,
+                "work": {"bucket": self.work_bucket, "prefix": self.work_prefix}}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "Run":
+        return cls(id=data["id"], request=SyncRequest.from_dict(data["request"]),
+                   source_region=data.get("source_region"),
+                   destination_region=data.get("destination_region"),
+                   work_bucket=data["work"]["bucket"], work_prefix=data["work"]["prefix"])
+
+    # ---- scratch layout ----
+    def chunk_key(self, kind: str, number: int) -> str:
+        return f"{self.work_prefix}plan/{kind}/{number:06d}.json"
+
+    def index_key(self, kind: str) -> str:
+        return f"{self.work_prefix}plan/{kind}-index.json"
+
+    def result_key(self, kind: str, number: int) -> str:
+        return f"{self.work_prefix}results/{kind}/{number:06d}.json"
+
+    @property
+    def report_key(self) -> str:
+        return f"{self.work_prefix}report.json"
+
+    @property
+    def report_location(self) -> str:
+        return f"s3://{self.work_bucket}/{self.report_key}"

@@ -1,0 +1,11 @@
+# ---
+# Description: Copy one chunk of planned objects from source to destination, server-side.
+# MemorySize: 1024
+# Timeout: 900
+# ---
+"""Lambda handler for the CopyChunk state (logic in bucketsync.steps.copy_chunk)."""
+from bucketsync import steps
+
+
+def handler(event, context):
+    return steps.copy_chunk(event)

@@ -1,0 +1,11 @@
+# ---
+# Description: Delete one chunk of destination objects absent at the source.
+# MemorySize: 512
+# Timeout: 300
+# ---
+"""Lambda handler for the DeleteChunk state (logic in bucketsync.steps.delete_chunk)."""
+from bucketsync import steps
+
+
+def handler(event, context):
+    return steps.delete_chunk(event)

@@ -1,0 +1,11 @@
+# ---
+# Description: List both buckets and write copy and delete chunk files; resumable through a cursor.
+# MemorySize: 1024
+# Timeout: 900
+# ---
+"""Lambda handler for the Plan state (logic in bucketsync.steps.plan)."""
+from bucketsync import steps
+
+
+def handler(event, context):
+    return steps.plan(event)

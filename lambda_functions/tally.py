@@ -1,0 +1,11 @@
+# ---
+# Description: Sum the copy results and decide whether deletes may run.
+# MemorySize: 512
+# Timeout: 300
+# ---
+"""Lambda handler for the Tally state (logic in bucketsync.steps.tally)."""
+from bucketsync import steps
+
+
+def handler(event, context):
+    return steps.tally(event)
