@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 
-from . import clients, report, s3
+from . import clients, progress, report, s3
 from . import settings as settings_mod
 from .copier import Copier
 from .deleter import delete_chunk as delete_keys
@@ -48,6 +48,8 @@ def plan(event: dict) -> dict:
     cursor, done = plan_step(run, event.get("cursor"), settings_mod.load())
     result = {"run": event["run"], "cursor": cursor, "plan": {"done": done}}
     if done:
+        totals = cursor["totals"]
+        progress.emit("planned", totals["copy"] + totals["check"], totals["copy_bytes"] + totals["check_bytes"])
         result["cursor"] = None
         result["plan"].update(totals=cursor["totals"], copy_index=run.index_key(COPY),
                               delete_index=run.index_key(DELETE))

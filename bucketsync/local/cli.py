@@ -1,0 +1,180 @@
+"""`fab sync`: build the execution input from flags, run the real state
+machine in-process, show progress and a summary. Plain functions, so tests
+call them without Fabric."""
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import os
+import sys
+from dataclasses import dataclass, field
+
+from rich.console import Console
+from rich.progress import BarColumn, DownloadColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from ..errors import InvalidInputError
+from ..request import validate
+from . import engine
+
+EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
+
+
+@dataclass
+class SyncOptions:
+    source: str | None = None
+    destination: str | None = None
+    prefix: str | None = None
+    source_prefix: str | None = None
+    destination_prefix: str | None = None
+    include: list[str] = field(default_factory=list)
+    exclude: list[str] = field(default_factory=list)
+    dry_run: bool = False
+    no_delete: bool = False
+    max_delete: str | None = None
+    allow_empty_source: bool = False
+    endpoint_url: str | None = None
+    json: bool = False
+
+
+def build_input(opts: SyncOptions) -> dict:
+    """The execution input these flags mean (validated later, by the same
+    validator the state machine uses)."""
+    data = {"source": opts.source if opts.source is not None else "",
+            "destination": opts.destination if opts.destination is not None else ""}
+    for name in ("prefix", "source_prefix", "destination_prefix"):
+        if getattr(opts, name) is not None:
+            data[name] = getattr(opts, name)
+    if opts.include:
+        data["include"] = list(opts.include)
+    if opts.exclude:
+        data["exclude"] = list(opts.exclude)
+    if opts.dry_run:
+        data["dry_run"] = True
+    if opts.no_delete:
+        data["delete"] = False
+    if opts.max_delete is not None:
+        data["max_delete"] = opts.max_delete
+    if opts.allow_empty_source:
+        data["allow_empty_source"] = True
+    return data
+
+
+def endpoint_for(opts: SyncOptions) -> str | None:
+    return opts.endpoint_url or os.environ.get("AWS_ENDPOINT_URL_S3") or os.environ.get("AWS_ENDPOINT_URL") or None
+
+
+def quiet_moto_logs() -> None:
+    # The interpreter logs every caught Task error with its full state; the
+    # user gets one readable line from us instead.
+    for name in ("moto", "moto.stepfunctions", "botocore.credentials"):
+        logging.getLogger(name).setLevel(logging.CRITICAL)
+
+
+def sync(opts: SyncOptions, *, embedded: bool = False, settings: dict | None = None,
+         out=None, err=None) -> int:
+    """Run one sync; returns the exit status. `embedded`: the caller has
+    started moto and the buckets live there (demo, tests)."""
+    out = out or sys.stdout
+    err_console = Console(file=err or sys.stderr)
+    execution_input = build_input(opts)
+    try:
+        validate(execution_input)
+    except InvalidInputError as exc:
+        err_console.print(f"error: InvalidInputError: {exc}", markup=False, highlight=False)
+        return EXIT_BAD_INPUT
+    quiet_moto_logs()
+    endpoint = endpoint_for(opts)
+    show_progress = not opts.json and err_console.is_terminal
+    with _mock(embedded, endpoint, execution_input), _progress(err_console, show_progress) as listener:
+        outcome = engine.run(execution_input, endpoint_url=endpoint, settings=settings, listener=listener)
+    return report_outcome(outcome, opts.json, out, err_console)
+
+
+@contextlib.contextmanager
+def _mock(embedded: bool, endpoint: str | None, execution_input: dict):
+    if embedded:
+        yield
+        return
+    from moto import mock_aws
+    if endpoint:   # moto never intercepts a custom endpoint; only the scratch stays in memory
+        config = engine.moto_config(real_credentials=True)
+    else:          # AWS: exactly the user's two buckets pass through
+        request = validate(execution_input)
+        config = engine.moto_config(real_credentials=True, passthrough_urls=engine.aws_passthrough_urls(
+            {request.source, request.destination}))
+    with mock_aws(config=config):
+        yield
+
+
+@contextlib.contextmanager
+def _progress(console: Console, enabled: bool):
+    if not enabled:
+        yield None
+        return
+    bars = Progress(TextColumn("{task.description:<10}"), BarColumn(), MofNCompleteColumn(),
+                    DownloadColumn(), TimeElapsedColumn(), console=console, transient=False)
+    listed = bars.add_task("listed", total=None)
+    copied = bars.add_task("copied", total=None)
+    deleted = bars.add_task("deleted", total=None, visible=False)
+
+    def listener(event: str, count: int, nbytes: int) -> None:
+        if event == "listed":
+            bars.update(listed, advance=count)
+        elif event == "planned":
+            bars.update(listed, total=bars.tasks[listed].completed)
+            bars.update(copied, total=nbytes or None)
+            bars.tasks[copied].fields["objects"] = count
+        elif event == "copied":
+            bars.update(copied, advance=nbytes)
+        elif event == "deleted":
+            bars.update(deleted, advance=count, visible=True)
+
+    with bars:
+        yield listener
+
+
+def report_outcome(outcome: engine.Outcome, as_json: bool, out, err_console: Console) -> int:
+    summary = outcome.output
+    if summary is not None:
+        if as_json:
+            print(json.dumps(summary, sort_keys=True), file=out, flush=True)
+        else:
+            Console(file=out).print(summary_table(summary))
+    if outcome.status == "SUCCEEDED" and summary is not None and summary.get("failed") == 0:
+        return EXIT_OK
+    if outcome.error == "SyncFailedError" and summary:
+        keys = ", ".join(repr(k) for k in summary.get("failed_keys", []))
+        err_console.print(f"error: SyncFailedError: {summary['failed']} object(s) failed ({keys}); "
+                          f"no deletes were run; see {summary.get('report')}", markup=False, highlight=False)
+    else:
+        cause = (outcome.cause or "").replace("\n", " ")
+        err_console.print(f"error: {outcome.error or outcome.status}: {cause}", markup=False, highlight=False)
+        if outcome.report_path:
+            err_console.print(f"report: {outcome.report_path}", markup=False, highlight=False)
+    return EXIT_FAILED
+
+
+def summary_table(summary: dict) -> Table:
+    title = "bucketsync dry run (nothing written)" if summary.get("dry_run") else "bucketsync"
+    table = Table(title=f"{title}: {summary.get('source')} -> {summary.get('destination')}")
+    table.add_column("what")
+    table.add_column("count", justify="right")
+    for name in ("copied", "deleted", "unchanged", "skipped", "failed"):
+        label = {"copied": "to copy", "deleted": "to delete"}.get(name, name) if summary.get("dry_run") else name
+        table.add_row(label, f"{summary.get(name, 0):,}")
+    table.add_row("bytes copied", human_bytes(summary.get("bytes_copied", 0)))
+    table.add_row("report", str(summary.get("report")))
+    for key in summary.get("failed_keys", []):
+        table.add_row("failed key", key)
+    return table
+
+
+def human_bytes(count: int) -> str:
+    value = float(count)
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+        if value < 1024 or unit == "TiB":
+            return f"{value:,.0f} {unit}" if unit == "B" else f"{value:,.1f} {unit}"
+        value /= 1024
+    return f"{count} B"
