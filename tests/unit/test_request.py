@@ -1,0 +1,86 @@
+"""Execution input validation: the bad-input table and normalisation."""
+import pytest
+
+from bucketsync.errors import InvalidInputError
+from bucketsync.request import delete_limit, validate
+
+GOOD = {"source": "src-bucket", "destination": "dst-bucket"}
+
+
+@pytest.mark.parametrize("data, problem", [
+    ({"destination": "dst-bucket"}, "'source' is missing"),
+    ({"source": "src-bucket"}, "'destination' is missing"),
+    ({"source": "", "destination": "dst-bucket"}, "'source' must not be empty"),
+    ({"source": "src-bucket", "destination": "  "}, "'destination' must not be empty"),
+    ({"source": "Src_Bucket", "destination": "dst-bucket"}, "'source' is not a valid bucket name"),
+    ({"source": "ab", "destination": "dst-bucket"}, "3 to 63 characters"),
+    ({"source": "src-bucket", "destination": "192.168.1.1"}, "IP address"),
+    ({"source": "src..bucket", "destination": "dst-bucket"}, "'..'"),
+    ({"source": "src-bucket-", "destination": "dst-bucket"}, "begin and end with a letter or digit"),
+    ({"source": 12, "destination": "dst-bucket"}, "'source' must be a string"),
+    ({"source": None, "destination": "dst-bucket"}, "'source' must be a string"),
+    (dict(GOOD, colour="blue"), "unknown input key(s): 'colour'"),
+    (dict(GOOD, Source="x"), "unknown input key(s): 'Source'"),
+    (dict(GOOD, dry_run="yes"), "'dry_run' must be true or false"),
+    (dict(GOOD, delete=1), "'delete' must be true or false"),
+    (dict(GOOD, allow_empty_source=None), "'allow_empty_source' must be true or false"),
+    (dict(GOOD, prefix=5), "'prefix' must be a string"),
+    (dict(GOOD, include="*.txt"), "'include' must be a list"),
+    (dict(GOOD, exclude=["ok", ""]), "'exclude' must be a list of non-empty"),
+    (dict(GOOD, max_delete="lots"), "'max_delete' must be a count"),
+    (dict(GOOD, max_delete=-1), "must not be negative"),
+    (dict(GOOD, max_delete="150%"), "at most 100%"),
+    (dict(GOOD, max_delete=True), "'max_delete' must be a count"),
+    (dict(GOOD, max_delete=1.5), "'max_delete' must be a count"),
+    (dict(GOOD, prefix="a/", source_prefix="b/"), "cannot be combined"),
+    ({"source": "same-bucket", "destination": "same-bucket"}, "same bucket"),
+    ({"source": "same-bucket", "destination": "same-bucket", "source_prefix": "a/",
+      "destination_prefix": "a/b/"}, "overlapping prefixes"),
+    ({"source": "same-bucket", "destination": "same-bucket", "prefix": "x/"}, "overlapping prefixes"),
+    ({"source": "s3://src-bucket/a/", "destination": "dst-bucket", "source_prefix": "b/"}, "either in"),
+    ([], "must be a JSON object"),
+    ("src-bucket", "must be a JSON object"),
+])
+def test_bad_input_names_the_problem(data, problem):
+    with pytest.raises(InvalidInputError) as info:
+        validate(data)
+    message = str(info.value)
+    assert problem in message
+    assert "\n" not in message
+
+
+def test_minimal_input_gets_safe_defaults():
+    request = validate(GOOD)
+    assert (request.source, request.destination) == ("src-bucket", "dst-bucket")
+    assert request.delete is True and request.dry_run is False
+    assert request.max_delete == "50%" and request.allow_empty_source is False
+    assert request.source_prefix == request.destination_prefix == ""
+
+
+def test_prefix_forms():
+    assert validate(dict(GOOD, prefix="p/")).source_prefix == "p/"
+    assert validate(dict(GOOD, prefix="p/")).destination_prefix == "p/"
+    request = validate({"source": "s3://src-bucket/in/", "destination": "s3://dst-bucket/out/"})
+    assert (request.source, request.source_prefix) == ("src-bucket", "in/")
+    assert (request.destination, request.destination_prefix) == ("dst-bucket", "out/")
+    # Same bucket, disjoint prefixes: allowed.
+    request = validate({"source": "one-bucket", "destination": "one-bucket",
+                        "source_prefix": "a/", "destination_prefix": "b/"})
+    assert request.source_prefix == "a/"
+
+
+@pytest.mark.parametrize("value, expected", [(0, 0), (10, 10), ("10", 10), ("10%", "10%"), (" 2.5 % ", "2.5%")])
+def test_max_delete_forms(value, expected):
+    assert validate(dict(GOOD, max_delete=value)).max_delete == expected
+
+
+@pytest.mark.parametrize("max_delete, destination, limit", [
+    (5, 100, 5), ("50%", 10, 5), ("50%", 1, 0), ("100%", 7, 7), ("2.5%", 1000, 25), ("0%", 10, 0)])
+def test_delete_limit(max_delete, destination, limit):
+    assert delete_limit(max_delete, destination) == limit
+
+
+def test_round_trip_through_the_state_machine_payload():
+    from bucketsync.request import SyncRequest
+    request = validate(dict(GOOD, include=["*.txt"], exclude=["tmp/*"], max_delete=3))
+    assert SyncRequest.from_dict(request.to_dict()) == request
