@@ -17,16 +17,34 @@ from . import settings as settings_mod
 _lock = threading.Lock()
 _session: boto3.session.Session | None = None
 _clients: dict = {}
+_hooks: list = []   # (event name, handler): registered on every session made
 
 
 def session() -> boto3.session.Session:
-    """The one session all clients come from (tests and benchmarks register
-    botocore event hooks on `session().events`)."""
+    """The one session all clients come from."""
     global _session
     with _lock:
         if _session is None:
             _session = boto3.session.Session()
+            for event, handler in _hooks:
+                _session.events.register(event, handler)
         return _session
+
+
+def add_hook(event: str, handler) -> None:
+    """Register a botocore event handler on this and every later session
+    (tests inject faults, benchmarks count requests)."""
+    with _lock:
+        _hooks.append((event, handler))
+        if _session is not None:
+            _session.events.register(event, handler)
+
+
+def remove_hook(event: str, handler) -> None:
+    with _lock:
+        _hooks.remove((event, handler))
+        if _session is not None:
+            _session.events.unregister(event, handler)
 
 
 def reset() -> None:

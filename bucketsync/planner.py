@@ -92,7 +92,7 @@ def plan_step(run: Run, cursor: dict | None, settings: Settings,
         destination = check_order(entries(dst_pages, keep), "destination", after)
         done = True
         for count, decision in enumerate(merge(source, destination), start=1):
-            _account(decision, totals, copies, deletes)
+            _account(decision, totals, copies, deletes if request.delete else None)
             after = decision.key
             if count % 1000 == 0 and now() >= deadline:
                 done = False
@@ -107,7 +107,7 @@ def plan_step(run: Run, cursor: dict | None, settings: Settings,
     return cursor, done
 
 
-def _account(decision, totals: dict, copies: ChunkWriter, deletes: ChunkWriter) -> None:
+def _account(decision, totals: dict, copies: ChunkWriter, deletes: ChunkWriter | None) -> None:
     src, dst = decision.source, decision.destination
     if src is not None:
         totals["source_objects"] += 1
@@ -122,7 +122,8 @@ def _account(decision, totals: dict, copies: ChunkWriter, deletes: ChunkWriter) 
     elif decision.action == DELETE:
         totals["delete"] += 1
         totals["delete_bytes"] += dst.size
-        deletes.add([decision.key], 0)
+        if deletes is not None:   # with delete off, extras are counted, never written down
+            deletes.add([decision.key], 0)
     else:
         assert decision.action == UNCHANGED
         totals["unchanged"] += 1

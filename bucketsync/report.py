@@ -48,15 +48,16 @@ def collect(run: Run, kind: str) -> dict:
     return totals
 
 
-def summarize(run: Run, plan_totals: dict, error: dict | None = None) -> tuple[dict, dict]:
-    """(summary, report): the flat execution output and the full report."""
+def summarize(run: Run, plan_totals: dict, deletes_ran: bool, error: dict | None = None) -> tuple[dict, dict]:
+    """(summary, report): the flat execution output and the full report.
+    In a dry run, `deleted` is what the deletes would have been."""
     copies = collect(run, COPY)
     request = run.request
-    if request.dry_run:
-        deletes = {"deleted": plan_totals.get("delete", 0) if request.delete else 0,
-                   "failed": 0, "failures": [], "missing_chunks": []}
-    else:
+    if deletes_ran:
         deletes = collect(run, DELETE)
+    else:
+        would = plan_totals.get("delete", 0) if request.dry_run and request.delete else 0
+        deletes = {"deleted": would, "failed": 0, "failures": [], "missing_chunks": []}
     failures = copies["failures"] + deletes["failures"]
     summary = {
         "copied": copies["copied"],

@@ -97,7 +97,7 @@ def delete_chunk(event: dict) -> dict:
 def finish(event: dict) -> dict:
     """Write the report; the output is the flat summary of DESIGN.md section 2."""
     run = Run.from_dict(event["run"])
-    summary, full = report.summarize(run, event["plan"]["totals"])
+    summary, full = report.summarize(run, event["plan"]["totals"], deletes_ran=event.get("delete_next", False))
     report.write(run, full)
     return summary
 
@@ -111,7 +111,7 @@ def report_failure(event: dict) -> dict:
     if isinstance(event.get("run"), dict):
         run = Run.from_dict(event["run"])
         totals = (event.get("plan") or {}).get("totals") or {}
-        summary, full = report.summarize(run, totals, {"Error": name, "Cause": cause})
+        summary, full = report.summarize(run, totals, event.get("delete_next", False), {"Error": name, "Cause": cause})
         report.write(run, full)
     return {"Error": name, "Cause": cause}
 

@@ -1,0 +1,18 @@
+import os
+
+import pytest
+
+from bucketsync.local.cli import quiet_moto_logs
+
+# Tests never reach AWS: dummy credentials and a fixed region for every client.
+os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
+os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
+os.environ["AWS_DEFAULT_REGION"] = "us-east-1"
+for _name in ("AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3"):
+    os.environ.pop(_name, None)
+quiet_moto_logs()
+
+
+@pytest.fixture
+def report_dir(tmp_path):
+    return tmp_path / "reports"
