@@ -7,7 +7,9 @@ processes (pytest-xdist) can each run their own at the same time.
 SeaweedFS 4.48 facts this module relies on (DESIGN.md section 7, re-measured):
 - `weed mini` opens, for master, volume, filer, S3 and admin, an HTTP port
   and a gRPC port at HTTP + 10000; WebDAV, the admin UI, Iceberg and Lance can
-  be switched off, the admin server cannot (it keeps its two ports).
+  be switched off, the admin server cannot (it keeps its two ports). It exits
+  ("Port allocation failed") if an HTTP port is taken (we then retry with new
+  ports) and quietly picks another gRPC port if one is taken.
 - It writes glog files into /tmp unless told `-logtostderr`, and Unix sockets
   /tmp/seaweedfs-<component>-<port>.sock (the filer and S3 HTTP ones can be
   moved into the data dir; the gRPC ones cannot, and stay behind after a kill).
@@ -22,12 +24,13 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
-import glob
 import os
 import random
+import re
 import shutil
 import signal
 import socket
+import stat
 import subprocess
 import sys
 import tempfile
@@ -45,6 +48,7 @@ GRPC_OFFSET = 10000
 # never take them.
 PORT_RANGE = (10000, 32768 - GRPC_OFFSET)
 COMPONENTS = ("master", "volume", "filer", "s3", "admin")
+_SOCKET_LINE = re.compile(r"listening on Unix socket (\S+\.sock)")
 _LOCK_FILE = Path(tempfile.gettempdir()) / "bucketsync-seaweedfs-ports.lock"
 
 
@@ -65,7 +69,10 @@ def weed_binary() -> str:
 
 
 def port_is_free(port: int, host: str = HOST) -> bool:
+    """True if a server could listen on `port` now. SO_REUSEADDR as Go's
+    listeners do: connections in TIME_WAIT do not make a port busy."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             sock.bind((host, port))
         except OSError:
@@ -277,17 +284,23 @@ class SeaweedFS:
                                           read_timeout=5))
         deadline = time.monotonic() + self.startup_timeout
         last_error: Exception | None = None
+        s3_ready = False
         while time.monotonic() < deadline:
             code = self.process.poll()
             if code is not None:
                 tail = self.log_tail()
-                if "address already in use" in tail:
+                if "Port allocation failed" in tail or "address already in use" in tail:
                     raise _PortClash(f"port taken ({self.ports}):\n{tail}")
                 raise SeaweedFSError(f"weed mini exited with {code} before answering "
                                      f"on {self.endpoint}; log tail:\n{tail}")
             try:
-                probe.list_buckets()
-                return
+                if s3_ready or probe.list_buckets():
+                    s3_ready = True
+                    # The admin server starts last: ready once every HTTP port
+                    # listens (weed mini checks them before it starts and exits
+                    # if one is taken, so the listener is weed itself).
+                    if all(_accepts(p) for p in self.ports.values()):
+                        return
             except Exception as exc:   # not up yet: refused, reset, 5xx ...
                 last_error = exc
                 if "InvalidAccessKeyId" in str(exc) or "SignatureDoesNotMatch" in str(exc):
@@ -295,8 +308,10 @@ class SeaweedFS:
                     raise _PortClash(f"someone else answers on {self.endpoint}: {exc}")
             time.sleep(0.1)
         raise SeaweedFSError(
-            f"SeaweedFS did not answer ListBuckets on {self.endpoint} within "
-            f"{self.startup_timeout:.0f} s (last error: {last_error!r}); log tail:\n"
+            f"SeaweedFS did not get ready on {self.endpoint} within "
+            f"{self.startup_timeout:.0f} s (ListBuckets answered: {s3_ready}; listening: "
+            f"{[p for p in self.ports.values() if _accepts(p)]} of {self.ports}; "
+            f"last error: {last_error!r}); log tail:\n"
             f"{self.log_tail()}")
 
     def _stop_process(self) -> None:
@@ -317,13 +332,21 @@ class SeaweedFS:
             self._log = None
 
     def _remove_grpc_sockets(self) -> None:
-        # weed leaves /tmp/seaweedfs-<component>-grpc-<port>.sock behind when
-        # killed or stopped while starting; the process is gone, so the files
-        # named after its ports are its own.
-        for port in self.ports.values():
-            for path in glob.glob(f"/tmp/seaweedfs-*-grpc-{port + GRPC_OFFSET}.sock"):
-                with contextlib.suppress(OSError):
+        # weed leaves its gRPC Unix sockets (/tmp/seaweedfs-<component>-grpc-
+        # <port>.sock) behind when killed or stopped while starting. It logs
+        # each one it opens; the process is gone, so those files are its own.
+        if self.log_path is None or not self.log_path.exists():
+            return
+        for path in set(_SOCKET_LINE.findall(self.log_path.read_text(errors="replace"))):
+            with contextlib.suppress(OSError):
+                if stat.S_ISSOCK(os.lstat(path).st_mode):
                     os.unlink(path)
+
+
+def _accepts(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.settimeout(1)
+        return sock.connect_ex((HOST, port)) == 0
 
 
 class _PortClash(Exception):

@@ -77,19 +77,20 @@ def sync(opts: SyncOptions, *, embedded: bool = False, settings: dict | None = N
     """Run one sync; returns the exit status. `embedded`: the caller has
     started moto and the buckets live there (demo, tests)."""
     out = out or sys.stdout
-    err_console = Console(file=err or sys.stderr)
+    err = err or sys.stderr
     execution_input = build_input(opts)
     try:
         validate(execution_input)
     except InvalidInputError as exc:
-        err_console.print(f"error: InvalidInputError: {exc}", markup=False, highlight=False)
+        print(f"error: InvalidInputError: {exc}", file=err)
         return EXIT_BAD_INPUT
     quiet_moto_logs()
     endpoint = endpoint_for(opts)
+    err_console = Console(file=err)
     show_progress = not opts.json and err_console.is_terminal
     with _mock(embedded, endpoint, execution_input), _progress(err_console, show_progress) as listener:
         outcome = engine.run(execution_input, endpoint_url=endpoint, settings=settings, listener=listener)
-    return report_outcome(outcome, opts.json, out, err_console)
+    return report_outcome(outcome, opts.json, out, err)
 
 
 @contextlib.contextmanager
@@ -135,7 +136,9 @@ def _progress(console: Console, enabled: bool):
         yield listener
 
 
-def report_outcome(outcome: engine.Outcome, as_json: bool, out, err_console: Console) -> int:
+def report_outcome(outcome: engine.Outcome, as_json: bool, out, err) -> int:
+    """Print the summary (table or JSON line) and errors as single lines;
+    returns the exit status."""
     summary = outcome.output
     if summary is not None:
         if as_json:
@@ -146,13 +149,13 @@ def report_outcome(outcome: engine.Outcome, as_json: bool, out, err_console: Con
         return EXIT_OK
     if outcome.error == "SyncFailedError" and summary:
         keys = ", ".join(repr(k) for k in summary.get("failed_keys", []))
-        err_console.print(f"error: SyncFailedError: {summary['failed']} object(s) failed ({keys}); "
-                          f"no deletes were run; see {summary.get('report')}", markup=False, highlight=False)
+        print(f"error: SyncFailedError: {summary['failed']} object(s) failed ({keys}); "
+              f"no deletes were run; see {summary.get('report')}", file=err)
     else:
         cause = (outcome.cause or "").replace("\n", " ")
-        err_console.print(f"error: {outcome.error or outcome.status}: {cause}", markup=False, highlight=False)
+        print(f"error: {outcome.error or outcome.status}: {cause}", file=err)
         if outcome.report_path:
-            err_console.print(f"report: {outcome.report_path}", markup=False, highlight=False)
+            print(f"report: {outcome.report_path}", file=err)
     return EXIT_FAILED
 
 

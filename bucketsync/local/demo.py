@@ -85,7 +85,7 @@ def main(out=None) -> int:
                       f"content hashes, metadata and tags)")
         console.rule("second run (nothing to do)")
         outcome = engine.run(cli.build_input(opts))
-        cli.report_outcome(outcome, False, out, Console(file=sys.stderr))
+        cli.report_outcome(outcome, False, out, sys.stderr)
         if not outcome.ok or outcome.output["copied"] != 0 or outcome.output["deleted"] != 0:
             console.print("demo FAILED: the second run was not a no-op")
             return cli.EXIT_FAILED

@@ -1,0 +1,75 @@
+"""Fault injection on the clients bucketsync makes (botocore `before-send`
+hooks, registered through bucketsync.clients so they survive the engine's
+client reset). Only requests to the user's buckets are touched."""
+from __future__ import annotations
+
+import contextlib
+import random
+import threading
+
+from botocore.awsrequest import AWSResponse
+
+from bucketsync import clients
+
+
+class _Raw:
+    def __init__(self, body: bytes):
+        self.body = body
+
+    def stream(self, **_):
+        yield self.body
+
+
+def error_response(url: str, status: int, code: str, message: str) -> AWSResponse:
+    body = f"<?xml version='1.0' encoding='UTF-8'?><Error><Code>{code}</Code><Message>{message}</Message></Error>"
+    return AWSResponse(url, status, {"Content-Type": "application/xml"}, _Raw(body.encode()))
+
+
+def _is_user_request(request, buckets) -> bool:
+    return any(f"/{b}" in request.url or f"//{b}." in request.url for b in buckets)
+
+
+@contextlib.contextmanager
+def flaky(buckets, rate=0.05, seed=1234):
+    """Answer `rate` of the requests to `buckets` with 503 SlowDown or 500."""
+    rng = random.Random(seed)
+    lock = threading.Lock()
+    injected = {"503": 0, "500": 0, "requests": 0}
+
+    def hook(request, **_):
+        if not _is_user_request(request, buckets):
+            return None
+        with lock:
+            injected["requests"] += 1
+            roll = rng.random()
+        if roll < rate / 2:
+            injected["503"] += 1
+            return error_response(request.url, 503, "SlowDown", "Please reduce your request rate.")
+        if roll < rate:
+            injected["500"] += 1
+            return error_response(request.url, 500, "InternalError", "We encountered an internal error.")
+        return None
+
+    clients.add_hook("before-send.s3", hook)
+    try:
+        yield injected
+    finally:
+        clients.remove_hook("before-send.s3", hook)
+
+
+@contextlib.contextmanager
+def always_fail(key_fragment: str, status=403, code="AccessDenied"):
+    """Every write of an object whose URL contains `key_fragment` fails."""
+    hits = []
+
+    def hook(request, **_):
+        if key_fragment in request.url and request.method == "PUT":
+            hits.append(request.url)
+            return error_response(request.url, status, code, "Access Denied")
+        return None
+
+    clients.add_hook("before-send.s3", hook)
+    try:
+        yield hits
+    finally:
+        clients.remove_hook("before-send.s3", hook)
