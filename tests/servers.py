@@ -108,11 +108,13 @@ def drop_expect_header(request, **_):
     """botocore `before-send` handler: never send `Expect: 100-continue`.
 
     botocore sets it on every PUT/POST whose body is a file-like object
-    (PutObject, UploadPart, via upload_fileobj, from a streamed GetObject).
-    It then waits up to 1 s for an interim `100 Continue` before sending the
-    body; on SeaweedFS that exchange sometimes stalls the request until the
-    read timeout. The header is not signed (botocore leaves `expect` out of
-    SigV4), so removing it here, after signing, is safe."""
+    (PutObject, UploadPart, upload_fileobj, a streamed GetObject body), even
+    an empty one, then waits up to 1 s for an interim `100 Continue`. Go's
+    HTTP server (SeaweedFS) sends none for an empty body; botocore before
+    1.43.77 then misread the next response on that pooled connection and
+    stalled until the read timeout (boto/botocore#3755). Without the header
+    the exchange cannot go wrong on any botocore. It is not signed (SigV4 in
+    botocore leaves `expect` out), so removing it after signing is safe."""
     if "Expect" in request.headers:
         del request.headers["Expect"]
 
@@ -197,7 +199,7 @@ class SeaweedFS:
             for attempt in range(1, self.attempts + 1):
                 # The lock keeps concurrent test processes from picking the
                 # same ports between choosing and binding them; it is held
-                # until the server answers (about 1.5 s).
+                # until the server answers (about 1 s).
                 with _port_lock():
                     try:
                         self._launch(attempt)
