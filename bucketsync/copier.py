@@ -70,6 +70,7 @@ class Copier:
         try:
             if op == CHECK and self._stamped_same(dst_key, etag):
                 self._count(unchanged=1)
+                progress.emit("checked", 1)
                 return
             if self.request.dry_run:
                 self._count(copied=1, bytes_copied=size)

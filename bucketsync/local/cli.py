@@ -11,7 +11,7 @@ import sys
 from dataclasses import dataclass, field
 
 from rich.console import Console
-from rich.progress import BarColumn, DownloadColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from ..errors import InvalidInputError
@@ -111,26 +111,35 @@ def _mock(embedded: bool, endpoint: str | None, execution_input: dict):
 
 @contextlib.contextmanager
 def _progress(console: Console, enabled: bool):
+    """Bars for objects listed, copies done (objects and bytes) and deletes."""
     if not enabled:
         yield None
         return
-    bars = Progress(TextColumn("{task.description:<10}"), BarColumn(), MofNCompleteColumn(),
-                    DownloadColumn(), TimeElapsedColumn(), console=console, transient=False)
-    listed = bars.add_task("listed", total=None)
-    copied = bars.add_task("copied", total=None)
-    deleted = bars.add_task("deleted", total=None, visible=False)
+    bars = Progress(TextColumn("{task.description:<8}"), BarColumn(), TextColumn("{task.fields[detail]}"),
+                    TimeElapsedColumn(), console=console)
+    listed = bars.add_task("listed", total=None, detail="")
+    copied = bars.add_task("copied", total=None, detail="", visible=False)
+    deleted = bars.add_task("deleted", total=None, detail="", visible=False)
+    state = {"listed": 0, "copied": 0, "bytes": 0, "planned": 0, "planned_bytes": 0, "deleted": 0}
 
     def listener(event: str, count: int, nbytes: int) -> None:
         if event == "listed":
-            bars.update(listed, advance=count)
+            state["listed"] += count
+            bars.update(listed, detail=f"{state['listed']:,} objects (both sides)")
         elif event == "planned":
-            bars.update(listed, total=bars.tasks[listed].completed)
-            bars.update(copied, total=nbytes or None)
-            bars.tasks[copied].fields["objects"] = count
-        elif event == "copied":
-            bars.update(copied, advance=nbytes)
+            state["planned"], state["planned_bytes"] = count, nbytes
+            bars.update(listed, total=1, completed=1)
+            bars.update(copied, total=max(count, 1), visible=True,
+                        detail=f"0/{count:,} objects, 0 B/{human_bytes(nbytes)}")
+        elif event in ("copied", "checked"):   # checked: planned, then proven unchanged
+            state["copied"] += count
+            state["bytes"] += nbytes
+            bars.update(copied, completed=state["copied"],
+                        detail=f"{state['copied']:,}/{state['planned']:,} objects, "
+                               f"{human_bytes(state['bytes'])}/{human_bytes(state['planned_bytes'])}")
         elif event == "deleted":
-            bars.update(deleted, advance=count, visible=True)
+            state["deleted"] += count
+            bars.update(deleted, visible=True, detail=f"{state['deleted']:,} objects")
 
     with bars:
         yield listener
