@@ -32,3 +32,9 @@ unit static functional integration: $(VENV)/.dev
 
 clean:
 	rm -rf $(VENV) .bucketsync .pytest_cache
+
+bench: $(VENV)/.dev
+	$(BIN)/python -m pip install -q -r requirements-bench.txt
+	$(BIN)/python bench/peers.py
+	$(BIN)/python bench/requests.py
+	$(BIN)/python bench/planner.py

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import resource
 import subprocess
 import sys
 import time
@@ -20,7 +21,8 @@ from pathlib import Path
 if __package__ in (None, ""):   # run as a file: import siblings as `bench.*`, not bench/ itself
     sys.path[0] = str(Path(__file__).resolve().parent.parent)
 
-from bench.server import BIN, OUT, ROOT, aws_env, count_objects, rclone_s3, s3_client  # noqa: E402
+from bench.server import (ACCESS_KEY, BIN, OUT, ROOT, SECRET_KEY, aws_env, count_objects,  # noqa: E402
+                          rclone_s3, s3_client)
 
 SOURCE = "src"
 
@@ -39,10 +41,8 @@ def commands(tool: str, endpoint: str, dest: str) -> tuple[list[str], dict]:
                  f"s3://{SOURCE}/*", f"s3://{dest}/"], aws_env())
     if tool == "rclone":   # an s3 remote named "bench", configured by environment variables
         remote = {"TYPE": "s3", "PROVIDER": "Rclone", "ENDPOINT": endpoint,
-                  "ACCESS_KEY_ID": aws_env()["AWS_ACCESS_KEY_ID"],
-                  "SECRET_ACCESS_KEY": aws_env()["AWS_SECRET_ACCESS_KEY"]}
-        env = aws_env(RCLONE_CONFIG=str(Path("/dev/null")),
-                      **{f"RCLONE_CONFIG_BENCH_{k}": v for k, v in remote.items()})
+                  "ACCESS_KEY_ID": ACCESS_KEY, "SECRET_ACCESS_KEY": SECRET_KEY}
+        env = aws_env(RCLONE_CONFIG="/dev/null", **{f"RCLONE_CONFIG_BENCH_{k}": v for k, v in remote.items()})
         return [str(BIN / "rclone"), "sync", f"bench:{SOURCE}", f"bench:{dest}"], env
     raise ValueError(tool)
 
@@ -50,14 +50,20 @@ def commands(tool: str, endpoint: str, dest: str) -> tuple[list[str], dict]:
 WARM_UP = {"aws": ["--version"], "s5cmd": ["version"], "rclone": ["version"]}
 
 
-def run(cmd: list[str], env: dict, log: Path) -> float:
-    start = time.perf_counter()
+def children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def run(cmd: list[str], env: dict, log: Path) -> tuple[float, float]:
+    """(wall seconds, CPU seconds of the tool's process) of one run."""
+    cpu, start = children_cpu(), time.perf_counter()
     proc = subprocess.run(cmd, env=env, cwd=ROOT, capture_output=True, text=True)
-    seconds = time.perf_counter() - start
+    seconds, cpu = time.perf_counter() - start, children_cpu() - cpu
     log.write_text(f"$ {' '.join(cmd)}\nexit {proc.returncode}\n--- stdout\n{proc.stdout}\n--- stderr\n{proc.stderr}")
     if proc.returncode != 0:
         raise RuntimeError(f"{cmd[0]} exited {proc.returncode}; see {log}:\n{proc.stderr[-2000:]}")
-    return seconds
+    return seconds, cpu
 
 
 def check_fab(log: Path, copied: int, unchanged: int) -> None:
@@ -66,7 +72,7 @@ def check_fab(log: Path, copied: int, unchanged: int) -> None:
         raise RuntimeError(f"fab sync summary is wrong: {summary}")
 
 
-def bench(tool: str, endpoint: str, objects: int) -> tuple[float, float]:
+def bench(tool: str, endpoint: str, objects: int) -> tuple[tuple[float, float], tuple[float, float]]:
     dest = f"dst-{tool}"
     cmd, env = commands(tool, endpoint, dest)
     if tool == "fab":   # warm-up: a dry run into the empty bucket writes nothing
@@ -96,12 +102,16 @@ def main(argv=None) -> int:
         print(f"rclone serve s3 at {endpoint}; {args.objects} x 1 KiB objects in s3://{SOURCE}", flush=True)
         for tool in tools:
             results[tool] = bench(tool, endpoint, args.objects)
-            print(f"  {tool}: first {results[tool][0]:.2f} s, no-op {results[tool][1]:.2f} s", flush=True)
+            (first, first_cpu), (noop, noop_cpu) = results[tool]
+            print(f"  {tool}: first {first:.2f} s (CPU {first_cpu:.2f} s), no-op {noop:.2f} s (CPU {noop_cpu:.2f} s)",
+                  flush=True)
     ours = results.get("fab")
-    print(f"\n| tool | first sync (s) | no-op (s) | first / ours | no-op / ours |\n|---|---:|---:|---:|---:|")
-    for tool, (first, noop) in results.items():
-        ratios = f"{first / ours[0]:.2f} | {noop / ours[1]:.2f}" if ours else "- | -"
-        print(f"| {tool} | {first:.2f} | {noop:.2f} | {ratios} |")
+    print("\nWall seconds (and the tool's own CPU seconds, user+sys, which the noise of a shared machine moves less)")
+    print("| tool | first sync (s) | no-op (s) | first / ours | no-op / ours | first CPU (s) | no-op CPU (s) |")
+    print("|---|---:|---:|---:|---:|---:|---:|")
+    for tool, ((first, first_cpu), (noop, noop_cpu)) in results.items():
+        ratios = f"{first / ours[0][0]:.2f} | {noop / ours[1][0]:.2f}" if ours else "- | -"
+        print(f"| {tool} | {first:.2f} | {noop:.2f} | {ratios} | {first_cpu:.2f} | {noop_cpu:.2f} |")
     return 0
 
 
