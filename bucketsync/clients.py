@@ -32,8 +32,8 @@ def session() -> boto3.session.Session:
 
 
 def add_hook(event: str, handler) -> None:
-    """Register a botocore event handler on this and every later session
-    (tests inject faults, benchmarks count requests)."""
+    """Register a botocore event handler on this and every later session, so
+    it survives `reset()` (tests inject faults and count requests this way)."""
     with _lock:
         _hooks.append((event, handler))
         if _session is not None:

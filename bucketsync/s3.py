@@ -66,7 +66,9 @@ def bucket_region(client, bucket: str) -> str | None:
         if status == 404 or error_code(exc) in ("404", "NoSuchBucket", "NotFound"):
             raise errors.NoSuchBucketError(f"bucket {bucket!r} does not exist") from exc
         if status == 403:
-            raise errors.AccessDeniedError(f"access to bucket {bucket!r} is denied") from exc
+            code = error_code(exc)
+            detail = f" ({code})" if code not in ("", "403", "Forbidden", "AccessDenied") else ""
+            raise errors.AccessDeniedError(f"access to bucket {bucket!r} is denied{detail}") from exc
         if status == 301 and headers.get("x-amz-bucket-region"):
             return headers["x-amz-bucket-region"]
         raise translate(exc, f"HeadBucket {bucket}") from exc
@@ -76,12 +78,15 @@ def bucket_region(client, bucket: str) -> str | None:
 
 # ---- listing ---------------------------------------------------------------
 
-def list_pages(client, bucket: str, prefix: str, start_after: str | None = None) -> Iterator[list[Entry]]:
+def list_pages(client, bucket: str, prefix: str, start_after: str | None = None,
+               page_size: int | None = None) -> Iterator[list[Entry]]:
     """Pages of entries under `prefix`, keys made relative to it, in listing
     order. `start_after` is a relative key."""
     kwargs = {"Bucket": bucket, "Prefix": prefix}
     if start_after is not None:
         kwargs["StartAfter"] = prefix + start_after
+    if page_size is not None:
+        kwargs["MaxKeys"] = page_size
     cut = len(prefix)
     paginator = client.get_paginator("list_objects_v2")
     with _call(f"ListObjectsV2 {bucket}/{prefix}"):

@@ -34,7 +34,7 @@ def validate_input(event: dict) -> dict:
         regions[side] = region
         # HeadBucket proves existence; a one-key listing proves we may read.
         try:
-            next(s3.list_pages(clients.data_client(region), bucket, ""), None)
+            next(s3.list_pages(clients.data_client(region), bucket, "", page_size=1), None)
         except AccessDeniedError as exc:
             raise AccessDeniedError(f"cannot list {side} bucket {bucket!r}: {exc}") from exc
     run = Run(id=execution, request=request,
