@@ -2,6 +2,10 @@
 # Description: Copy one chunk of planned objects from source to destination, server-side.
 # MemorySize: 1024
 # Timeout: 900
+# Access:
+#   source: [list, read]
+#   destination: [list, read, write]
+#   work: [read, write]
 # ---
 """Lambda handler for the CopyChunk state (logic in bucketsync.steps.copy_chunk)."""
 from bucketsync import steps

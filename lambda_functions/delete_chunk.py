@@ -2,6 +2,9 @@
 # Description: Delete one chunk of destination objects absent at the source.
 # MemorySize: 512
 # Timeout: 300
+# Access:
+#   destination: [delete]
+#   work: [read, write]
 # ---
 """Lambda handler for the DeleteChunk state (logic in bucketsync.steps.delete_chunk)."""
 from bucketsync import steps

@@ -2,6 +2,10 @@
 # Description: List both buckets and write copy and delete chunk files; resumable through a cursor.
 # MemorySize: 1024
 # Timeout: 900
+# Access:
+#   source: [list]
+#   destination: [list]
+#   work: [write]
 # ---
 """Lambda handler for the Plan state (logic in bucketsync.steps.plan)."""
 from bucketsync import steps

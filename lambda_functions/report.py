@@ -2,6 +2,9 @@
 # Description: Sum all result files, write the run report and return the summary.
 # MemorySize: 512
 # Timeout: 300
+# Access:
+#   work: [read, write]
+#   notifications: [publish]
 # ---
 """Lambda handler for the Report state (logic in bucketsync.steps.finish)."""
 from bucketsync import steps

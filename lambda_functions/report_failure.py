@@ -2,6 +2,9 @@
 # Description: Record a failed run in its report and pass the original error on.
 # MemorySize: 512
 # Timeout: 300
+# Access:
+#   work: [read, write]
+#   notifications: [publish]
 # ---
 """Lambda handler for the ReportFailure state (logic in bucketsync.steps.report_failure)."""
 from bucketsync import steps

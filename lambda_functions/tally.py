@@ -2,6 +2,8 @@
 # Description: Sum the copy results and decide whether deletes may run.
 # MemorySize: 512
 # Timeout: 300
+# Access:
+#   work: [read]
 # ---
 """Lambda handler for the Tally state (logic in bucketsync.steps.tally)."""
 from bucketsync import steps

@@ -2,6 +2,9 @@
 # Description: Validate the execution input, resolve bucket regions and check access.
 # MemorySize: 256
 # Timeout: 60
+# Access:
+#   source: [list]
+#   destination: [list]
 # ---
 """Lambda handler for the ValidateInput state (logic in bucketsync.steps.validate_input)."""
 from bucketsync import steps

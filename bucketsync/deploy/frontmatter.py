@@ -9,8 +9,15 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
 FUNCTIONS_DIR = ROOT / "lambda_functions"
-ALLOWED_KEYS = {"Description", "MemorySize", "Timeout", "Policies", "Environment",
-                "ReservedConcurrentExecutions", "Architectures", "Runtime", "EphemeralStorage"}
+# Keys that become AWS::Serverless::Function properties as they are...
+SAM_KEYS = {"Description", "MemorySize", "Timeout", "Environment", "ReservedConcurrentExecutions",
+            "Architectures", "Runtime", "EphemeralStorage"}
+# ...and `Access`, ours: what the function may do to which bucket, turned into
+# IAM statements scoped to the configured buckets (least privilege), e.g.
+#   Access: {source: [list, read], destination: [list, read, write], work: [read, write]}
+ACCESS_TARGETS = {"source": {"list", "read"}, "destination": {"list", "read", "write", "delete"},
+                  "work": {"read", "write"}, "notifications": {"publish"}}
+ALLOWED_KEYS = SAM_KEYS | {"Access"}
 
 
 class FrontMatterError(ValueError):
@@ -59,7 +66,19 @@ def parse(path: Path) -> dict:
     if unknown:
         raise FrontMatterError(f"{path.name}: unknown front matter key(s) {', '.join(unknown)}; "
                                f"allowed: {', '.join(sorted(ALLOWED_KEYS))}")
+    _check_access(path, data.get("Access", {}))
     return data
+
+
+def _check_access(path: Path, access) -> None:
+    if not isinstance(access, dict):
+        raise FrontMatterError(f"{path.name}: Access must be a mapping of target to a list of rights")
+    for target, rights in access.items():
+        allowed = ACCESS_TARGETS.get(target)
+        if allowed is None:
+            raise FrontMatterError(f"{path.name}: Access target {target!r} is unknown; allowed: {sorted(ACCESS_TARGETS)}")
+        if not isinstance(rights, list) or not set(rights) <= allowed:
+            raise FrontMatterError(f"{path.name}: Access {target} must be a list of {sorted(allowed)}, got {rights!r}")
 
 
 def lambda_files(directory: Path = FUNCTIONS_DIR) -> list[LambdaFile]:

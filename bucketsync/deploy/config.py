@@ -1,0 +1,225 @@
+"""Deploy settings: `fabfile_config.py` (copied from the documented
+`fabfile_config_template.py`) loaded by name into a validated object.
+Configuration flows one way: file, then command-line overrides, then checks.
+Nothing is created anywhere before `load` has succeeded."""
+from __future__ import annotations
+
+import json
+import re
+import runpy
+import zoneinfo
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+
+from ..errors import InvalidInputError
+from ..request import bucket_name_problem, validate
+from .frontmatter import ROOT
+
+CONFIG_FILE = ROOT / "fabfile_config.py"
+TEMPLATE_FILE = ROOT / "fabfile_config_template.py"
+LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827,
+                      2192, 2557, 2922, 3288, 3653)
+
+
+class ConfigError(ValueError):
+    """A deploy setting is missing or wrong; the message says which and how to fix it."""
+
+
+@dataclass(frozen=True)
+class Schedule:
+    name: str
+    expression: str
+    timezone: str
+    input: dict
+    enabled: bool = True
+
+
+@dataclass(frozen=True)
+class DeployConfig:
+    region: str
+    source_buckets: tuple[str, ...]
+    destination_buckets: tuple[str, ...]
+    profile: str | None = None
+    stack_name: str = "bucketsync"
+    work_bucket_retention_days: int = 14
+    notification_email: str | None = None
+    sns_topic_arn: str | None = None
+    notify_on: str = "all"
+    notify_after_idle_runs: int | None = None
+    schedules: tuple[Schedule, ...] = ()
+    lambda_concurrency: int | None = None
+    map_concurrency: int = 40
+    log_retention_days: int = 30
+    tags: dict = field(default_factory=dict)
+    keep_versions: int = 20
+
+    @property
+    def notifications(self) -> bool:
+        return bool(self.notification_email or self.sns_topic_arn)
+
+
+SETTING_NAMES = {f.name.upper(): f.name for f in fields(DeployConfig)}
+REQUIRED = ("REGION", "SOURCE_BUCKETS", "DESTINATION_BUCKETS")
+
+
+def load(path: Path = CONFIG_FILE, overrides: dict | None = None) -> DeployConfig:
+    """Read and check the settings file; `overrides` (lower-case names, from
+    command-line flags) win over the file. Raises ConfigError."""
+    path = Path(path)
+    if not path.exists():
+        raise ConfigError(f"{path.name} not found: copy {TEMPLATE_FILE.name} to {path.name} "
+                          f"and set at least {', '.join(REQUIRED)}")
+    try:
+        namespace = runpy.run_path(str(path))
+    except Exception as exc:
+        raise ConfigError(f"{path.name} could not be read: {type(exc).__name__}: {exc}") from exc
+    settings = {name: value for name, value in namespace.items() if name.isupper() and not name.startswith("_")}
+    unknown = sorted(set(settings) - set(SETTING_NAMES))
+    if unknown:
+        raise ConfigError(f"{path.name}: unknown setting(s) {', '.join(unknown)}; the settings are "
+                          f"those of {TEMPLATE_FILE.name}: {', '.join(sorted(SETTING_NAMES))}")
+    values = {SETTING_NAMES[name]: value for name, value in settings.items()}
+    for name, value in (overrides or {}).items():
+        if name not in SETTING_NAMES.values():
+            raise ConfigError(f"unknown override {name!r}")
+        if value is not None:
+            values[name] = value
+    return check(values, path.name)
+
+
+def check(values: dict, where: str = "config") -> DeployConfig:
+    for name in REQUIRED:
+        if values.get(name.lower()) in (None, "", [], ()):
+            raise ConfigError(f"{where}: {name} is not set")
+
+    def fail(name, problem):
+        raise ConfigError(f"{where}: {name.upper()} {problem}")
+
+    def integer(name, low, high=None, optional=False):
+        value = values.get(name)
+        if value is None and optional:
+            return None
+        if value is None:
+            return None
+        if isinstance(value, bool) or not isinstance(value, int) or value < low or (high and value > high):
+            fail(name, f"must be an integer from {low}{f' to {high}' if high else ' up'}, got {value!r}")
+        return value
+
+    region = values["region"]
+    if not isinstance(region, str) or not re.fullmatch(r"[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d", region):
+        fail("region", f"is not an AWS region name (like eu-west-1), got {region!r}")
+    stack = values.get("stack_name", "bucketsync")
+    if not isinstance(stack, str) or not re.fullmatch(r"[A-Za-z][A-Za-z0-9-]{0,39}", stack):
+        fail("stack_name", f"must be 1-40 letters, digits or hyphens, starting with a letter, got {stack!r}")
+    buckets = {}
+    for name in ("source_buckets", "destination_buckets"):
+        value = values[name]
+        if isinstance(value, str) or not isinstance(value, (list, tuple)) or not value:
+            fail(name, f"must be a non-empty list of bucket names, got {value!r}")
+        for bucket in value:
+            problem = bucket_name_problem(bucket) if isinstance(bucket, str) else "is not a string"
+            if problem:
+                fail(name, f"has {bucket!r}, which is not a valid bucket name: it {problem}")
+        buckets[name] = tuple(value)
+    email = values.get("notification_email")
+    if email is not None and (not isinstance(email, str) or not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", email)):
+        fail("notification_email", f"is not an email address, got {email!r}")
+    topic = values.get("sns_topic_arn")
+    if topic is not None and (not isinstance(topic, str) or not re.fullmatch(r"arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[\w-]+", topic)):
+        fail("sns_topic_arn", f"is not an SNS topic ARN, got {topic!r}")
+    notify_on = values.get("notify_on", "all")
+    if notify_on not in ("all", "failure"):
+        fail("notify_on", f"must be \"all\" or \"failure\", got {notify_on!r}")
+    retention = values.get("log_retention_days", 30)
+    if retention not in LOG_RETENTION_DAYS:
+        fail("log_retention_days", f"must be one of CloudWatch's values {LOG_RETENTION_DAYS}, got {retention!r}")
+    tags = values.get("tags", {})
+    if not isinstance(tags, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in tags.items()):
+        fail("tags", f"must be a dict of strings to strings, got {tags!r}")
+    schedules = values.get("schedules", [])
+    if not isinstance(schedules, (list, tuple)):
+        fail("schedules", f"must be a list, got {type(schedules).__name__}")
+    checked = tuple(check_schedule(s, buckets, where) for s in schedules)
+    names = [s.name for s in checked]
+    if len(set(names)) != len(names):
+        fail("schedules", f"has duplicate names: {sorted({n for n in names if names.count(n) > 1})}")
+    return DeployConfig(
+        region=region, profile=values.get("profile"), stack_name=stack,
+        source_buckets=buckets["source_buckets"], destination_buckets=buckets["destination_buckets"],
+        work_bucket_retention_days=integer("work_bucket_retention_days", 1, 3650) or 14,
+        notification_email=email, sns_topic_arn=topic, notify_on=notify_on,
+        notify_after_idle_runs=integer("notify_after_idle_runs", 1, optional=True),
+        schedules=checked, lambda_concurrency=integer("lambda_concurrency", 1, optional=True),
+        map_concurrency=integer("map_concurrency", 1, 10000) or 40, log_retention_days=retention,
+        tags=dict(tags), keep_versions=integer("keep_versions", 1, 1000) or 20)
+
+
+SCHEDULE_KEYS = {"name", "expression", "timezone", "input", "enabled"}
+
+
+def check_schedule(entry, buckets: dict, where: str) -> Schedule:
+    if not isinstance(entry, dict):
+        raise ConfigError(f"{where}: each SCHEDULES entry must be a dict, got {entry!r}")
+    label = f"{where}: schedule {entry.get('name', '?')!r}"
+    unknown = sorted(set(entry) - SCHEDULE_KEYS)
+    if unknown:
+        raise ConfigError(f"{label} has unknown key(s) {unknown}; allowed: {sorted(SCHEDULE_KEYS)}")
+    for key in ("name", "expression", "timezone", "input"):
+        if key not in entry:
+            raise ConfigError(f"{label} is missing {key!r}")
+    name = entry["name"]
+    if not isinstance(name, str) or not re.fullmatch(r"[0-9A-Za-z_.-]{1,40}", name):
+        raise ConfigError(f"{label}: name must be 1-40 letters, digits, '.', '_' or '-'")
+    problem = expression_problem(entry["expression"])
+    if problem:
+        raise ConfigError(f"{label}: expression {entry['expression']!r} {problem}")
+    timezone = entry["timezone"]
+    try:
+        zoneinfo.ZoneInfo(timezone)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError, TypeError):
+        raise ConfigError(f"{label}: timezone {timezone!r} is not an IANA time zone name (like Europe/Paris or UTC)") from None
+    try:
+        request = validate(entry["input"])
+    except InvalidInputError as exc:
+        raise ConfigError(f"{label}: input is not valid: {exc}") from None
+    if request.source not in buckets["source_buckets"]:
+        raise ConfigError(f"{label}: source {request.source!r} is not in SOURCE_BUCKETS, so the stack may not read it")
+    if request.destination not in buckets["destination_buckets"]:
+        raise ConfigError(f"{label}: destination {request.destination!r} is not in DESTINATION_BUCKETS, so the stack may not write it")
+    enabled = entry.get("enabled", True)
+    if not isinstance(enabled, bool):
+        raise ConfigError(f"{label}: enabled must be true or false")
+    return Schedule(name, entry["expression"], timezone, json.loads(json.dumps(entry["input"])), enabled)
+
+
+_CRON_FIELD = re.compile(r"^[0-9A-Za-z*?,/#L W-]+$")
+
+
+def expression_problem(expression) -> str | None:
+    """Why an EventBridge Scheduler expression is malformed, or None."""
+    if not isinstance(expression, str):
+        return "must be a string"
+    if m := re.fullmatch(r"rate\((\d+) (minute|minutes|hour|hours|day|days)\)", expression):
+        value, unit = int(m.group(1)), m.group(2)
+        if value < 1:
+            return "must have a rate of at least 1"
+        if (value == 1) != (not unit.endswith("s")):
+            return "must use a singular unit for 1 and a plural one otherwise (rate(1 hour), rate(2 hours))"
+        return None
+    if re.fullmatch(r"at\(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\)", expression):
+        return None
+    if m := re.fullmatch(r"cron\((.*)\)", expression):
+        parts = m.group(1).split()
+        if len(parts) != 6:
+            return "must have 6 fields: minutes hours day-of-month month day-of-week year"
+        if not all(_CRON_FIELD.match(p) for p in parts):
+            return "has characters a cron field cannot hold"
+        day_of_month, day_of_week = parts[2], parts[4]
+        if (day_of_month == "?") == (day_of_week == "?"):
+            return "must have '?' in exactly one of day-of-month and day-of-week"
+        for value, low, high, what in ((parts[0], 0, 59, "minutes"), (parts[1], 0, 23, "hours")):
+            for number in re.findall(r"\d+", value):
+                if not low <= int(number) <= high:
+                    return f"has {what} {number} outside {low}-{high}"
+        return None
+    return "must be cron(...), rate(...) or at(...)"

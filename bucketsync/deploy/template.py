@@ -1,0 +1,270 @@
+"""The AWS SAM template of a bucketsync stack, generated from the Lambda
+files' front matter, the state machine definition and the deploy settings.
+
+Least privilege by construction: every function has a role of its own whose
+statements come from its front matter's `Access` and name only the
+configured buckets and the stack's own work bucket; the state machine may
+invoke only its own functions and read only its work bucket.
+
+The definition is rendered here, with the functions' ARNs written out
+(their names are fixed by the stack name), so the template holds it as a
+plain `DefinitionString` without `Fn::Sub` (whose list form would also
+rewrite ASL's `$$.` paths in some tools)."""
+from __future__ import annotations
+
+import json
+
+from . import definition
+from .config import DeployConfig
+from .frontmatter import LambdaFile, lambda_files
+
+RUNTIME = "python3.12"
+ARCHITECTURE = "arm64"
+ALIAS = "live"
+
+S3_RIGHTS = {   # right -> (bucket-level actions, object-level actions)
+    "list": (["s3:ListBucket", "s3:GetBucketLocation"], []),
+    "read": ([], ["s3:GetObject", "s3:GetObjectTagging"]),
+    "write": ([], ["s3:PutObject", "s3:PutObjectTagging", "s3:AbortMultipartUpload"]),
+    "delete": ([], ["s3:DeleteObject"]),
+}
+
+
+class Names:
+    """Physical names and ARNs that follow from the stack name, account and region."""
+
+    def __init__(self, config: DeployConfig, account: str, partition: str = "aws"):
+        self.config, self.account, self.partition = config, account, partition
+        self.stack = config.stack_name
+        self.region = config.region
+
+    def function(self, file: LambdaFile) -> str:
+        return f"{self.stack}-{file.module.replace('_', '-')}"
+
+    def function_arn(self, file: LambdaFile) -> str:
+        return f"arn:{self.partition}:lambda:{self.region}:{self.account}:function:{self.function(file)}"
+
+    @property
+    def state_machine(self) -> str:
+        return self.stack
+
+    @property
+    def state_machine_arn(self) -> str:
+        return f"arn:{self.partition}:states:{self.region}:{self.account}:stateMachine:{self.stack}"
+
+    @property
+    def alias_arn(self) -> str:
+        return f"{self.state_machine_arn}:{ALIAS}"
+
+    def log_group_arn(self, name: str) -> str:
+        return f"arn:{self.partition}:logs:{self.region}:{self.account}:log-group:{name}:*"
+
+    def bucket_arn(self, bucket: str) -> str:
+        return f"arn:{self.partition}:s3:::{bucket}"
+
+
+def _assume(service: str) -> dict:
+    return {"Version": "2012-10-17",
+            "Statement": [{"Effect": "Allow", "Principal": {"Service": service}, "Action": "sts:AssumeRole"}]}
+
+
+def _work_arn(objects: bool):
+    return {"Fn::Sub": "${WorkBucket.Arn}/*"} if objects else {"Fn::GetAtt": ["WorkBucket", "Arn"]}
+
+
+def _topic_ref(config: DeployConfig):
+    if config.sns_topic_arn:
+        return config.sns_topic_arn
+    return {"Ref": "NotificationTopic"} if config.notification_email else None
+
+
+def access_statements(file: LambdaFile, config: DeployConfig, names: Names) -> list[dict]:
+    """IAM statements for a function's front matter `Access`."""
+    statements = []
+    buckets = {"source": config.source_buckets, "destination": config.destination_buckets}
+    for target, rights in (file.front_matter.get("Access") or {}).items():
+        if target == "notifications":
+            topic = _topic_ref(config)
+            if topic:
+                statements.append({"Effect": "Allow", "Action": ["sns:Publish"], "Resource": topic})
+            continue
+        bucket_actions = sorted({a for r in rights for a in S3_RIGHTS[r][0]})
+        object_actions = sorted({a for r in rights for a in S3_RIGHTS[r][1]})
+        if target == "work":
+            bucket_res, object_res = [_work_arn(False)], [_work_arn(True)]
+        else:
+            bucket_res = [names.bucket_arn(b) for b in buckets[target]]
+            object_res = [names.bucket_arn(b) + "/*" for b in buckets[target]]
+        if bucket_actions:
+            statements.append({"Effect": "Allow", "Action": bucket_actions, "Resource": bucket_res})
+        if object_actions:
+            statements.append({"Effect": "Allow", "Action": object_actions, "Resource": object_res})
+    return statements
+
+
+def function_environment(config: DeployConfig) -> dict:
+    variables = {"BUCKETSYNC_WORK_BUCKET": {"Ref": "WorkBucket"}, "BUCKETSYNC_WORK_PREFIX": ""}
+    topic = _topic_ref(config)
+    if topic:
+        variables["BUCKETSYNC_SNS_TOPIC_ARN"] = topic
+        variables["BUCKETSYNC_NOTIFY_ON"] = config.notify_on
+    if config.notify_after_idle_runs:
+        variables["BUCKETSYNC_NOTIFY_AFTER_IDLE_RUNS"] = str(config.notify_after_idle_runs)
+    return variables
+
+
+def build(config: DeployConfig, account: str, code_bucket: str, code_key: str, partition: str = "aws") -> dict:
+    names = Names(config, account, partition)
+    files = lambda_files()
+    resources: dict = {}
+
+    resources["WorkBucket"] = {
+        "Type": "AWS::S3::Bucket",
+        "DeletionPolicy": "Retain",        # `fab destroy` empties it only when told to
+        "UpdateReplacePolicy": "Retain",
+        "Properties": {
+            "BucketEncryption": {"ServerSideEncryptionConfiguration": [
+                {"ServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}]},
+            "PublicAccessBlockConfiguration": {"BlockPublicAcls": True, "BlockPublicPolicy": True,
+                                               "IgnorePublicAcls": True, "RestrictPublicBuckets": True},
+            "OwnershipControls": {"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]},
+            "LifecycleConfiguration": {"Rules": [{
+                "Id": "expire-scratch", "Status": "Enabled", "Prefix": "runs/",
+                "ExpirationInDays": config.work_bucket_retention_days,
+                "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 1}}]},
+        },
+    }
+    resources["WorkBucketPolicy"] = {
+        "Type": "AWS::S3::BucketPolicy",
+        "Properties": {"Bucket": {"Ref": "WorkBucket"}, "PolicyDocument": {"Version": "2012-10-17", "Statement": [{
+            "Sid": "DenyInsecureTransport", "Effect": "Deny", "Principal": "*", "Action": "s3:*",
+            "Resource": [_work_arn(False), _work_arn(True)],
+            "Condition": {"Bool": {"aws:SecureTransport": "false"}}}]}},
+    }
+
+    environment = function_environment(config)
+    for file in files:
+        logical = file.logical_name
+        name = names.function(file)
+        log_group = f"/aws/lambda/{name}"
+        statements = [{"Effect": "Allow", "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+                       "Resource": names.log_group_arn(log_group)}]
+        statements += access_statements(file, config, names)
+        resources[f"{logical}Role"] = {
+            "Type": "AWS::IAM::Role",
+            "Properties": {"AssumeRolePolicyDocument": _assume("lambda.amazonaws.com"),
+                           "Policies": [{"PolicyName": "least-privilege",
+                                         "PolicyDocument": {"Version": "2012-10-17", "Statement": statements}}]},
+        }
+        resources[f"{logical}LogGroup"] = {
+            "Type": "AWS::Logs::LogGroup",
+            "Properties": {"LogGroupName": log_group, "RetentionInDays": config.log_retention_days},
+        }
+        front = file.front_matter
+        properties = {
+            "FunctionName": name,
+            "CodeUri": {"Bucket": code_bucket, "Key": code_key},
+            "Handler": f"{file.module}.handler",
+            "Runtime": front.get("Runtime", RUNTIME),
+            "Architectures": front.get("Architectures", [ARCHITECTURE]),
+            "MemorySize": front.get("MemorySize", 256),
+            "Timeout": front.get("Timeout", 60),
+            "Role": {"Fn::GetAtt": [f"{logical}Role", "Arn"]},
+            "Environment": {"Variables": dict(environment, **(front.get("Environment") or {}).get("Variables", {}))},
+        }
+        for key in ("Description", "EphemeralStorage", "ReservedConcurrentExecutions"):
+            if key in front:
+                properties[key] = front[key]
+        if file.module == "copy_chunk" and config.lambda_concurrency:
+            properties["ReservedConcurrentExecutions"] = config.lambda_concurrency
+        resources[f"{logical}Function"] = {"Type": "AWS::Serverless::Function",
+                                           "DependsOn": f"{logical}LogGroup", "Properties": properties}
+
+    arns = {file.arn_placeholder: names.function_arn(file) for file in files}
+    rendered = definition.render(dict(arns, MapConcurrency=config.map_concurrency))
+    executions = f"arn:{partition}:states:{config.region}:{account}:execution:{names.state_machine}"
+    resources["StateMachineRole"] = {
+        "Type": "AWS::IAM::Role",
+        "Properties": {"AssumeRolePolicyDocument": _assume("states.amazonaws.com"), "Policies": [{
+            "PolicyName": "least-privilege", "PolicyDocument": {"Version": "2012-10-17", "Statement": [
+                {"Effect": "Allow", "Action": ["lambda:InvokeFunction"],
+                 "Resource": sorted(arns.values()) + sorted(a + ":*" for a in arns.values())},
+                # The Distributed Maps' ItemReader reads the chunk indexes.
+                {"Effect": "Allow", "Action": ["s3:GetObject"], "Resource": [_work_arn(True)]},
+                # A Distributed Map runs its items as child executions of this state machine.
+                {"Effect": "Allow", "Action": ["states:StartExecution"], "Resource": [names.state_machine_arn]},
+                {"Effect": "Allow", "Action": ["states:DescribeExecution", "states:StopExecution"],
+                 "Resource": [f"{executions}:*", f"{executions}/*"]},
+                # CloudWatch Logs delivery: AWS accepts these only on "*".
+                {"Effect": "Allow", "Action": ["logs:CreateLogDelivery", "logs:GetLogDelivery",
+                                               "logs:UpdateLogDelivery", "logs:DeleteLogDelivery",
+                                               "logs:ListLogDeliveries", "logs:PutResourcePolicy",
+                                               "logs:DescribeResourcePolicies", "logs:DescribeLogGroups"],
+                 "Resource": "*"},
+            ]}}]},
+    }
+    resources["StateMachineLogGroup"] = {
+        "Type": "AWS::Logs::LogGroup",
+        "Properties": {"LogGroupName": f"/aws/vendedlogs/states/{names.state_machine}",
+                       "RetentionInDays": config.log_retention_days},
+    }
+    resources["StateMachine"] = {
+        "Type": "AWS::StepFunctions::StateMachine",
+        "Properties": {
+            "StateMachineName": names.state_machine,
+            "StateMachineType": "STANDARD",
+            "RoleArn": {"Fn::GetAtt": ["StateMachineRole", "Arn"]},
+            "DefinitionString": json.dumps(rendered, sort_keys=True),
+            "LoggingConfiguration": {"Level": "ERROR", "IncludeExecutionData": False, "Destinations": [
+                {"CloudWatchLogsLogGroup": {"LogGroupArn": {"Fn::GetAtt": ["StateMachineLogGroup", "Arn"]}}}]},
+        },
+    }
+
+    if config.notification_email and not config.sns_topic_arn:
+        resources["NotificationTopic"] = {"Type": "AWS::SNS::Topic",
+                                          "Properties": {"TopicName": f"{config.stack_name}-notifications",
+                                                         "KmsMasterKeyId": "alias/aws/sns"}}
+        resources["NotificationSubscription"] = {
+            "Type": "AWS::SNS::Subscription",
+            "Properties": {"TopicArn": {"Ref": "NotificationTopic"}, "Protocol": "email",
+                           "Endpoint": config.notification_email}}
+
+    if config.schedules:
+        resources["SchedulerRole"] = {
+            "Type": "AWS::IAM::Role",
+            "Properties": {"AssumeRolePolicyDocument": _assume("scheduler.amazonaws.com"), "Policies": [{
+                "PolicyName": "start-sync", "PolicyDocument": {"Version": "2012-10-17", "Statement": [
+                    {"Effect": "Allow", "Action": ["states:StartExecution"], "Resource": [names.alias_arn]}]}}]},
+        }
+        for schedule in config.schedules:
+            logical = "Schedule" + "".join(c for c in schedule.name.title() if c.isalnum())
+            resources[logical] = {
+                "Type": "AWS::Scheduler::Schedule",
+                "Properties": {
+                    "Name": f"{config.stack_name}-{schedule.name}",
+                    "Description": f"bucketsync {schedule.input['source']} -> {schedule.input['destination']}",
+                    "ScheduleExpression": schedule.expression,
+                    "ScheduleExpressionTimezone": schedule.timezone,
+                    "FlexibleTimeWindow": {"Mode": "OFF"},
+                    "State": "ENABLED" if schedule.enabled else "DISABLED",
+                    "Target": {"Arn": names.alias_arn, "RoleArn": {"Fn::GetAtt": ["SchedulerRole", "Arn"]},
+                               "Input": json.dumps(schedule.input, sort_keys=True)},
+                },
+            }
+
+    outputs = {
+        "StateMachineArn": {"Value": {"Ref": "StateMachine"}},
+        "AliasArn": {"Value": names.alias_arn},
+        "WorkBucketName": {"Value": {"Ref": "WorkBucket"}},
+        "ConsoleUrl": {"Value": f"https://{config.region}.console.aws.amazon.com/states/home?region="
+                                f"{config.region}#/statemachines/view/{names.alias_arn}"},
+    }
+    if _topic_ref(config):
+        outputs["NotificationTopicArn"] = {"Value": _topic_ref(config)}
+    return {
+        "AWSTemplateFormatVersion": "2010-09-09",
+        "Transform": "AWS::Serverless-2016-10-31",
+        "Description": f"bucketsync {config.stack_name}: one-way S3 bucket sync on Step Functions",
+        "Resources": resources,
+        "Outputs": outputs,
+    }

@@ -1,0 +1,66 @@
+"""bucketsync deploy settings.
+
+Copy this file to `fabfile_config.py` (which git ignores), edit it, then run
+`fab deploy`. Every name below is a setting; a name that is not listed here is
+an error (so a typo cannot be silently ignored). Command-line flags of `fab`
+tasks override these values.
+"""
+
+# AWS region of the stack (the buckets may live in other regions).
+REGION = "eu-west-1"
+
+# Named profile from ~/.aws/config to deploy with; None uses the default chain.
+PROFILE = None
+
+# CloudFormation stack name; also the prefix of the functions' names, the state
+# machine's name and the schedules' names. Letters, digits and hyphens.
+STACK_NAME = "bucketsync"
+
+# The only buckets the deployed functions may read (list, get objects and tags)...
+SOURCE_BUCKETS = ["my-source-bucket"]
+# ...and the only buckets they may write to and delete from. A run whose input
+# names another bucket fails with AccessDeniedError; a schedule that does is
+# refused at deploy time.
+DESTINATION_BUCKETS = ["my-destination-bucket"]
+
+# Days the stack's work bucket keeps a run's scratch files and report.
+WORK_BUCKET_RETENTION_DAYS = 14
+
+# Notifications: one SNS message per finished execution. Give an email address
+# to subscribe (AWS sends a confirmation mail first), an existing topic ARN to
+# publish there instead of a topic of the stack's own, or neither for none.
+NOTIFICATION_EMAIL = None
+SNS_TOPIC_ARN = None
+# "all": every run; "failure": failed runs only.
+NOTIFY_ON = "all"
+# Also notify when this many runs in a row copied nothing (None: never).
+NOTIFY_AFTER_IDLE_RUNS = None
+
+# EventBridge Scheduler schedules, each starting an execution on the `live`
+# alias with a fixed input (validated at deploy time like any execution input).
+# Expressions: "cron(minutes hours day-of-month month day-of-week year)",
+# "rate(N minutes|hours|days)" or "at(yyyy-mm-ddThh:mm:ss)". The time zone is
+# required: it is an IANA name such as "Europe/Paris" or "UTC".
+SCHEDULES = [
+    # {
+    #     "name": "nightly",
+    #     "expression": "cron(30 2 * * ? *)",
+    #     "timezone": "Europe/Paris",
+    #     "input": {"source": "my-source-bucket", "destination": "my-destination-bucket"},
+    # },
+]
+
+# Reserved concurrency of the copy function (None: the account's pool), and how
+# many chunks each Distributed Map works on at once.
+LAMBDA_CONCURRENCY = None
+MAP_CONCURRENCY = 40
+
+# CloudWatch Logs retention of the functions and the state machine, in days.
+LOG_RETENTION_DAYS = 30
+
+# Tags put on every resource of the stack.
+TAGS = {"project": "bucketsync"}
+
+# Published state machine versions to keep (Step Functions keeps at most 1,000);
+# older ones are deleted on deploy, never the one the alias points at.
+KEEP_VERSIONS = 20

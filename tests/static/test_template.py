@@ -1,0 +1,173 @@
+"""The generated SAM template: cfn-lint clean, expanded by aws-sam-translator,
+least privilege, and a deterministic code package."""
+import copy
+import json
+import zipfile
+import io
+
+import cfnlint.api
+import pytest
+
+from bucketsync.deploy import config, package, sam, template
+from bucketsync.deploy.frontmatter import lambda_files
+
+ACCOUNT = "123456789012"
+SETTINGS = {
+    "region": "eu-west-1", "source_buckets": ["src-bucket", "src-two"], "destination_buckets": ["dst-bucket"],
+    "notification_email": "ops@example.com", "lambda_concurrency": 50,
+    "schedules": [{"name": "nightly", "expression": "cron(30 2 * * ? *)", "timezone": "Europe/Paris",
+                   "input": {"source": "src-bucket", "destination": "dst-bucket"}},
+                  {"name": "hourly-photos", "expression": "rate(1 hour)", "timezone": "UTC",
+                   "input": {"source": "src-two", "destination": "dst-bucket", "prefix": "photos/"}}],
+}
+
+
+@pytest.fixture(scope="module")
+def built():
+    cfg = config.check(dict(SETTINGS))
+    tpl = template.build(cfg, ACCOUNT, "artifacts-bucket", "code/abc.zip")
+    return cfg, tpl, sam.translate(tpl, cfg.region)
+
+
+def lint(tpl) -> list[str]:
+    return [str(m) for m in cfnlint.api.lint(json.dumps(tpl), regions=["eu-west-1"])]
+
+
+def test_cfn_lint_clean(built):
+    _, tpl, translated = built
+    assert lint(tpl) == []
+    assert lint(translated) == []
+
+
+def test_cfn_lint_is_really_checking(built):
+    _, tpl, _ = built
+    broken = copy.deepcopy(tpl)
+    broken["Resources"]["PlanFunction"]["Properties"]["Timeout"] = 5000
+    broken["Resources"]["PlanFunction"]["Properties"]["Runtime"] = "python2.7"
+    assert lint(broken)
+
+
+def test_every_lambda_file_becomes_a_function(built):
+    _, tpl, translated = built
+    for file in lambda_files():
+        fn = tpl["Resources"][f"{file.logical_name}Function"]
+        assert fn["Type"] == "AWS::Serverless::Function"
+        props = fn["Properties"]
+        assert props["Handler"] == f"{file.module}.handler"
+        assert props["Timeout"] == file.front_matter["Timeout"]
+        assert props["MemorySize"] == file.front_matter["MemorySize"]
+        assert props["Runtime"] >= "python3.12"
+        assert translated["Resources"][f"{file.logical_name}Function"]["Type"] == "AWS::Lambda::Function"
+    assert tpl["Resources"]["CopyChunkFunction"]["Properties"]["ReservedConcurrentExecutions"] == 50
+
+
+def test_definition_names_the_stacks_own_functions(built):
+    _, tpl, _ = built
+    text = tpl["Resources"]["StateMachine"]["Properties"]["DefinitionString"]
+    definition = json.loads(text)
+    assert "${" not in text and "$$.Execution.Name" in text
+    resource = definition["States"]["Plan"]["Resource"]
+    assert resource == f"arn:aws:lambda:eu-west-1:{ACCOUNT}:function:bucketsync-plan"
+    assert definition["States"]["Copy"]["MaxConcurrency"] == 40
+
+
+def statements(translated):
+    for name, resource in translated["Resources"].items():
+        if resource["Type"] == "AWS::IAM::Role":
+            assert not resource["Properties"].get("ManagedPolicyArns"), f"{name} uses managed policies"
+            for policy in resource["Properties"].get("Policies", []):
+                for statement in policy["PolicyDocument"]["Statement"]:
+                    yield name, statement
+
+
+def as_list(value):
+    return value if isinstance(value, list) else [value]
+
+
+def test_least_privilege(built):
+    cfg, _, translated = built
+    allowed_buckets = {f"arn:aws:s3:::{b}" for b in cfg.source_buckets + cfg.destination_buckets}
+    found = list(statements(translated))
+    assert found
+    for role, statement in found:
+        assert statement["Effect"] == "Allow"
+        for action in as_list(statement["Action"]):
+            assert "*" not in action, f"{role}: wildcard action {action}"
+            assert not action.endswith("FullAccess")
+        for resource in as_list(statement["Resource"]):
+            if resource == "*":
+                # Only CloudWatch Logs delivery, which AWS accepts on "*" alone.
+                assert role == "StateMachineRole" and all(a.startswith("logs:") for a in statement["Action"]), role
+                continue
+            if isinstance(resource, str) and resource.startswith("arn:aws:s3:::"):
+                assert resource.removesuffix("/*") in allowed_buckets, f"{role}: {resource}"
+            if isinstance(resource, str) and resource.startswith("arn:aws:lambda"):
+                assert ":function:bucketsync-" in resource
+
+
+def role_actions(translated, role):
+    return {(a, json.dumps(r, sort_keys=True)) for name, s in statements(translated) if name == role
+            for a in as_list(s["Action"]) for r in as_list(s["Resource"])}
+
+
+def test_rights_follow_front_matter(built):
+    _, _, translated = built
+    guard = role_actions(translated, "GuardRole")
+    assert {a for a, _ in guard} == {"logs:CreateLogStream", "logs:PutLogEvents"}
+    delete = role_actions(translated, "DeleteChunkRole")
+    assert ("s3:DeleteObject", '"arn:aws:s3:::dst-bucket/*"') in delete
+    assert not any(r.startswith('"arn:aws:s3:::src') for _, r in delete), "the delete function never touches sources"
+    copy_rights = role_actions(translated, "CopyChunkRole")
+    assert ("s3:PutObject", '"arn:aws:s3:::dst-bucket/*"') in copy_rights
+    assert ("s3:PutObject", '"arn:aws:s3:::src-bucket/*"') not in copy_rights, "sources are read-only"
+    machine = role_actions(translated, "StateMachineRole")
+    assert {a for a, _ in machine if not a.startswith("logs:")} == {
+        "lambda:InvokeFunction", "s3:GetObject", "states:StartExecution", "states:DescribeExecution",
+        "states:StopExecution"}
+
+
+def test_work_bucket_is_private_encrypted_and_expiring(built):
+    cfg, tpl, _ = built
+    props = tpl["Resources"]["WorkBucket"]["Properties"]
+    assert all(props["PublicAccessBlockConfiguration"].values())
+    assert props["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]["ServerSideEncryptionByDefault"]
+    rule = props["LifecycleConfiguration"]["Rules"][0]
+    assert rule["Status"] == "Enabled" and rule["ExpirationInDays"] == cfg.work_bucket_retention_days
+
+
+def test_schedules_target_the_alias_with_their_input(built):
+    cfg, tpl, _ = built
+    schedules = {r["Properties"]["Name"]: r["Properties"] for r in tpl["Resources"].values()
+                 if r["Type"] == "AWS::Scheduler::Schedule"}
+    assert set(schedules) == {"bucketsync-nightly", "bucketsync-hourly-photos"}
+    nightly = schedules["bucketsync-nightly"]
+    assert nightly["ScheduleExpressionTimezone"] == "Europe/Paris"
+    assert nightly["Target"]["Arn"].endswith(":stateMachine:bucketsync:live")
+    assert json.loads(nightly["Target"]["Input"]) == {"source": "src-bucket", "destination": "dst-bucket"}
+
+
+def test_package_is_deterministic_and_ships_only_the_runtime():
+    first, second = package.build(), package.build()
+    assert first == second and package.object_key(first) == package.object_key(second)
+    names = zipfile.ZipFile(io.BytesIO(first)).namelist()
+    assert names == sorted(names)
+    assert "copy_chunk.py" in names and "bucketsync/steps.py" in names
+    assert not any(n.startswith(("bucketsync/local/", "bucketsync/deploy/")) for n in names)
+    for info in zipfile.ZipFile(io.BytesIO(first)).infolist():
+        assert info.date_time == (1980, 1, 1, 0, 0, 0)
+
+
+def test_shipped_code_imports_only_stdlib_and_boto3():
+    import ast
+    import sys
+    allowed = set(sys.stdlib_module_names) | {"boto3", "botocore", "bucketsync"}
+    for name, path in package.files():
+        tree = ast.parse(path.read_text())
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                roots = [a.name.split(".")[0] for a in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.level == 0:
+                roots = [node.module.split(".")[0]]
+            else:
+                continue
+            assert set(roots) <= allowed, f"{name} imports {roots}"
