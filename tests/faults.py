@@ -25,6 +25,16 @@ def error_response(url: str, status: int, code: str, message: str) -> AWSRespons
     return AWSResponse(url, status, {"Content-Type": "application/xml"}, _Raw(body.encode()))
 
 
+@contextlib.contextmanager
+def hooked(event: str, handler):
+    """`handler` on bucketsync's clients for the duration of the block."""
+    clients.add_hook(event, handler)
+    try:
+        yield
+    finally:
+        clients.remove_hook(event, handler)
+
+
 def _is_user_request(request, buckets) -> bool:
     return any(f"/{b}" in request.url or f"//{b}." in request.url for b in buckets)
 
@@ -50,11 +60,8 @@ def flaky(buckets, rate=0.05, seed=1234):
             return error_response(request.url, 500, "InternalError", "We encountered an internal error.")
         return None
 
-    clients.add_hook("before-send.s3", hook)
-    try:
+    with hooked("before-send.s3", hook):
         yield injected
-    finally:
-        clients.remove_hook("before-send.s3", hook)
 
 
 @contextlib.contextmanager
@@ -68,8 +75,5 @@ def always_fail(key_fragment: str, status=403, code="AccessDenied"):
             return error_response(request.url, status, code, "Access Denied")
         return None
 
-    clients.add_hook("before-send.s3", hook)
-    try:
+    with hooked("before-send.s3", hook):
         yield hits
-    finally:
-        clients.remove_hook("before-send.s3", hook)
