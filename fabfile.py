@@ -46,3 +46,70 @@ def sync(c, source=None, destination=None, prefix=None, source_prefix=None, dest
         dry_run=dry_run, no_delete=no_delete, max_delete=max_delete,
         allow_empty_source=allow_empty_source, endpoint_url=endpoint_url, json=json)
     sys.exit(cli.sync(options))
+
+
+# ---- deploying to AWS (settings in fabfile_config.py; see fabfile_config_template.py) ----
+
+CONFIG_HELP = {"region": "override REGION", "profile": "override PROFILE", "stack-name": "override STACK_NAME"}
+
+
+def _overrides(region, profile, stack_name):
+    return {"region": region, "profile": profile, "stack_name": stack_name}
+
+
+@task(help=dict(CONFIG_HELP, account="account id to render for, without asking AWS"))
+def template(c, region=None, profile=None, stack_name=None, account=None):
+    """Print the generated SAM template."""
+    from bucketsync.deploy import tasks
+    sys.exit(tasks.template_command(_overrides(region, profile, stack_name), account=account))
+
+
+@task(help=CONFIG_HELP)
+def deploy(c, region=None, profile=None, stack_name=None):
+    """Package, create or update the stack, publish a version and move the `live` alias."""
+    from bucketsync.deploy import tasks
+    sys.exit(tasks.deploy_command(_overrides(region, profile, stack_name)))
+
+
+@task(help=CONFIG_HELP)
+def versions(c, region=None, profile=None, stack_name=None):
+    """List the state machine's published versions; * marks the one `live` points at."""
+    from bucketsync.deploy import tasks
+    sys.exit(tasks.versions_command(_overrides(region, profile, stack_name)))
+
+
+@task(help=dict(CONFIG_HELP, to="version number to move `live` to (default: the one before)"))
+def rollback(c, to=None, region=None, profile=None, stack_name=None):
+    """Move the `live` alias back to an earlier version."""
+    from bucketsync.deploy import tasks
+    sys.exit(tasks.rollback_command(_overrides(region, profile, stack_name), int(to) if to else None))
+
+
+@task(iterable=["include", "exclude"], help=dict(CONFIG_HELP, wait="follow the execution and print its summary"))
+def start(c, source=None, destination=None, prefix=None, source_prefix=None, destination_prefix=None,
+          include=None, exclude=None, dry_run=False, no_delete=False, max_delete=None, allow_empty_source=False,
+          json=False, wait=False, region=None, profile=None, stack_name=None):
+    """Start a sync on the deployed stack (the `live` alias); same flags as `fab sync`."""
+    from bucketsync.deploy import tasks
+    from bucketsync.local import cli
+    options = cli.SyncOptions(
+        source=source, destination=destination, prefix=prefix, source_prefix=source_prefix,
+        destination_prefix=destination_prefix, include=list(include or []), exclude=list(exclude or []),
+        dry_run=dry_run, no_delete=no_delete, max_delete=max_delete, allow_empty_source=allow_empty_source,
+        json=json)
+    sys.exit(tasks.start_command(_overrides(region, profile, stack_name), options, wait))
+
+
+@task(help=dict(CONFIG_HELP, limit="how many executions"))
+def status(c, limit=10, region=None, profile=None, stack_name=None):
+    """Show the most recent executions and their counts."""
+    from bucketsync.deploy import tasks
+    sys.exit(tasks.status_command(_overrides(region, profile, stack_name), int(limit)))
+
+
+@task(help=dict(CONFIG_HELP, yes="do not ask for confirmation",
+                delete_work_bucket="also empty and delete the work bucket (its reports)"))
+def destroy(c, yes=False, delete_work_bucket=False, region=None, profile=None, stack_name=None):
+    """Delete the stack (asks first); the work bucket and its reports are kept unless told otherwise."""
+    from bucketsync.deploy import tasks
+    sys.exit(tasks.destroy_command(_overrides(region, profile, stack_name), yes, delete_work_bucket))

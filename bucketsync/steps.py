@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 
-from . import clients, progress, report, s3
+from . import clients, notify, progress, report, s3
 from . import settings as settings_mod
 from .copier import Copier
 from .deleter import delete_chunk as delete_keys
@@ -39,7 +39,8 @@ def validate_input(event: dict) -> dict:
             raise AccessDeniedError(f"cannot list {side} bucket {bucket!r}: {exc}") from exc
     run = Run(id=execution, request=request,
               source_region=regions["source"], destination_region=regions["destination"],
-              work_bucket=cfg.work_bucket, work_prefix=f"{cfg.work_prefix}runs/{execution}/")
+              work_bucket=cfg.work_bucket, work_prefix=f"{cfg.work_prefix}runs/{execution}/",
+              started=event.get("started"))
     return {"run": run.to_dict(), "cursor": None}
 
 
@@ -99,6 +100,7 @@ def finish(event: dict) -> dict:
     run = Run.from_dict(event["run"])
     summary, full = report.summarize(run, event["plan"]["totals"], deletes_ran=event.get("delete_next", False))
     report.write(run, full)
+    _notify(summary, run, None)
     return summary
 
 
@@ -108,12 +110,24 @@ def report_failure(event: dict) -> dict:
     error = event.get("error") or {}
     name = error.get("Error") or "States.Runtime"
     cause = readable_cause(error.get("Cause"))
+    run, summary = None, {"failed": 0}
     if isinstance(event.get("run"), dict):
         run = Run.from_dict(event["run"])
         totals = (event.get("plan") or {}).get("totals") or {}
         summary, full = report.summarize(run, totals, event.get("delete_next", False), {"Error": name, "Cause": cause})
         report.write(run, full)
+    elif isinstance(event.get("source"), str):     # failed validation: the raw input is all there is
+        summary = {"source": event.get("source"), "destination": event.get("destination"), "failed": 0}
+    _notify(summary, run, {"Error": name, "Cause": cause})
     return {"Error": name, "Cause": cause}
+
+
+def _notify(summary: dict, run: Run | None, error: dict | None) -> None:
+    """A notification that cannot be sent must not change the run's outcome."""
+    try:
+        notify.notify(summary, run, error)
+    except Exception as exc:   # noqa: BLE001 - reported in the log, never raised
+        print(f"bucketsync: notification not sent: {type(exc).__name__}: {exc}")
 
 
 def readable_cause(cause) -> str:

@@ -18,18 +18,20 @@ class Run:
     destination_region: str | None
     work_bucket: str
     work_prefix: str        # ends with "/"; every scratch key of this run starts with it
+    started: str | None = None   # the execution's start time (ISO 8601)
 
     def to_dict(self) -> dict:
         return {"id": self.id, "request": self.request.to_dict(),
                 "source_region": self.source_region, "destination_region": self.destination_region,
-                "work": {"bucket": self.work_bucket, "prefix": self.work_prefix}}
+                "work": {"bucket": self.work_bucket, "prefix": self.work_prefix}, "started": self.started}
 
     @classmethod
     def from_dict(cls, data: dict) -> "Run":
         return cls(id=data["id"], request=SyncRequest.from_dict(data["request"]),
                    source_region=data.get("source_region"),
                    destination_region=data.get("destination_region"),
-                   work_bucket=data["work"]["bucket"], work_prefix=data["work"]["prefix"])
+                   work_bucket=data["work"]["bucket"], work_prefix=data["work"]["prefix"],
+                   started=data.get("started"))
 
     # ---- scratch layout ----
     def chunk_key(self, kind: str, number: int) -> str:

@@ -62,10 +62,11 @@ SETTING_NAMES = {f.name.upper(): f.name for f in fields(DeployConfig)}
 REQUIRED = ("REGION", "SOURCE_BUCKETS", "DESTINATION_BUCKETS")
 
 
-def load(path: Path = CONFIG_FILE, overrides: dict | None = None) -> DeployConfig:
-    """Read and check the settings file; `overrides` (lower-case names, from
-    command-line flags) win over the file. Raises ConfigError."""
-    path = Path(path)
+def load(path: Path | None = None, overrides: dict | None = None) -> DeployConfig:
+    """Read and check the settings file (default: fabfile_config.py in the
+    project); `overrides` (lower-case names, from command-line flags) win over
+    the file. Raises ConfigError."""
+    path = Path(path or CONFIG_FILE)
     if not path.exists():
         raise ConfigError(f"{path.name} not found: copy {TEMPLATE_FILE.name} to {path.name} "
                           f"and set at least {', '.join(REQUIRED)}")

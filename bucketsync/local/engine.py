@@ -108,23 +108,67 @@ def _load_handler(path: Path):
 
 
 class _Handlers:
-    """Function name -> (handler, timeout); installed as moto's Lambda invoke."""
+    """moto's Lambda invoke, answered by the handler file the function names.
+
+    The function's `Handler` ("copy_chunk.handler") picks the file in
+    lambda_functions/, so this serves the local engine's functions and those
+    of a stack deployed into a moto server alike. A deployed function's
+    environment variables are applied to this process before its handler
+    runs (a process has one environment; a stack's functions share theirs)."""
 
     def __init__(self, directory: Path = FUNCTIONS_DIR):
-        self.table = {FUNCTION_PREFIX + f.module: (_load_handler(f.path), int(f.front_matter.get("Timeout", 900)))
+        self.table = {f.module: (_load_handler(f.path), int(f.front_matter.get("Timeout", 900)))
                       for f in lambda_files(directory)}
 
     def invoke(self, backend, function_name, qualifier, body, headers, response_headers):
-        name = function_name.rsplit(":", 1)[-1] if function_name.startswith("arn:") else function_name
-        handler, timeout = self.table[name]
+        function = backend.get_function(function_name, qualifier)
+        module = (function.handler or "").split(".")[0]
+        handler, timeout = self.table[module]
+        for name, value in (function.environment_vars or {}).items():
+            os.environ[name] = str(value)
         event = json.loads(body) if body else {}
         try:
-            result = handler(event, _Context(name, timeout))
+            result = handler(event, _Context(function.function_name, timeout))
             return json.dumps(result).encode("utf-8")
         except Exception as exc:   # reported the way Lambda reports it: errorType is the class name
             response_headers["x-amz-function-error"] = "Unhandled"
             return json.dumps({"errorType": type(exc).__name__, "errorMessage": str(exc),
                                "stackTrace": traceback.format_tb(exc.__traceback__)}).encode("utf-8")
+
+
+@contextlib.contextmanager
+def in_process_lambdas(handlers: _Handlers | None = None):
+    """While active, every moto Lambda invoke (decorator or server mode) runs
+    the real handler in this process, and the interpreter's JSONPath parses
+    are memoised."""
+    with _patched_moto(handlers or _Handlers()):
+        yield
+
+
+@contextlib.contextmanager
+def emulated_account():
+    """For deploying a stack into a moto server in this process (tests):
+    in-process Lambdas, and state machines that CloudFormation creates land
+    in the executing interpreter's backend (moto's CloudFormation model
+    writes them to the non-executing one, where no execution would run)."""
+    from moto.stepfunctions import models as sfn_models
+    from moto.stepfunctions.parser.models import StepFunctionsParserBackend, stepfunctions_parser_backends
+
+    original = StepFunctionsParserBackend.start_execution
+
+    def start_execution(backend, state_machine_arn, *args, **kwargs):
+        # moto cannot execute a version or an alias (its version objects lack
+        # the execution machinery): run the state machine itself, which after
+        # a deploy holds the definition the alias points at.
+        parts = state_machine_arn.split(":")
+        if len(parts) == 8 and parts[5] == "stateMachine":
+            state_machine_arn = ":".join(parts[:7])
+        return original(backend, state_machine_arn, *args, **kwargs)
+
+    with in_process_lambdas(), \
+         mock.patch.object(sfn_models, "stepfunctions_backends", stepfunctions_parser_backends), \
+         mock.patch.object(StepFunctionsParserBackend, "start_execution", start_execution):
+        yield
 
 
 @contextlib.contextmanager

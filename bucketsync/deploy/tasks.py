@@ -1,0 +1,198 @@
+"""What the deploy-side `fab` tasks do, as plain functions (the fabfile only
+parses flags). Each returns an exit status and prints one-line errors."""
+from __future__ import annotations
+
+import json
+import sys
+import time
+import uuid
+from datetime import datetime, timezone
+
+import boto3
+import yaml
+from botocore.exceptions import BotoCoreError, ClientError
+from rich.console import Console
+from rich.table import Table
+
+from ..errors import InvalidInputError
+from ..local import cli
+from ..local.engine import Outcome
+from ..request import validate
+from . import config as config_mod
+from . import package, stack, template
+
+EXIT_OK, EXIT_FAILED, EXIT_BAD_CONFIG = 0, 1, 2
+
+
+def session_for(cfg: config_mod.DeployConfig):
+    return boto3.Session(profile_name=cfg.profile, region_name=cfg.region)
+
+
+def _run(action, overrides: dict, err=None):
+    """Load the config, run `action(cfg, session)`, turn errors into one line."""
+    err = err or sys.stderr
+    try:
+        cfg = config_mod.load(overrides=overrides)
+    except config_mod.ConfigError as exc:
+        print(f"error: ConfigError: {exc}", file=err)
+        return EXIT_BAD_CONFIG
+    try:
+        return action(cfg, session_for(cfg))
+    except (stack.DeployError, InvalidInputError) as exc:
+        print(f"error: {type(exc).__name__}: {exc}", file=err)
+    except ClientError as exc:
+        print(f"error: {exc.response.get('Error', {}).get('Code', 'ClientError')}: {exc}", file=err)
+    except BotoCoreError as exc:
+        print(f"error: {type(exc).__name__}: {exc}", file=err)
+    return EXIT_FAILED
+
+
+def template_command(overrides: dict, account: str | None = None, out=None) -> int:
+    out = out or sys.stdout
+
+    def action(cfg, session):
+        acct = account or stack.account_id(session)
+        data = package.build()
+        body = template.build(cfg, acct, stack.artifacts_bucket(cfg, acct), package.object_key(data))
+        print(yaml.safe_dump(body, sort_keys=False, width=120), file=out)
+        return EXIT_OK
+    return _run(action, overrides)
+
+
+def deploy_command(overrides: dict, out=print) -> int:
+    def action(cfg, session):
+        result = stack.deploy(session, cfg, out=out)
+        for key, value in sorted(result.outputs.items()):
+            out(f"{key}: {value}")
+        return EXIT_OK
+    return _run(action, overrides)
+
+
+def _machine(cfg, session) -> str:
+    return template.Names(cfg, stack.account_id(session)).state_machine_arn
+
+
+def versions_command(overrides: dict, out=None) -> int:
+    def action(cfg, session):
+        sfn = session.client("stepfunctions")
+        machine = _machine(cfg, session)
+        current = stack.alias_target(sfn, f"{machine}:{template.ALIAS}")
+        table = Table(title=f"{cfg.stack_name} versions")
+        for column in ("version", template.ALIAS, "description"):
+            table.add_column(column)
+        for version in stack.list_versions(sfn, machine):
+            table.add_row(str(version["number"]), "*" if version["arn"] == current else "", version["description"])
+        Console(file=out or sys.stdout).print(table)
+        return EXIT_OK
+    return _run(action, overrides)
+
+
+def rollback_command(overrides: dict, to: int | None, out=print) -> int:
+    def action(cfg, session):
+        stack.rollback(session.client("stepfunctions"), _machine(cfg, session), to, out)
+        return EXIT_OK
+    return _run(action, overrides)
+
+
+def start_command(overrides: dict, opts: cli.SyncOptions, wait: bool, out=None, err=None, poll: float = 2.0) -> int:
+    """Start an execution on the `live` alias; with `wait`, follow it and
+    print the summary (exit status as for `fab sync`)."""
+    out, err = out or sys.stdout, err or sys.stderr
+    execution_input = cli.build_input(opts)
+
+    def action(cfg, session):
+        request = validate(execution_input)
+        if request.source not in cfg.source_buckets or request.destination not in cfg.destination_buckets:
+            raise InvalidInputError(
+                f"the stack may read only {list(cfg.source_buckets)} and write only {list(cfg.destination_buckets)}; "
+                f"add the buckets to SOURCE_BUCKETS/DESTINATION_BUCKETS and deploy first")
+        sfn = session.client("stepfunctions")
+        alias = f"{_machine(cfg, session)}:{template.ALIAS}"
+        name = f"start-{datetime.now(timezone.utc):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:6]}"
+        arn = sfn.start_execution(stateMachineArn=alias, name=name, input=json.dumps(execution_input))["executionArn"]
+        print(f"started {arn}", file=err)
+        if not wait:
+            return EXIT_OK
+        return follow(sfn, arn, opts.json, out, err, poll)
+    try:
+        validate(execution_input)
+    except InvalidInputError as exc:
+        print(f"error: InvalidInputError: {exc}", file=err)
+        return cli.EXIT_BAD_INPUT
+    return _run(action, overrides, err)
+
+
+def follow(sfn, arn: str, as_json: bool, out, err, poll: float) -> int:
+    last = None
+    while True:
+        description = sfn.describe_execution(executionArn=arn)
+        counts = _map_counts(sfn, arn)
+        if counts and counts != last and not as_json:
+            print("  " + ", ".join(f"{k} {v}" for k, v in counts.items()), file=err)
+            last = counts
+        if description["status"] != "RUNNING":
+            break
+        time.sleep(poll)
+    error, cause = description.get("error"), description.get("cause")
+    output = json.loads(description["output"]) if description.get("output") else None
+    if error == "SyncFailedError" and cause:
+        try:
+            output = json.loads(cause)
+        except ValueError:
+            pass
+    return cli.report_outcome(Outcome(description["status"], output, error, cause, arn, None), as_json, out, err)
+
+
+def _map_counts(sfn, arn: str) -> dict:
+    """Item counts of the execution's Map runs (chunks done / total)."""
+    try:
+        runs = sfn.list_map_runs(executionArn=arn).get("mapRuns", [])
+        totals: dict = {}
+        for run in runs:
+            counts = sfn.describe_map_run(mapRunArn=run["mapRunArn"]).get("itemCounts", {})
+            for key in ("total", "succeeded", "failed", "running"):
+                totals[f"chunks {key}"] = totals.get(f"chunks {key}", 0) + counts.get(key, 0)
+        return totals
+    except (ClientError, KeyError):
+        return {}
+
+
+def status_command(overrides: dict, limit: int = 10, out=None) -> int:
+    def action(cfg, session):
+        sfn = session.client("stepfunctions")
+        executions = sfn.list_executions(stateMachineArn=_machine(cfg, session), maxResults=limit)["executions"]
+        table = Table(title=f"{cfg.stack_name}: last {limit} executions")
+        for column in ("name", "status", "started", "copied", "deleted", "failed"):
+            table.add_column(column)
+        for execution in executions:
+            output = sfn.describe_execution(executionArn=execution["executionArn"]).get("output")
+            summary = json.loads(output) if output else {}
+            table.add_row(execution["name"], execution["status"], f"{execution['startDate']:%Y-%m-%d %H:%M:%S}",
+                          *(str(summary.get(k, "")) for k in ("copied", "deleted", "failed")))
+        Console(file=out or sys.stdout).print(table)
+        return EXIT_OK
+    return _run(action, overrides)
+
+
+def destroy_command(overrides: dict, yes: bool, delete_work_bucket: bool, ask=input, out=print) -> int:
+    def action(cfg, session):
+        cfn = session.client("cloudformation")
+        if stack.stack_status(cfn, cfg.stack_name) is None:
+            out(f"stack {cfg.stack_name} does not exist: nothing to destroy")
+            return EXIT_OK
+        if not yes and ask(f"Delete stack {cfg.stack_name} in {cfg.region}? Type its name to confirm: ").strip() != cfg.stack_name:
+            out("not confirmed: nothing deleted")
+            return EXIT_FAILED
+        work_bucket = stack.outputs(cfn, cfg.stack_name).get("WorkBucketName")
+        cfn.delete_stack(StackName=cfg.stack_name)
+        stack.wait_for_status(cfn, cfg.stack_name, {"DELETE_COMPLETE", None}, out, 2.0, set())
+        out(f"stack {cfg.stack_name} deleted")
+        if work_bucket and delete_work_bucket:
+            bucket = session.resource("s3").Bucket(work_bucket)
+            bucket.objects.all().delete()
+            bucket.delete()
+            out(f"work bucket {work_bucket} emptied and deleted")
+        elif work_bucket:
+            out(f"work bucket {work_bucket} kept with its reports (--delete-work-bucket removes it)")
+        return EXIT_OK
+    return _run(action, overrides)

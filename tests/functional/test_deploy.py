@@ -1,0 +1,174 @@
+"""`fab deploy` end to end against an emulated account: a moto server in this
+process (its CloudFormation cannot expand SAM, so the template is translated
+locally), with the deployed Lambda handlers run in-process."""
+import dataclasses
+import io
+import json
+import os
+import socket
+
+import boto3
+import pytest
+import requests
+from moto.server import ThreadedMotoServer
+
+from bucketsync.deploy import config as config_mod
+from bucketsync.deploy import stack, tasks
+from bucketsync.local import cli, engine
+
+REGION = "eu-west-1"
+CONFIG = '''
+REGION = "eu-west-1"
+STACK_NAME = "bsync-test"
+SOURCE_BUCKETS = ["deploy-src-bucket"]
+DESTINATION_BUCKETS = ["deploy-dst-bucket"]
+NOTIFICATION_EMAIL = "ops@example.com"
+SCHEDULES = [{"name": "nightly", "expression": "cron(30 2 * * ? *)", "timezone": "Europe/Paris",
+              "input": {"source": "deploy-src-bucket", "destination": "deploy-dst-bucket", "max_delete": 10}}]
+'''
+
+
+@pytest.fixture(scope="module")
+def account(tmp_path_factory):
+    """A moto server on a free port, the environment pointing at it, and a config file."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    saved = dict(os.environ)
+    os.environ.update(MOTO_PORT=str(port), AWS_ENDPOINT_URL=f"http://127.0.0.1:{port}",
+                      AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing", AWS_DEFAULT_REGION=REGION)
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    requests.post(f"http://127.0.0.1:{port}/moto-api/config",
+                  json={"stepfunctions": {"execute_state_machine": True}, "lambda": {"use_docker": False}}, timeout=10)
+    path = tmp_path_factory.mktemp("config") / "fabfile_config.py"
+    path.write_text(CONFIG)
+    saved_file = config_mod.CONFIG_FILE
+    config_mod.CONFIG_FILE = path
+    try:
+        with engine.emulated_account():
+            yield boto3.Session(region_name=REGION), config_mod.load(path)
+    finally:
+        config_mod.CONFIG_FILE = saved_file
+        server.stop()
+        os.environ.clear()
+        os.environ.update(saved)
+
+
+def run_quiet(function, *args, **kwargs):
+    lines = []
+    code = function(*args, out=lines.append, **kwargs)
+    return code, "\n".join(lines)
+
+
+@pytest.fixture(scope="module")
+def first_deploy(account):
+    session, cfg = account
+    lines = []
+    result = stack.deploy(session, cfg, out=lines.append, poll=0.1)
+    return result, lines
+
+
+def test_deploy_creates_stack_machine_version_alias_schedule_topic(account, first_deploy):
+    session, cfg = account
+    result, lines = first_deploy
+    assert result.status == "created" and result.published and result.code_uploaded
+    sfn = session.client("stepfunctions")
+    machine = result.outputs["StateMachineArn"]
+    assert machine.endswith(":stateMachine:bsync-test")
+    assert stack.alias_target(sfn, result.outputs["AliasArn"]) == f"{machine}:1"
+    description = sfn.describe_state_machine(stateMachineArn=f"{machine}:1")["description"]
+    assert description.startswith("deployed 20") and " code " in description and " definition " in description
+    definition = json.loads(sfn.describe_state_machine(stateMachineArn=machine)["definition"])
+    assert definition["States"]["ValidateInput"]["Parameters"]["execution.$"] == "$$.Execution.Name"
+    functions = {f["FunctionName"] for f in session.client("lambda").list_functions()["Functions"]}
+    assert {"bsync-test-plan", "bsync-test-copy-chunk", "bsync-test-report"} <= functions
+    topics = [t["TopicArn"] for t in session.client("sns").list_topics()["Topics"]]
+    assert any(t.endswith(":bsync-test-notifications") for t in topics)
+    # moto's CloudFormation has no model of AWS::Scheduler::Schedule: check the deployed template.
+    deployed = session.client("cloudformation").get_template(StackName="bsync-test")["TemplateBody"]
+    deployed = deployed if isinstance(deployed, dict) else json.loads(deployed)
+    schedule = deployed["Resources"]["ScheduleNightly"]["Properties"]
+    assert schedule["ScheduleExpressionTimezone"] == "Europe/Paris"
+    assert schedule["Target"]["Arn"] == result.outputs["AliasArn"]
+    assert json.loads(schedule["Target"]["Input"])["source"] == "deploy-src-bucket"
+    assert any("creating stack bsync-test" in line for line in lines)
+
+
+def test_unchanged_deploy_publishes_nothing(account, first_deploy):
+    session, cfg = account
+    again = stack.deploy(session, cfg, out=lambda line: None, poll=0.1)
+    assert (again.status, again.published, again.code_uploaded) == ("no changes", False, False)
+    assert again.version_arn == first_deploy[0].version_arn
+
+
+def test_changed_definition_publishes_and_rollback_moves_the_alias_back(account, first_deploy):
+    session, cfg = account
+    sfn = session.client("stepfunctions")
+    alias = first_deploy[0].outputs["AliasArn"]
+    changed = stack.deploy(session, dataclasses.replace(cfg, map_concurrency=7), out=lambda line: None, poll=0.1)
+    assert changed.status == "updated" and changed.published
+    assert changed.version_arn.endswith(":2") and stack.alias_target(sfn, alias) == changed.version_arn
+    code, text = run_quiet(tasks.rollback_command, {}, None)
+    assert code == 0 and "version 1" in text
+    assert stack.alias_target(sfn, alias).endswith(":1")
+    code, text = run_quiet(tasks.rollback_command, {}, 7)
+    assert code == 1
+    # Back to the configured definition: `live` (version 1) already holds it, so nothing is published.
+    restored = stack.deploy(session, cfg, out=lambda line: None, poll=0.1)
+    assert restored.status == "updated" and not restored.published
+    assert restored.version_arn.endswith(":1") and stack.alias_target(sfn, alias) == restored.version_arn
+
+
+def test_execution_on_the_alias_syncs_and_notifies(account, first_deploy):
+    session, cfg = account
+    s3 = session.client("s3")
+    for bucket in cfg.source_buckets + cfg.destination_buckets:
+        s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": REGION})
+    for n in range(15):
+        s3.put_object(Bucket="deploy-src-bucket", Key=f"d/{n}", Body=f"object {n}".encode())
+    out, err = io.StringIO(), io.StringIO()
+    opts = cli.SyncOptions(source="deploy-src-bucket", destination="deploy-dst-bucket", json=True)
+    code = tasks.start_command({}, opts, wait=True, out=out, err=err, poll=0.1)
+    assert code == 0, err.getvalue()
+    summary = json.loads(out.getvalue().strip().splitlines()[-1])
+    assert summary["copied"] == 15 and summary["failed"] == 0
+    assert summary["report"].startswith("s3://") and "bsync-test" in summary["report"]
+    keys = [o["Key"] for o in s3.list_objects_v2(Bucket="deploy-dst-bucket")["Contents"]]
+    assert len(keys) == 15
+    from moto.sns.models import sns_backends
+    topic = next(t for t in sns_backends["123456789012"][REGION].topics.values()
+                 if t.arn.endswith(":bsync-test-notifications"))
+    messages = [m[1] for m in topic.sent_notifications]
+    assert any("SUCCEEDED" in m and "copied: 15" in m for m in messages), messages
+
+
+def test_start_refuses_buckets_the_stack_may_not_touch(account, first_deploy):
+    err = io.StringIO()
+    opts = cli.SyncOptions(source="other-bucket", destination="deploy-dst-bucket")
+    assert tasks.start_command({}, opts, wait=False, err=err) == 1
+    assert "SOURCE_BUCKETS" in err.getvalue()
+
+
+@pytest.mark.parametrize("text, message", [
+    ("", "REGION is not set"),
+    (CONFIG + "COLOUR = 'red'\n", "unknown setting(s) COLOUR"),
+    (CONFIG.replace("cron(30 2 * * ? *)", "cron(30 2 * * *)"), "must have 6 fields"),
+    (CONFIG.replace('"max_delete": 10', '"max_delete": "ten"'), "'max_delete' must be"),
+    (CONFIG.replace('["deploy-dst-bucket"]', '["Deploy_Dst"]'), "not a valid bucket name"),
+])
+def test_bad_config_fails_before_anything_is_created(account, tmp_path, text, message):
+    session, _ = account
+    path = tmp_path / "fabfile_config.py"
+    path.write_text(text.replace('STACK_NAME = "bsync-test"', 'STACK_NAME = "never-created"'))
+    saved, config_mod.CONFIG_FILE = config_mod.CONFIG_FILE, path
+    err = io.StringIO()
+    try:
+        code = tasks._run(lambda cfg, s: stack.deploy(s, cfg, out=lambda line: None, poll=0.1) and 0, {}, err)
+    finally:
+        config_mod.CONFIG_FILE = saved
+    assert code == tasks.EXIT_BAD_CONFIG and message in err.getvalue()
+    stacks = session.client("cloudformation").list_stacks()["StackSummaries"]
+    assert not any(s["StackName"] == "never-created" for s in stacks)
+    buckets = [b["Name"] for b in session.client("s3").list_buckets()["Buckets"]]
+    assert not any(b.startswith("never-created") for b in buckets)
