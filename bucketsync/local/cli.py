@@ -88,8 +88,12 @@ def sync(opts: SyncOptions, *, embedded: bool = False, settings: dict | None = N
     endpoint = endpoint_for(opts)
     err_console = Console(file=err)
     show_progress = not opts.json and err_console.is_terminal
-    with _mock(embedded, endpoint, execution_input), _progress(err_console, show_progress) as listener:
-        outcome = engine.run(execution_input, endpoint_url=endpoint, settings=settings, listener=listener)
+    try:
+        with _mock(embedded, endpoint, execution_input), _progress(err_console, show_progress) as listener:
+            outcome = engine.run(execution_input, endpoint_url=endpoint, settings=settings, listener=listener)
+    except Exception as exc:   # a bug or an environment problem: still one readable line
+        print(f"error: {type(exc).__name__}: {exc}", file=err)
+        return EXIT_FAILED
     return report_outcome(outcome, opts.json, out, err)
 
 

@@ -222,12 +222,18 @@ def run(execution_input: dict, *, endpoint_url: str | None = None, settings: dic
     env.update({"BUCKETSYNC_S3_ENDPOINT_URL": endpoint_url, "BUCKETSYNC_WORK_BUCKET": scratch,
                 "BUCKETSYNC_WORK_PREFIX": "", "AWS_DEFAULT_REGION": os.environ.get("AWS_DEFAULT_REGION") or REGION})
     env.update(settings or {})
+    if boto3.session.Session().get_credentials() is None:
+        # Nothing configured: moto (scratch) needs no real keys, and an
+        # S3-compatible server without auth takes any; AWS will say no clearly.
+        env.update(AWS_ACCESS_KEY_ID="bucketsync-local", AWS_SECRET_ACCESS_KEY="bucketsync-local")
     handlers = _Handlers()
     name = name or f"sync-{time.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:8]}"
     with _environment(env), _patched_moto(handlers):
         clients.reset()
         progress.listen(listener)
-        session = boto3.session.Session(region_name=REGION)
+        # The engine's own clients only ever talk to moto.
+        session = boto3.session.Session(region_name=REGION, aws_access_key_id="bucketsync-local",
+                                        aws_secret_access_key="bucketsync-local")
         s3 = session.client("s3")
         iam = session.client("iam")
         lam = session.client("lambda")
