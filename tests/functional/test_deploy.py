@@ -172,3 +172,23 @@ def test_bad_config_fails_before_anything_is_created(account, tmp_path, text, me
     assert not any(s["StackName"] == "never-created" for s in stacks)
     buckets = [b["Name"] for b in session.client("s3").list_buckets()["Buckets"]]
     assert not any(b.startswith("never-created") for b in buckets)
+
+
+def test_status_and_versions_show_the_stack(account, first_deploy):
+    out = io.StringIO()
+    assert tasks.status_command({}, limit=5, out=out) == 0
+    assert "SUCCEEDED" in out.getvalue() and "15" in out.getvalue()
+    out = io.StringIO()
+    assert tasks.versions_command({}, out=out) == 0
+    assert "deployed 20" in out.getvalue()
+
+
+def test_destroy_asks_then_deletes_the_stack_and_keeps_the_work_bucket(account, first_deploy):
+    session, cfg = account
+    cfn = session.client("cloudformation")
+    code, text = run_quiet(tasks.destroy_command, {}, False, False, ask=lambda prompt: "no")
+    assert code == 1 and "nothing deleted" in text
+    assert stack.stack_status(cfn, "bsync-test") is not None
+    code, text = run_quiet(tasks.destroy_command, {}, False, False, ask=lambda prompt: "bsync-test")
+    assert code == 0 and "deleted" in text
+    assert stack.stack_status(cfn, "bsync-test") in (None, "DELETE_COMPLETE")
