@@ -5,7 +5,6 @@ Settings: BUCKETSYNC_SNS_TOPIC_ARN, BUCKETSYNC_NOTIFY_ON ("all" or
 runs in a row copied nothing; the count lives in the work bucket)."""
 from __future__ import annotations
 
-import json
 import os
 from datetime import datetime, timezone
 
