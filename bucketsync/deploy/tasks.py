@@ -16,7 +16,7 @@ from rich.table import Table
 
 from ..errors import InvalidInputError
 from ..local import cli
-from ..local.engine import Outcome
+from ..local.engine import outcome_from
 from ..request import validate
 from . import config as config_mod
 from . import package, stack, template
@@ -133,14 +133,7 @@ def follow(sfn, arn: str, as_json: bool, out, err, poll: float) -> int:
         if description["status"] != "RUNNING":
             break
         time.sleep(poll)
-    error, cause = description.get("error"), description.get("cause")
-    output = json.loads(description["output"]) if description.get("output") else None
-    if error == "SyncFailedError" and cause:
-        try:
-            output = json.loads(cause)
-        except ValueError:
-            pass
-    return cli.report_outcome(Outcome(description["status"], output, error, cause, arn, None), as_json, out, err)
+    return cli.report_outcome(outcome_from(description, arn), as_json, out, err)
 
 
 def _map_counts(sfn, arn: str) -> dict:

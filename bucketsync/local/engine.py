@@ -259,7 +259,7 @@ def run(execution_input: dict, *, endpoint_url: str | None = None, settings: dic
             execution = sfn.start_execution(stateMachineArn=machine, name=name,
                                             input=json.dumps(execution_input))["executionArn"]
             description = _wait(sfn, execution)
-            outcome = _outcome(description, execution)
+            outcome = outcome_from(description, execution)
             outcome.report_path = _save_report(s3, scratch, name, report_dir)
             if outcome.output and outcome.report_path:
                 outcome.output["report"] = str(outcome.report_path)
@@ -283,7 +283,8 @@ def _wait(sfn, execution_arn: str) -> dict:
         delay = min(delay * 1.5, 0.25)
 
 
-def _outcome(description: dict, execution_arn: str) -> Outcome:
+def outcome_from(description: dict, execution_arn: str) -> Outcome:
+    """An Outcome from DescribeExecution; for SyncFailedError the summary is the cause."""
     status = description["status"]
     output = json.loads(description["output"]) if description.get("output") else None
     error, cause = description.get("error"), description.get("cause")
