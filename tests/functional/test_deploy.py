@@ -174,6 +174,24 @@ def test_bad_config_fails_before_anything_is_created(account, tmp_path, text, me
     assert not any(b.startswith("never-created") for b in buckets)
 
 
+def test_a_stack_left_in_rollback_complete_is_replaced(account, first_deploy):
+    """A first create that failed leaves ROLLBACK_COMPLETE, which cannot be
+    updated: deploy deletes it and creates the stack again."""
+    session, cfg = account
+    cfn = session.client("cloudformation")
+    cfn.create_stack(StackName="bsync-rb", TemplateBody=json.dumps(
+        {"Resources": {"Topic": {"Type": "AWS::SNS::Topic"}}}))
+    from moto.cloudformation.models import cloudformation_backends
+    backend = cloudformation_backends["123456789012"][REGION]
+    next(s for s in backend.stacks.values() if s.name == "bsync-rb").status = "ROLLBACK_COMPLETE"
+    lines = []
+    result = stack.deploy(session, dataclasses.replace(cfg, stack_name="bsync-rb", schedules=()),
+                          out=lines.append, poll=0.1)
+    assert result.status == "created"
+    assert any("ROLLBACK_COMPLETE" in line and "deleting it first" in line for line in lines)
+    assert stack.stack_status(cfn, "bsync-rb") == "CREATE_COMPLETE"
+
+
 def test_status_and_versions_show_the_stack(account, first_deploy):
     out = io.StringIO()
     assert tasks.status_command({}, limit=5, out=out) == 0
