@@ -10,6 +10,7 @@ from __future__ import annotations
 import threading
 
 import boto3
+import botocore.session
 from botocore.config import Config
 
 from . import settings as settings_mod
@@ -18,6 +19,7 @@ _lock = threading.Lock()
 _session: boto3.session.Session | None = None
 _clients: dict = {}
 _hooks: list = []   # (event name, handler): registered on every session made
+_customizers: list = []   # called with (purpose, client) for every client made
 
 
 def session() -> boto3.session.Session:
@@ -25,7 +27,11 @@ def session() -> boto3.session.Session:
     global _session
     with _lock:
         if _session is None:
-            _session = boto3.session.Session()
+            core = botocore.session.get_session()
+            # Nothing here reads a timestamp from a response, and botocore's
+            # dateutil parsing costs several percent of a copy's CPU.
+            core.get_component("response_parser_factory").set_parser_defaults(timestamp_parser=str)
+            _session = boto3.session.Session(botocore_session=core)
             for event, handler in _hooks:
                 _session.events.register(event, handler)
         return _session
@@ -38,6 +44,18 @@ def add_hook(event: str, handler) -> None:
         _hooks.append((event, handler))
         if _session is not None:
             _session.events.register(event, handler)
+
+
+def add_customizer(customize) -> None:
+    """Call `customize(purpose, client)` on every client made from now on
+    (the local engine uses it to keep its emulator out of real endpoints' requests)."""
+    with _lock:
+        _customizers.append(customize)
+
+
+def remove_customizer(customize) -> None:
+    with _lock:
+        _customizers.remove(customize)
 
 
 def remove_hook(event: str, handler) -> None:
@@ -91,4 +109,6 @@ def _client(purpose: str, region: str | None, endpoint: str | None, pool: int):
             if endpoint:
                 kwargs["endpoint_url"] = endpoint
             client = _clients[key] = sess.client("s3", **kwargs)
+            for customize in _customizers:
+                customize(purpose, client)
         return client
