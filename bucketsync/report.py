@@ -48,10 +48,22 @@ def collect(run: Run, kind: str) -> dict:
     return totals
 
 
+def copy_totals(run: Run) -> dict:
+    """The copy results summed: Tally sums them once and keeps the sum; a
+    report made before Tally (a failure earlier on) sums them itself."""
+    work = clients.work_client()
+    saved = s3.get_json(work, run.work_bucket, run.copy_totals_key, missing=None)
+    if saved is not None:
+        return saved
+    totals = collect(run, COPY)
+    s3.put_json(work, run.work_bucket, run.copy_totals_key, totals)
+    return totals
+
+
 def summarize(run: Run, plan_totals: dict, deletes_ran: bool, error: dict | None = None) -> tuple[dict, dict]:
     """(summary, report): the flat execution output and the full report.
     In a dry run, `deleted` is what the deletes would have been."""
-    copies = collect(run, COPY)
+    copies = copy_totals(run)
     request = run.request
     if deletes_ran:
         deletes = collect(run, DELETE)

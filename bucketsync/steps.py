@@ -77,7 +77,7 @@ def tally(event: dict) -> dict:
     """After the copies: deletes run only when every copy chunk finished
     with no failure (and it is not a dry run)."""
     run = Run.from_dict(event["run"])
-    copies = report.collect(run, COPY)
+    copies = report.copy_totals(run)
     request = run.request
     failed = copies["failed"] > 0 or bool(copies["missing_chunks"])
     delete_next = (request.delete and not request.dry_run and not failed

@@ -44,6 +44,10 @@ class Run:
         return f"{self.work_prefix}results/{kind}/{number:06d}.json"
 
     @property
+    def copy_totals_key(self) -> str:
+        return f"{self.work_prefix}results/copy-totals.json"
+
+    @property
     def report_key(self) -> str:
         return f"{self.work_prefix}report.json"
 

@@ -100,8 +100,13 @@ def start_command(overrides: dict, opts: cli.SyncOptions, wait: bool, out=None, 
     out, err = out or sys.stdout, err or sys.stderr
     execution_input = cli.build_input(opts)
 
-    def action(cfg, session):
+    try:
         request = validate(execution_input)
+    except InvalidInputError as exc:
+        print(f"error: InvalidInputError: {exc}", file=err)
+        return cli.EXIT_BAD_INPUT
+
+    def action(cfg, session):
         if request.source not in cfg.source_buckets or request.destination not in cfg.destination_buckets:
             raise InvalidInputError(
                 f"the stack may read only {list(cfg.source_buckets)} and write only {list(cfg.destination_buckets)}; "
@@ -114,11 +119,6 @@ def start_command(overrides: dict, opts: cli.SyncOptions, wait: bool, out=None, 
         if not wait:
             return EXIT_OK
         return follow(sfn, arn, opts.json, out, err, poll)
-    try:
-        validate(execution_input)
-    except InvalidInputError as exc:
-        print(f"error: InvalidInputError: {exc}", file=err)
-        return cli.EXIT_BAD_INPUT
     return _run(action, overrides, err)
 
 

@@ -80,7 +80,7 @@ def sync(opts: SyncOptions, *, embedded: bool = False, settings: dict | None = N
     err = err or sys.stderr
     execution_input = build_input(opts)
     try:
-        validate(execution_input)
+        request = validate(execution_input)
     except InvalidInputError as exc:
         print(f"error: InvalidInputError: {exc}", file=err)
         return EXIT_BAD_INPUT
@@ -89,7 +89,7 @@ def sync(opts: SyncOptions, *, embedded: bool = False, settings: dict | None = N
     err_console = Console(file=err)
     show_progress = not opts.json and err_console.is_terminal
     try:
-        with _mock(embedded, endpoint, execution_input), _progress(err_console, show_progress) as listener:
+        with _mock(embedded, endpoint, request), _progress(err_console, show_progress) as listener:
             outcome = engine.run(execution_input, endpoint_url=endpoint, settings=settings, listener=listener)
     except Exception as exc:   # a bug or an environment problem: still one readable line
         print(f"error: {type(exc).__name__}: {exc}", file=err)
@@ -98,7 +98,7 @@ def sync(opts: SyncOptions, *, embedded: bool = False, settings: dict | None = N
 
 
 @contextlib.contextmanager
-def _mock(embedded: bool, endpoint: str | None, execution_input: dict):
+def _mock(embedded: bool, endpoint: str | None, request):
     if embedded:
         yield
         return
@@ -106,7 +106,6 @@ def _mock(embedded: bool, endpoint: str | None, execution_input: dict):
     if endpoint:   # moto never intercepts a custom endpoint; only the scratch stays in memory
         config = engine.moto_config(real_credentials=True)
     else:          # AWS: exactly the user's two buckets pass through
-        request = validate(execution_input)
         config = engine.moto_config(real_credentials=True, passthrough_urls=engine.aws_passthrough_urls(
             {request.source, request.destination}))
     with mock_aws(config=config):
