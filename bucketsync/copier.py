@@ -23,8 +23,9 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 
 from . import clients, progress, s3
-from .errors import BucketsyncError, NoSuchKeyError, S3Error, SourceChangedError
-from .plan import CHECK, is_multipart_etag, normalise_etag
+from .errors import (BucketsyncError, DestinationChangedError, NoSuchKeyError, S3Error, SourceChangedError,
+                     TransientError)
+from .plan import CHECK, CopyAction, is_multipart_etag, normalise_etag
 from .settings import Settings
 from .work import Run
 
@@ -35,12 +36,16 @@ MIN_PART = 5 * 1024 * 1024
 @dataclass
 class CopyResult:
     copied: int = 0
-    unchanged: int = 0
+    unchanged: int = 0        # CHECK actions proven the same (one HEAD)
     failed: int = 0
-    skipped: int = 0          # changed or vanished at the source during the run
+    skipped: int = 0          # changed during the run at the source or the destination
     bytes_copied: int = 0
     failures: list = field(default_factory=list)
     skipped_keys: list = field(default_factory=list)
+    # One [key, size, outcome, reason] per action, for the report.
+    actions: list = field(default_factory=list)
+    # What the server was seen to do with preconditions (see Observations).
+    observed: dict = field(default_factory=dict)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -57,52 +62,84 @@ class Copier:
         self._lock = threading.Lock()
         self.result = CopyResult()
 
-    def copy_chunk(self, actions: list) -> CopyResult:
+    def copy_chunk(self, actions: list[CopyAction]) -> CopyResult:
         with ThreadPoolExecutor(self.settings.copy_threads) as pool:
             list(pool.map(self._one, actions))
         return self.result
 
     # ---- one action ----------------------------------------------------------
-    def _one(self, action) -> None:
-        op, key, size, etag = action
-        src_key = self.request.source_prefix + key
-        dst_key = self.request.destination_prefix + key
+    def _one(self, action: CopyAction) -> None:
         try:
-            if op == CHECK and self._stamped_same(dst_key, etag):
-                self._count(unchanged=1)
-                progress.emit("checked", 1)
-                return
-            if self.request.dry_run:
-                self._count(copied=1, bytes_copied=size)
-                progress.emit("copied", 1, size)
-                return
-            try:
-                self._copy(src_key, dst_key, size, etag)
-            except (SourceChangedError, NoSuchKeyError):
-                current = self._reread(src_key)
-                if current is None:
-                    self._skip(key, "vanished from the source during the run")
-                    return
-                size, etag = current
-                try:
-                    self._copy(src_key, dst_key, size, etag)
-                except (SourceChangedError, NoSuchKeyError):
-                    self._skip(key, "changed at the source during the run; left for the next run")
-                    return
-            self._count(copied=1, bytes_copied=size)
-            progress.emit("copied", 1, size)
-        except BucketsyncError as exc:
-            self._fail(key, f"{type(exc).__name__}: {exc}")
-        except Exception as exc:  # an unexpected bug must not hide the other 999 objects
-            self._fail(key, f"{type(exc).__name__}: {exc}")
+            self._act(action)
+        except Exception as exc:   # noqa: BLE001 - one object must not hide the other 999
+            self._fail(action, f"{type(exc).__name__}: {exc}")
+
+    def _act(self, action: CopyAction) -> None:
+        dst_key = self.request.destination_prefix + action.key
+        if action.op == CHECK and self._stamped_same(dst_key, action.etag):
+            self._done(action, "unchanged", "same content (proven by the source-ETag stamp)", event="checked")
+            return
+        if self.request.dry_run:
+            self._done(action, "would-copy", _why(action))
+            return
+        try:
+            size = self._copy_as_planned_or_now(action)
+        except DestinationChangedError as exc:
+            self._skip(action, f"changed at the destination during the run ({exc}); left for the next run")
+            return
+        if size is None:
+            return
+        self._done(action, "copied", _why(action), size)
+
+    def _copy_as_planned_or_now(self, action: CopyAction) -> int | None:
+        """Copy the source as planned; if it changed since it was listed, once
+        more as it is now. Returns the bytes copied, None when skipped."""
+        src_key = self.request.source_prefix + action.key
+        dst_key = self.request.destination_prefix + action.key
+        try:
+            self._copy(src_key, dst_key, action.size, action.etag, action)
+            return action.size
+        except (SourceChangedError, NoSuchKeyError):
+            pass
+        current = self._reread(src_key)
+        if current is None:
+            self._skip(action, "vanished from the source during the run")
+            return None
+        size, etag = current
+        if normalise_etag(etag) == normalise_etag(action.etag):
+            # The source is as planned: the failed condition was the
+            # destination's (a server that does not say which one failed).
+            raise DestinationChangedError(f"{dst_key} is no longer as planned")
+        try:
+            self._copy(src_key, dst_key, size, etag, action)
+        except (SourceChangedError, NoSuchKeyError):
+            self._skip(action, "changed at the source during the run; left for the next run")
+            return None
+        return size
 
     def _stamped_same(self, dst_key: str, etag: str) -> bool:
+        """Whether the destination is provably the planned source object: its
+        stamp equals the source ETag (one HEAD). Without a stamp, only an
+        object whose stamp was dropped for S3's metadata limit counts, when a
+        HEAD of the source shows the same size and user metadata and the
+        destination was written after the source's last change."""
         try:
             head = s3.head_object(self.dst, self.request.destination, dst_key)
         except NoSuchKeyError:
             return False
-        stamp = (head.get("Metadata") or {}).get(s3.STAMP)
-        return stamp is not None and normalise_etag(stamp) == normalise_etag(etag)
+        metadata = head.get("Metadata") or {}
+        stamp = metadata.get(s3.STAMP)
+        if stamp is not None:
+            return normalise_etag(stamp) == normalise_etag(etag)
+        if s3.stamp_fits(metadata):
+            return False
+        try:
+            source = self._head_source(self.request.source_prefix + dst_key[len(self.request.destination_prefix):], etag)
+        except (SourceChangedError, NoSuchKeyError):
+            return False
+        return (source["ContentLength"] == head["ContentLength"]
+                and (source.get("Metadata") or {}) == metadata
+                and s3.last_modified(head) >= s3.last_modified(source))
 
     def _reread(self, src_key: str):
         try:
@@ -111,22 +148,60 @@ class Copier:
             return None
         return head["ContentLength"], head["ETag"]
 
-    def _copy(self, src_key: str, dst_key: str, size: int, etag: str) -> None:
+    def _copy(self, src_key: str, dst_key: str, size: int, etag: str, action: CopyAction) -> None:
         if is_multipart_etag(etag) or size >= self.settings.multipart_threshold:
-            self._multipart(src_key, dst_key, size, etag)
+            self._multipart(src_key, dst_key, size, etag, action)
             return
         req = self.request
         try:
-            new_etag = s3.copy_object(self.dst, req.source, src_key, req.destination, dst_key, etag)
+            new_etag = self._conditionally(
+                lambda condition: s3.copy_object(self.dst, req.source, src_key, req.destination, dst_key, etag,
+                                                 dst_condition=condition), action.dst_etag)
         except NoSuchKeyError:
             if src_key.endswith("/") and size == 0:
                 self._put_marker(src_key, dst_key, etag)
                 return
             raise
         if normalise_etag(new_etag) != normalise_etag(etag):
-            head = self._head_source(src_key, etag)
-            s3.copy_object(self.dst, req.source, src_key, req.destination, dst_key, etag,
-                           metadata=s3.written_metadata(head, normalise_etag(etag)))
+            # The ETags cannot match (SSE-KMS, a server's own habits): copy
+            # again with the metadata given explicitly and the stamp,
+            # conditional on the object just written. The source must still
+            # be the planned object; if it is not, the server copied a
+            # changed source although the copy was conditional on the planned
+            # ETag: it ignores CopySourceIfMatch.
+            try:
+                head = self._head_source(src_key, etag)
+            except SourceChangedError:
+                self._observe("copy_source_if_match", "ignored")
+                raise
+            self._conditionally(
+                lambda condition: s3.copy_object(self.dst, req.source, src_key, req.destination, dst_key, etag,
+                                                 metadata=self._metadata(head, etag, action),
+                                                 dst_condition=condition), new_etag)
+
+    def _conditionally(self, write, dst_etag: str | None):
+        """Run `write(condition)` conditional on the destination being as
+        planned: absent (If-None-Match: *) or the planned object (If-Match),
+        so that a stale plan never overwrites a concurrent writer's object.
+        A server that does not implement the condition gets the write again
+        without it, and from then on none (noted once in the report)."""
+        if self.result.observed.get("conditional_writes") == "rejected":
+            return write(None)
+        condition = {"IfNoneMatch": "*"} if dst_etag is None else {"IfMatch": dst_etag}
+        try:
+            return write(condition)
+        except s3.PreconditionsUnsupported:
+            self._observe("conditional_writes", "rejected")
+            return write(None)
+
+    def _metadata(self, head: dict, etag: str, action: CopyAction) -> dict:
+        """The written metadata with the stamp, or without it (noted in the
+        report) when the stamp would push user metadata over S3's limit."""
+        metadata, stamped = s3.written_metadata(head, normalise_etag(etag))
+        if not stamped:
+            with self._lock:
+                self.result.observed.setdefault("stamp_dropped", []).append(action.key)
+        return metadata
 
     def _head_source(self, src_key: str, etag: str, part_number: int | None = None) -> dict:
         head = s3.head_object(self.src, self.request.source, src_key, part_number)
@@ -137,25 +212,31 @@ class Copier:
         return head
 
     def _tags(self, src_key: str) -> dict:
+        """The source's tags; {} on a server without tagging (it answers
+        NotImplemented, or a 5xx that outlasts every retry, as rclone does),
+        which is noted once in the report."""
+        if self.result.observed.get("tagging") == "unsupported":
+            return {}
         try:
             return s3.get_tags(self.src, self.request.source, src_key)
-        except S3Error as exc:
-            if "NotImplemented" in str(exc):   # servers without tagging: nothing to keep
-                return {}
-            raise
+        except (TransientError, S3Error) as exc:
+            if isinstance(exc, S3Error) and "NotImplemented" not in str(exc):
+                raise
+            self._observe("tagging", "unsupported")
+            return {}
 
     def _put_marker(self, src_key: str, dst_key: str, etag: str) -> None:
         head = self._head_source(src_key, etag)
-        s3.put_object(self.dst, self.request.destination, dst_key, b"",
-                      s3.written_metadata(head, normalise_etag(etag)), self._tags(src_key))
+        metadata, _ = s3.written_metadata(head, normalise_etag(etag))
+        s3.put_object(self.dst, self.request.destination, dst_key, b"", metadata, self._tags(src_key))
 
-    def _multipart(self, src_key: str, dst_key: str, size: int, etag: str) -> None:
+    def _multipart(self, src_key: str, dst_key: str, size: int, etag: str, action: CopyAction) -> None:
         req = self.request
         head = self._head_source(src_key, etag)
         ranges = self._part_ranges(src_key, size, etag)
         tags = self._tags(src_key)
         upload_id = s3.create_multipart(self.dst, req.destination, dst_key,
-                                        s3.written_metadata(head, normalise_etag(etag)), tags)
+                                        self._metadata(head, etag, action), tags)
         try:
             def part(numbered):
                 number, (first, last) = numbered
@@ -163,13 +244,30 @@ class Copier:
                                            upload_id, number, first, last, etag)
             with ThreadPoolExecutor(self.settings.part_threads) as pool:
                 etags = list(pool.map(part, enumerate(ranges, start=1)))
-            s3.complete_multipart(self.dst, req.destination, dst_key, upload_id, etags)
+            self._complete(dst_key, upload_id, etags, action)
         except BaseException:
             try:
                 s3.abort_multipart(self.dst, req.destination, dst_key, upload_id)
             except BucketsyncError:
                 pass  # the lifecycle rule or the next run cleans it; the real error matters
             raise
+
+    def _complete(self, dst_key: str, upload_id: str, etags: list[str], action: CopyAction) -> None:
+        try:
+            self._conditionally(
+                lambda condition: s3.complete_multipart(self.dst, self.request.destination, dst_key, upload_id,
+                                                        etags, dst_condition=condition), action.dst_etag)
+        except DestinationChangedError:
+            # A completion that succeeded but whose answer was lost is retried
+            # by the client and then fails its own condition: the object is
+            # then ours, with exactly the ETag these parts make.
+            expected = s3.multipart_etag(etags)
+            try:
+                now = s3.head_object(self.dst, self.request.destination, dst_key)["ETag"]
+            except NoSuchKeyError:
+                now = None
+            if expected is None or now is None or normalise_etag(now) != normalise_etag(expected):
+                raise
 
     def _part_ranges(self, src_key: str, size: int, etag: str) -> list[tuple[int, int]]:
         """Byte ranges of the parts: the source's own layout when it is
@@ -200,17 +298,40 @@ class Copier:
         return ranges
 
     # ---- bookkeeping -----------------------------------------------------------
-    def _count(self, **counts) -> None:
+    def _done(self, action: CopyAction, outcome: str, why: str, size: int | None = None,
+              event: str | None = None) -> None:
+        size = action.size if size is None else size
         with self._lock:
-            for name, value in counts.items():
-                setattr(self.result, name, getattr(self.result, name) + value)
+            if outcome == "unchanged":
+                self.result.unchanged += 1
+            else:   # copied, or would-copy in a dry run (counted as copies, as the real run would)
+                self.result.copied += 1
+                self.result.bytes_copied += size
+            self.result.actions.append([action.key, size, outcome, why])
+        progress.emit(event or "copied", 1, 0 if outcome == "unchanged" else size)
 
-    def _fail(self, key: str, error: str) -> None:
+    def _fail(self, action: CopyAction, error: str) -> None:
         with self._lock:
             self.result.failed += 1
-            self.result.failures.append({"key": key, "error": error})
+            self.result.failures.append({"key": action.key, "error": error})
+            self.result.actions.append([action.key, action.size, "failed", error])
+        progress.emit("failed", 1, action.size)
 
-    def _skip(self, key: str, why: str) -> None:
+    def _skip(self, action: CopyAction, why: str) -> None:
         with self._lock:
             self.result.skipped += 1
-            self.result.skipped_keys.append({"key": key, "reason": why})
+            self.result.skipped_keys.append({"key": action.key, "reason": why})
+            self.result.actions.append([action.key, action.size, "skipped", why])
+        progress.emit("skipped", 1, action.size)
+
+    def _observe(self, what: str, value: str) -> None:
+        with self._lock:
+            self.result.observed[what] = value
+
+
+def _why(action: CopyAction) -> str:
+    if action.dst_etag is None:
+        return "new at the source"
+    if action.op == CHECK:
+        return "same size, not provably the same content"
+    return f"size differs ({action.dst_size} at the destination)"

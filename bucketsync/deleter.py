@@ -1,10 +1,20 @@
-"""Delete one chunk of destination keys with DeleteObjects (up to 1000 a request)."""
+"""Delete one chunk of destination keys with DeleteObjects (up to 1000 a
+request), each conditional on the ETag the plan saw.
+
+A key whose object changed since it was planned (another writer, or an
+overlapping run that copied it meanwhile) fails its condition and is kept:
+reported as skipped, never as deleted. S3 checks the per-object `ETag` for
+general purpose buckets and needs s3:GetObject besides s3:DeleteObject for
+it; a server that refuses the condition as not implemented gets the batch
+again without it, and the report says so."""
 from __future__ import annotations
 
+import uuid
 from dataclasses import asdict, dataclass, field
 
 from . import clients, progress, s3
 from .errors import BucketsyncError
+from .plan import DeleteAction
 from .work import Run
 
 BATCH = 1000
@@ -14,26 +24,63 @@ BATCH = 1000
 class DeleteResult:
     deleted: int = 0
     failed: int = 0
+    skipped: int = 0          # changed or gone at the destination since planned
     failures: list = field(default_factory=list)
+    skipped_keys: list = field(default_factory=list)
+    actions: list = field(default_factory=list)    # [key, size, outcome, reason]
+    observed: dict = field(default_factory=dict)
 
     def to_dict(self) -> dict:
         return asdict(self)
 
 
-def delete_chunk(run: Run, keys: list[str]) -> DeleteResult:
+def delete_chunk(run: Run, actions: list[DeleteAction]) -> DeleteResult:
     request = run.request
     client = clients.data_client(run.destination_region)
     result = DeleteResult()
-    for start in range(0, len(keys), BATCH):
-        batch = [request.destination_prefix + key for key in keys[start:start + BATCH]]
-        try:
-            refused = s3.delete_objects(client, request.destination, batch)
-        except BucketsyncError as exc:
-            refused = [(key, f"{type(exc).__name__}: {exc}") for key in batch]
-        cut = len(request.destination_prefix)
-        for key, error in refused:
-            result.failures.append({"key": key[cut:], "error": error})
-        result.failed += len(refused)
-        result.deleted += len(batch) - len(refused)
-        progress.emit("deleted", len(batch) - len(refused))
+    # Once per chunk: does the server honour the condition at all? (moto,
+    # for one, deletes whatever the ETag says.) Reported, never fatal: the
+    # run lease is the other defence.
+    probe = f"{request.destination_prefix}.bucketsync-probe-{uuid.uuid4().hex}"
+    try:
+        result.observed["conditional_deletes"] = s3.probe_conditional_delete(client, request.destination, probe)
+    except BucketsyncError:
+        pass   # the deletes themselves will say what is wrong
+    for start in range(0, len(actions), BATCH):
+        batch = actions[start:start + BATCH]
+        targets = [(request.destination_prefix + a.key, a.etag) for a in batch]
+        outcome = _delete(client, request.destination, targets, result)
+        for action in batch:
+            state, why = outcome.get(request.destination_prefix + action.key, ("deleted", "absent at the source"))
+            if state == "deleted":
+                result.deleted += 1
+            elif state == "skipped":
+                result.skipped += 1
+                result.skipped_keys.append({"key": action.key, "reason": why})
+            else:
+                result.failed += 1
+                result.failures.append({"key": action.key, "error": why})
+            result.actions.append([action.key, action.size, state, why])
+        progress.emit("deleted", sum(1 for a in batch if outcome.get(request.destination_prefix + a.key) is None))
     return result
+
+
+def _delete(client, bucket: str, targets: list[tuple[str, str]], result: DeleteResult) -> dict:
+    """{key: (outcome, reason)} for every key not simply deleted."""
+    conditional = result.observed.get("conditional_deletes") != "rejected"
+    try:
+        refused = s3.delete_objects(client, bucket, targets if conditional else [(k, None) for k, _ in targets])
+    except s3.PreconditionsUnsupported:
+        result.observed["conditional_deletes"] = "rejected"
+        return _delete(client, bucket, targets, result)
+    except BucketsyncError as exc:
+        return {key: ("failed", f"{type(exc).__name__}: {exc}") for key, _ in targets}
+    outcome = {}
+    for key, code, message in refused:
+        if code in ("PreconditionFailed", "412", "ConditionalRequestConflict"):
+            outcome[key] = ("skipped", "changed at the destination since it was planned; kept")
+        elif code in ("NoSuchKey", "404"):
+            outcome[key] = ("skipped", "already gone from the destination")
+        else:
+            outcome[key] = ("failed", f"{code}: {message}")
+    return outcome

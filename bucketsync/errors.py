@@ -27,6 +27,20 @@ class ListingOrderError(BucketsyncError):
     """A listing was not in strictly increasing UTF-8 binary order."""
 
 
+class DuplicateKeyError(BucketsyncError):
+    """A listing returned the same key twice."""
+
+
+class ListingPrefixError(BucketsyncError):
+    """A listing returned a key that does not start with the prefix asked for
+    (a server that normalises prefixes); nothing may be planned from it."""
+
+
+class DestinationChangedError(BucketsyncError):
+    """A conditional write or delete found the destination object changed since
+    it was planned (another writer, or an overlapping run)."""
+
+
 class DeleteGuardError(BucketsyncError):
     """Deleting would remove more than allowed; nothing was deleted."""
 

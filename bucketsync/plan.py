@@ -20,7 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Iterable, Iterator, NamedTuple
 
-from .errors import ListingOrderError
+from .errors import DuplicateKeyError, ListingOrderError
 
 COPY = "copy"
 CHECK = "check"
@@ -35,12 +35,70 @@ class Entry(NamedTuple):
     etag: str
 
 
+class CopyAction(NamedTuple):
+    """A planned copy (or CHECK). `dst_etag`/`dst_size` are the destination's
+    as planned (None: absent then); copies are completed conditionally on
+    that state where S3 allows it. Stored in chunk files as a JSON list."""
+    op: str
+    key: str
+    size: int
+    etag: str
+    dst_etag: str | None = None
+    dst_size: int | None = None
+
+    def encode(self) -> list:
+        return list(self)
+
+    @classmethod
+    def decode(cls, item: list) -> "CopyAction":
+        return cls(*item)
+
+
+class DeleteAction(NamedTuple):
+    """A planned delete of a destination key, conditional on the ETag seen."""
+    key: str
+    size: int
+    etag: str
+
+    def encode(self) -> list:
+        return list(self)
+
+    @classmethod
+    def decode(cls, item: list) -> "DeleteAction":
+        return cls(*item)
+
+
+class UnchangedAction(NamedTuple):
+    """A key found the same on both sides by the plan (kept for the report)."""
+    key: str
+    size: int
+    why: str
+
+    def encode(self) -> list:
+        return list(self)
+
+    @classmethod
+    def decode(cls, item: list) -> "UnchangedAction":
+        return cls(*item)
+
+
+_ACTIONS = {}   # filled below: kind -> action class
+
+
+def decode_action(kind: str, item: list) -> CopyAction | DeleteAction | UnchangedAction:
+    """The one decoder for chunk files' actions."""
+    return _ACTIONS[kind].decode(item)
+
+
 @dataclass(frozen=True)
 class Decision:
     action: str
     key: str
     source: Entry | None = None
     destination: Entry | None = None
+
+
+_ACTIONS.update({COPY: CopyAction, DELETE: DeleteAction, UNCHANGED: UnchangedAction})
 
 
 def compare(source: Entry, destination: Entry) -> str:
@@ -63,13 +121,18 @@ def is_multipart_etag(etag: str) -> bool:
 
 
 def check_order(entries: Iterable[Entry], side: str, after: str | None = None) -> Iterator[Entry]:
-    """Yield entries, raising ListingOrderError unless keys strictly increase.
+    """Yield entries, raising DuplicateKeyError for a key listed twice and
+    ListingOrderError unless keys strictly increase.
 
     Python compares str by code point, which is the same order as UTF-8 bytes,
     the order ListObjectsV2 promises."""
     previous = after
     for entry in entries:
-        if previous is not None and entry.key <= previous:
+        if previous is not None and entry.key == previous:
+            raise DuplicateKeyError(
+                f"{side} listing returned the key {entry.key!r} twice: the server's listing is inconsistent "
+                f"(no sync can be planned from it; nothing was written)")
+        if previous is not None and entry.key < previous:
             raise ListingOrderError(
                 f"{side} listing is not in increasing UTF-8 order: {entry.key!r} came after {previous!r}")
         previous = entry.key

@@ -14,7 +14,8 @@ from typing import Callable, Iterator
 
 from . import clients, progress, s3
 from .filters import KeyFilter
-from .plan import CHECK, COPY, DELETE, UNCHANGED, Entry, check_order, merge
+from .plan import (CHECK, COPY, DELETE, UNCHANGED, CopyAction, DeleteAction, Entry, UnchangedAction,
+                   check_order, merge)
 from .prefetch import Prefetch
 from .settings import Settings
 from .work import Run
@@ -23,16 +24,24 @@ TOTAL_FIELDS = ("source_objects", "source_bytes", "destination_objects", "destin
                 "copy", "copy_bytes", "check", "check_bytes", "delete", "delete_bytes", "unchanged")
 
 
+# Unchanged keys are written down only for the report, in larger chunks.
+UNCHANGED_CHUNK_ACTIONS = 10_000
+
+
 def new_cursor() -> dict:
-    return {"after": None, "copy_chunks": 0, "delete_chunks": 0,
+    return {"after": None, "copy_chunks": 0, "delete_chunks": 0, "unchanged_chunks": 0,
             "totals": dict.fromkeys(TOTAL_FIELDS, 0)}
 
 
 def entries(pages: Iterator[list[Entry]], keep: KeyFilter) -> Iterator[Entry]:
+    """The entries in scope. The prefix's own key (relative key "", e.g. the
+    folder marker "photos/" of prefix "photos/") is the scope's root, not a
+    member: it is neither copied nor deleted (on the other side it would
+    name the other prefix, or no key at all)."""
     for page in pages:
         progress.emit("listed", len(page))
         for entry in page:
-            if keep(entry.key):
+            if entry.key and keep(entry.key):
                 yield entry
 
 
@@ -48,10 +57,10 @@ class ChunkWriter:
         self.actions: list = []
         self.bytes = 0
 
-    def add(self, action: list, size: int) -> None:
+    def add(self, action: CopyAction | DeleteAction, size: int) -> None:
         if self.actions and self.bytes + size > self.max_bytes:
             self.flush()
-        self.actions.append(action)
+        self.actions.append(action.encode())
         self.bytes += size
         if len(self.actions) >= self.max_actions:
             self.flush()
@@ -80,6 +89,7 @@ def plan_step(run: Run, cursor: dict | None, settings: Settings,
 
     copies = ChunkWriter(run, COPY, cursor["copy_chunks"], settings.chunk_actions, settings.chunk_bytes, write)
     deletes = ChunkWriter(run, DELETE, cursor["delete_chunks"], settings.chunk_actions, 1 << 62, write)
+    same = ChunkWriter(run, UNCHANGED, cursor.get("unchanged_chunks", 0), UNCHANGED_CHUNK_ACTIONS, 1 << 62, write)
     totals = cursor["totals"]
     after = cursor["after"]
     deadline = now() + settings.plan_seconds
@@ -92,22 +102,23 @@ def plan_step(run: Run, cursor: dict | None, settings: Settings,
         destination = check_order(entries(dst_pages, keep), "destination", after)
         done = True
         for count, decision in enumerate(merge(source, destination), start=1):
-            _account(decision, totals, copies, deletes if request.delete else None)
+            _account(decision, totals, copies, deletes if request.delete else None, same)
             after = decision.key
             if count % 1000 == 0 and now() >= deadline:
                 done = False
                 break
 
-    copies.flush()
-    deletes.flush()
+    for writer in (copies, deletes, same):
+        writer.flush()
     cursor = {"after": after, "copy_chunks": copies.number, "delete_chunks": deletes.number,
-              "totals": totals}
+              "unchanged_chunks": same.number, "totals": totals}
     if done:
         _write_indexes(run, cursor, write)
     return cursor, done
 
 
-def _account(decision, totals: dict, copies: ChunkWriter, deletes: ChunkWriter | None) -> None:
+def _account(decision, totals: dict, copies: ChunkWriter, deletes: ChunkWriter | None,
+             same: ChunkWriter) -> None:
     src, dst = decision.source, decision.destination
     if src is not None:
         totals["source_objects"] += 1
@@ -118,20 +129,23 @@ def _account(decision, totals: dict, copies: ChunkWriter, deletes: ChunkWriter |
     if decision.action in (COPY, CHECK):
         totals[decision.action] += 1
         totals[decision.action + "_bytes"] += src.size
-        copies.add([decision.action, decision.key, src.size, src.etag], src.size)
+        copies.add(CopyAction(decision.action, decision.key, src.size, src.etag,
+                              dst.etag if dst is not None else None, dst.size if dst is not None else None),
+                   src.size)
     elif decision.action == DELETE:
         totals["delete"] += 1
         totals["delete_bytes"] += dst.size
         if deletes is not None:   # with delete off, extras are counted, never written down
-            deletes.add([decision.key], 0)
+            deletes.add(DeleteAction(decision.key, dst.size, dst.etag), 0)
     else:
         assert decision.action == UNCHANGED
         totals["unchanged"] += 1
+        same.add(UnchangedAction(decision.key, src.size, "both empty" if src.size == 0 else "same size and ETag"), 0)
 
 
 def _write_indexes(run: Run, cursor: dict, write) -> None:
     """The chunk indexes are JSON arrays read by the Distributed Maps'
     ItemReader: one small item per chunk, never one per object."""
-    for kind in (COPY, DELETE):
+    for kind in (COPY, DELETE, UNCHANGED):
         count = cursor[f"{kind}_chunks"]
         write(run.index_key(kind), [{"kind": kind, "number": n} for n in range(1, count + 1)])

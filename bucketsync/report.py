@@ -1,51 +1,80 @@
-"""Sum the per-chunk result files into the run's summary and report.
+"""The run's report and summary, from the per-chunk result files.
 
 Success is decided here, from the result files, not from the Map state's
 status: a chunk without a result file is a failure (its Lambda never
-finished), whatever the orchestrator says about it."""
+finished), whatever the orchestrator says about it.
+
+The report is a JSON Lines file, streamed (memory does not grow with the
+bucket): a `run` line (times, endpoints, versions, request, plan totals,
+what the servers were seen to do, notes), one `action` line per key the run
+looked at (copied, unchanged, skipped, failed, deleted, would-copy,
+would-delete; each with size and reason), and a `summary` line last.
+"""
 from __future__ import annotations
 
+import json
+import platform
 from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timezone
+from typing import Iterator
 
-from . import clients, s3
-from .plan import COPY, DELETE
+from . import __version__, clients, s3
+from . import settings as settings_mod
+from .plan import COPY, DELETE, UNCHANGED, decode_action
 from .work import Run
 
 SUMMARY_FAILED_KEYS = 10
+KEPT_FAILURES = 1000        # failures kept in totals; the report lists every one
 COPY_COUNTS = ("copied", "unchanged", "failed", "skipped", "bytes_copied")
-DELETE_COUNTS = ("deleted", "failed")
+DELETE_COUNTS = ("deleted", "failed", "skipped")
+# When results disagree about a server, the finding that needs attention wins.
+_OBSERVED_RANK = {"honoured": 0, "supported": 0, "rejected": 1, "ignored": 2, "unsupported": 2}
 
 
-def collect(run: Run, kind: str) -> dict:
-    """Totals over `kind`'s result files, with every failure listed."""
+def _results(run: Run, kind: str) -> Iterator[tuple[int, dict | None, list | None]]:
+    """(number, result, None) per finished chunk of `kind`, in order, or
+    (number, None, actions) for a chunk without a result file."""
     work = clients.work_client()
     index = s3.get_json(work, run.work_bucket, run.index_key(kind), missing=[])
-    counts = COPY_COUNTS if kind == COPY else DELETE_COUNTS
-    totals = dict.fromkeys(counts, 0)
-    totals.update(failures=[], skipped_keys=[], missing_chunks=[])
 
     def read(item):
         number = item["number"]
         result = s3.get_json(work, run.work_bucket, run.result_key(kind, number), missing=None)
         if result is None:   # the chunk never finished: all of it failed
             chunk = s3.get_json(work, run.work_bucket, run.chunk_key(kind, number))
-            keys = [action[1] if kind == COPY else action[0] for action in chunk["actions"]]
-            return number, None, keys
+            return number, None, [decode_action(kind, item) for item in chunk["actions"]]
         return number, result, None
 
     with ThreadPoolExecutor(16) as pool:
-        for number, result, lost in pool.map(read, index):
-            if result is None:
-                totals["missing_chunks"].append(number)
-                totals["failed"] += len(lost)
-                totals["failures"].extend({"key": k, "error": f"{kind} chunk {number} did not finish"}
-                                          for k in lost)
-                continue
+        yield from pool.map(read, index)
+
+
+def collect(run: Run, kind: str) -> dict:
+    """Totals over `kind`'s result files: counts, the first failures, chunks
+    without a result, and what the servers were seen to do."""
+    counts = COPY_COUNTS if kind == COPY else DELETE_COUNTS
+    totals = dict.fromkeys(counts, 0)
+    totals.update(failures=[], missing_chunks=[], observed={})
+    for number, result, lost in _results(run, kind):
+        if result is None:
+            totals["missing_chunks"].append(number)
+            totals["failed"] += len(lost)
+            failures = [{"key": a.key, "error": f"{kind} chunk {number} did not finish"} for a in lost]
+        else:
             for name in counts:
                 totals[name] += result.get(name, 0)
-            totals["failures"].extend(result.get("failures", ()))
-            totals["skipped_keys"].extend(result.get("skipped_keys", ()))
+            failures = result.get("failures", ())
+            merge_observed(totals["observed"], result.get("observed") or {})
+        totals["failures"].extend(failures[:KEPT_FAILURES - len(totals["failures"])])
     return totals
+
+
+def merge_observed(into: dict, new: dict) -> None:
+    for name, value in new.items():
+        if isinstance(value, list):
+            into[name] = (into.get(name) or []) + value
+        elif _OBSERVED_RANK.get(value, 0) >= _OBSERVED_RANK.get(into.get(name), -1):
+            into[name] = value
 
 
 def copy_totals(run: Run) -> dict:
@@ -61,24 +90,27 @@ def copy_totals(run: Run) -> dict:
 
 
 def summarize(run: Run, plan_totals: dict, deletes_ran: bool, error: dict | None = None) -> tuple[dict, dict]:
-    """(summary, report): the flat execution output and the full report.
-    In a dry run, `deleted` is what the deletes would have been."""
+    """(summary, details): the flat execution output, and what the report's
+    run line adds. In a dry run, `deleted` is what the deletes would be."""
     copies = copy_totals(run)
     request = run.request
     if deletes_ran:
         deletes = collect(run, DELETE)
     else:
         would = plan_totals.get("delete", 0) if request.dry_run and request.delete else 0
-        deletes = {"deleted": would, "failed": 0, "failures": [], "missing_chunks": []}
+        deletes = {"deleted": would, "failed": 0, "skipped": 0, "failures": [], "missing_chunks": [],
+                   "observed": {}}
     failures = copies["failures"] + deletes["failures"]
     summary = {
         "copied": copies["copied"],
         "deleted": deletes["deleted"],
         "unchanged": plan_totals.get("unchanged", 0) + copies["unchanged"],
+        "checked": copies["unchanged"],
         "failed": copies["failed"] + deletes["failed"],
-        "skipped": copies["skipped"],
+        "skipped": copies["skipped"] + deletes["skipped"],
         "bytes_copied": copies["bytes_copied"],
         "dry_run": request.dry_run,
+        "deletes_ran": deletes_ran,
         "report": run.report_location,
         "run_id": run.id,
         "source": f"s3://{request.source}/{request.source_prefix}",
@@ -90,11 +122,122 @@ def summarize(run: Run, plan_totals: dict, deletes_ran: bool, error: dict | None
     if error:
         summary["error"] = error.get("Error")
         summary["cause"] = error.get("Cause")
-    report = dict(summary, request=request.to_dict(), plan=plan_totals,
-                  failures=failures, skipped_keys=copies["skipped_keys"],
-                  missing_chunks={"copy": copies["missing_chunks"], "delete": deletes["missing_chunks"]})
-    return summary, report
+    observed = dict(copies.get("observed") or {})
+    merge_observed(observed, deletes.get("observed") or {})
+    details = {"plan": plan_totals, "server": observed, "notes": notes(observed, plan_totals, request),
+               "missing_chunks": {"copy": copies["missing_chunks"], "delete": deletes["missing_chunks"]}}
+    return summary, details
 
 
-def write(run: Run, report: dict) -> None:
-    s3.put_json(clients.work_client(), run.work_bucket, run.report_key, report)
+def notes(observed: dict, plan_totals: dict, request) -> list[str]:
+    """Plain sentences for what the user should know about this run."""
+    out = []
+    if observed.get("copy_source_if_match") == "ignored":
+        out.append("the source server ignores CopySourceIfMatch: a source object changed during the run "
+                   "was copied as it is now (the copy is still consistent; the plan's guarantee is void there)")
+    if observed.get("conditional_writes") == "rejected":
+        out.append("the destination server does not implement conditional writes (If-Match/If-None-Match): "
+                   "multipart copies were completed unconditionally; only the run lease protects them")
+    if observed.get("conditional_deletes") == "rejected":
+        out.append("the destination server does not implement conditional deletes: deletes were unconditional; "
+                   "only the run lease protects them")
+    if observed.get("tagging") == "unsupported":
+        out.append("the source server does not support object tagging: objects were copied without tags")
+    dropped = observed.get("stamp_dropped") or []
+    if dropped:
+        out.append(f"{len(dropped)} object(s) have user metadata too close to S3's 2 KB limit for the "
+                   f"'{s3.STAMP}' stamp; they were copied without it and are re-checked by a HEAD of both "
+                   f"sides on the next run (first: {dropped[0]!r})")
+    if request.include and plan_totals.get("source_objects", 0) == 0:
+        out.append(f"the include pattern(s) {list(request.include)} matched no source key")
+    return out
+
+
+def write(run: Run, summary: dict, details: dict) -> None:
+    """Stream the report (JSON Lines) into the work area."""
+    cfg = settings_mod.load()
+    ended = datetime.now(timezone.utc)
+    started = _parse_time(run.started)
+    head = {
+        "type": "run", "run_id": run.id, "started": run.started,
+        "ended": ended.isoformat().replace("+00:00", "Z"),
+        "duration_seconds": round((ended - started).total_seconds(), 3) if started else None,
+        "source": summary["source"], "destination": summary["destination"],
+        "endpoints": {"source": cfg.endpoint_url or f"AWS S3 ({run.source_region or 'default region'})",
+                      "destination": cfg.endpoint_url or f"AWS S3 ({run.destination_region or 'default region'})"},
+        "versions": versions(), "request": run.request.to_dict(), **details,
+    }
+    with s3.LineWriter(clients.work_client(), run.work_bucket, run.report_key) as out:
+        out.write(head)
+        for line in action_lines(run, details["plan"], summary["deletes_ran"]):
+            out.write(line)
+        out.write(dict(summary, type="summary"))
+
+
+def action_lines(run: Run, plan_totals: dict, deletes_ran: bool) -> Iterator[dict]:
+    """Every key the run looked at, one line each."""
+    request = run.request
+    for kind in (COPY, DELETE):
+        if kind == DELETE and not deletes_ran:
+            if request.dry_run and request.delete:   # what the real run would delete
+                for action in _planned(run, DELETE):
+                    yield _line(action.key, action.size, "would-delete", "absent at the source")
+            continue
+        for number, result, lost in _results(run, kind):
+            if result is None:
+                for action in lost:
+                    yield _line(action.key, getattr(action, "size", 0), "failed", f"{kind} chunk {number} did not finish")
+                continue
+            for key, size, outcome, why in result.get("actions", ()):
+                yield _line(key, size, outcome, why)
+    for action in _planned(run, UNCHANGED):
+        yield _line(action.key, action.size, "unchanged", action.why)
+    if not request.delete and plan_totals.get("delete"):
+        yield {"type": "note", "text": f"{plan_totals['delete']} destination object(s) absent at the source were "
+                                       f"kept (delete is off)"}
+
+
+def _planned(run: Run, kind: str) -> Iterator:
+    """The planned actions of `kind`, chunk by chunk."""
+    work = clients.work_client()
+    for item in s3.get_json(work, run.work_bucket, run.index_key(kind), missing=[]):
+        chunk = s3.get_json(work, run.work_bucket, run.chunk_key(kind, item["number"]))
+        yield from (decode_action(kind, a) for a in chunk["actions"])
+
+
+def _line(key: str, size: int, outcome: str, why: str) -> dict:
+    return {"type": "action", "key": key, "size": size, "outcome": outcome, "reason": why}
+
+
+def versions() -> dict:
+    import boto3
+    import botocore
+    return {"bucketsync": __version__, "python": platform.python_version(),
+            "boto3": boto3.__version__, "botocore": botocore.__version__}
+
+
+def _parse_time(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+
+
+def read(lines) -> dict:
+    """A report file's lines as {"run": ..., "actions": [...], "notes": [...], "summary": ...}."""
+    report = {"run": None, "actions": [], "notes": [], "summary": None}
+    for line in lines:
+        if not line.strip():
+            continue
+        record = json.loads(line)
+        kind = record.pop("type", None)
+        if kind == "action":
+            report["actions"].append(record)
+        elif kind == "note":
+            report["notes"].append(record["text"])
+        elif kind in ("run", "summary"):
+            report[kind] = record
+    return report

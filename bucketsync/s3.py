@@ -4,14 +4,17 @@ and every `ClientError` becomes one of the project's errors, raised `from` it.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
+from datetime import datetime
+from email.utils import parsedate_to_datetime
 from typing import Iterator
 from urllib.parse import quote, urlencode
 
 from botocore.exceptions import BotoCoreError, ClientError
 
 from . import errors
-from .plan import Entry
+from .plan import Entry, normalise_etag
 
 STAMP = "bucketsync-source-etag"   # user metadata key: the source ETag a copy was made from
 _THROTTLE = {"SlowDown", "Throttling", "ThrottlingException", "RequestTimeout",
@@ -81,18 +84,40 @@ def bucket_region(client, bucket: str) -> str | None:
 def list_pages(client, bucket: str, prefix: str, start_after: str | None = None,
                page_size: int | None = None) -> Iterator[list[Entry]]:
     """Pages of entries under `prefix`, keys made relative to it, in listing
-    order. `start_after` is a relative key."""
+    order. `start_after` is a relative key.
+
+    Every key must start with `prefix` exactly: some servers normalise a
+    prefix (a leading "/", "//") and answer keys outside it, and stripping
+    `len(prefix)` characters from those would plan copies and deletes of the
+    wrong keys. Such a listing raises ListingPrefixError before anything is
+    planned from it."""
     kwargs = {"Bucket": bucket, "Prefix": prefix}
     if start_after is not None:
         kwargs["StartAfter"] = prefix + start_after
     if page_size is not None:
         kwargs["MaxKeys"] = page_size
     cut = len(prefix)
-    paginator = client.get_paginator("list_objects_v2")
-    with _call(f"ListObjectsV2 {bucket}/{prefix}"):
-        for page in paginator.paginate(**kwargs):
-            yield [Entry(item["Key"][cut:], item["Size"], item.get("ETag", ""))
-                   for item in page.get("Contents", ())]
+    what = f"ListObjectsV2 {bucket}/{prefix}"
+    while True:
+        with _call(what):
+            page = client.list_objects_v2(**kwargs)
+        entries = []
+        for item in page.get("Contents", ()):
+            key = item["Key"]
+            if not key.startswith(prefix):
+                raise errors.ListingPrefixError(
+                    f"asked for keys under {prefix!r} in bucket {bucket!r}, the server answered {key!r}, "
+                    f"which does not start with that prefix: it does not apply prefixes exactly "
+                    f"(servers that normalise a leading '/' or '//' do this); nothing was planned or written. "
+                    f"Give the prefix as the server stores keys")
+            entries.append(Entry(key[cut:], item["Size"], item.get("ETag", "")))
+        yield entries
+        if not page.get("IsTruncated"):
+            return
+        token = page.get("NextContinuationToken")
+        if not token:
+            raise errors.S3Error(f"{what}: the listing is truncated but has no continuation token")
+        kwargs["ContinuationToken"] = token
 
 
 # ---- objects ---------------------------------------------------------------
@@ -121,18 +146,50 @@ SYSTEM_METADATA = ("ContentType", "CacheControl", "ContentDisposition",
                    "ContentEncoding", "ContentLanguage", "WebsiteRedirectLocation")
 
 
-def written_metadata(head: dict, stamp: str) -> dict:
-    """CopyObject/CreateMultipartUpload arguments that reproduce the source's
-    system and user metadata, plus the stamp of the source ETag."""
+# S3 limits user-defined metadata to 2 KB, measured as the sum of the UTF-8
+# bytes of each key and value (PUT and COPY answer 400 MetadataTooLarge).
+USER_METADATA_LIMIT = 2048
+
+
+def user_metadata_size(metadata: dict) -> int:
+    return sum(len(k.encode("utf-8")) + len(str(v).encode("utf-8")) for k, v in metadata.items())
+
+
+def stamp_fits(metadata: dict, stamp: str = "0" * 32) -> bool:
+    """Whether the stamp fits beside this user metadata (a stamp is an
+    ETag: 32 hex digits, or more with a "-N" part count)."""
+    others = {k: v for k, v in metadata.items() if k != STAMP}
+    return user_metadata_size(others) + len(STAMP) + len(stamp) <= USER_METADATA_LIMIT
+
+
+def written_metadata(head: dict, stamp: str) -> tuple[dict, bool]:
+    """(arguments, stamped): CopyObject/CreateMultipartUpload arguments that
+    reproduce the source's system and user metadata, plus the stamp of the
+    source ETag unless it would push the user metadata over S3's limit (the
+    stamp must never make a copy fail)."""
     args = {name: head[name] for name in SYSTEM_METADATA if head.get(name)}
     if head.get("ExpiresString"):
         args["Expires"] = head["ExpiresString"]
     elif head.get("Expires"):
         args["Expires"] = head["Expires"]
-    metadata = dict(head.get("Metadata") or {})
-    metadata[STAMP] = stamp
+    metadata = {k: v for k, v in (head.get("Metadata") or {}).items() if k != STAMP}
+    stamped = stamp_fits(metadata, stamp)
+    if stamped:
+        metadata[STAMP] = stamp
     args["Metadata"] = metadata
-    return args
+    return args, stamped
+
+
+def last_modified(head: dict) -> datetime:
+    """LastModified of a HEAD answer (a string: our clients skip botocore's
+    timestamp parsing; see clients.session)."""
+    value = head.get("LastModified")
+    if isinstance(value, datetime):
+        return value
+    try:
+        return parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return datetime.fromisoformat(str(value).replace("Z", "+00:00"))
 
 
 def encode_tags(tags: dict[str, str]) -> str:
@@ -140,16 +197,44 @@ def encode_tags(tags: dict[str, str]) -> str:
 
 
 def copy_object(client, src_bucket: str, src_key: str, dst_bucket: str, dst_key: str,
-                if_match: str, metadata: dict | None = None) -> str:
+                if_match: str, metadata: dict | None = None, dst_condition: dict | None = None) -> str:
     """Server-side copy; with `metadata` the metadata is replaced by it (tags
-    are always copied). Returns the new ETag."""
+    are always copied). `dst_condition` ({"IfNoneMatch": "*"} or {"IfMatch":
+    etag}) makes it conditional on the destination too. Returns the new ETag."""
     kwargs = {"Bucket": dst_bucket, "Key": dst_key,
               "CopySource": copy_source(src_bucket, src_key),
               "CopySourceIfMatch": if_match, "TaggingDirective": "COPY"}
     if metadata is not None:
         kwargs.update(metadata, MetadataDirective="REPLACE")
-    with _call(f"CopyObject {src_bucket}/{src_key} -> {dst_bucket}/{dst_key}"):
-        return client.copy_object(**kwargs)["CopyObjectResult"]["ETag"]
+    what = f"CopyObject {src_bucket}/{src_key} -> {dst_bucket}/{dst_key}"
+    with _conditional(what, dst_key, dst_condition):
+        return client.copy_object(**kwargs, **(dst_condition or {}))["CopyObjectResult"]["ETag"]
+
+
+@contextlib.contextmanager
+def _conditional(what: str, key: str, condition: dict | None):
+    """Errors of a request that may carry a destination condition.
+
+    A failed destination condition is DestinationChangedError (412; or 409
+    ConditionalRequestConflict: written or deleted meanwhile); a server that
+    does not implement the condition raises PreconditionsUnsupported. AWS
+    names the failed condition in the error's `Condition`; a 412 that names
+    none (other servers) stays SourceChangedError, and the copier tells the
+    two apart by re-reading the source."""
+    try:
+        yield
+    except ClientError as exc:
+        code = error_code(exc)
+        status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+        named = str(exc.response.get("Error", {}).get("Condition", "")).lower()
+        if condition and (code == "ConditionalRequestConflict" or status == 409
+                          or (status == 412 and named in ("if-match", "if-none-match"))):
+            raise errors.DestinationChangedError(f"{key} is no longer as planned ({code or status})") from exc
+        if condition and (status == 501 or code in _NOT_IMPLEMENTED):
+            raise PreconditionsUnsupported(f"{what}: {code or status}") from exc
+        raise translate(exc, what) from exc
+    except BotoCoreError as exc:
+        raise errors.TransientError(f"{what}: {exc}") from exc
 
 
 def put_object(client, bucket: str, key: str, body: bytes, metadata: dict, tags: dict) -> str:
@@ -178,11 +263,39 @@ def upload_part_copy(client, src_bucket: str, src_key: str, dst_bucket: str, dst
     return response["CopyPartResult"]["ETag"]
 
 
-def complete_multipart(client, bucket: str, key: str, upload_id: str, etags: list[str]) -> str:
+class PreconditionsUnsupported(errors.S3Error):
+    """The server refused a conditional request as not implemented (it must
+    be sent again without the condition). Never leaves this module's callers."""
+
+
+# Answers of servers that do not implement conditional writes.
+_NOT_IMPLEMENTED = {"NotImplemented", "501", "InvalidArgument", "InvalidRequest"}
+
+
+def complete_multipart(client, bucket: str, key: str, upload_id: str, etags: list[str],
+                       dst_condition: dict | None = None) -> str:
+    """Complete an upload, optionally only if the destination key is still
+    the object planned ({"IfMatch": etag}) or still absent ({"IfNoneMatch":
+    "*"}). Errors as for `copy_object`; here every 412 is the destination's."""
     parts = [{"PartNumber": n, "ETag": etag} for n, etag in enumerate(etags, start=1)]
-    with _call(f"CompleteMultipartUpload {bucket}/{key}"):
-        return client.complete_multipart_upload(
-            Bucket=bucket, Key=key, UploadId=upload_id, MultipartUpload={"Parts": parts})["ETag"]
+    what = f"CompleteMultipartUpload {bucket}/{key}"
+    try:
+        with _conditional(what, key, dst_condition):
+            return client.complete_multipart_upload(Bucket=bucket, Key=key, UploadId=upload_id,
+                                                    MultipartUpload={"Parts": parts},
+                                                    **(dst_condition or {}))["ETag"]
+    except errors.SourceChangedError as exc:   # no source condition here: a 412 is the destination's
+        raise errors.DestinationChangedError(f"{key} is no longer as planned ({exc})") from exc
+
+
+def multipart_etag(part_etags: list[str]) -> str | None:
+    """The ETag S3 gives a completed multipart upload of these parts (the MD5
+    of the parts' binary MD5s, and the part count)."""
+    try:
+        joined = b"".join(bytes.fromhex(normalise_etag(e)) for e in part_etags)
+    except ValueError:   # a server whose part ETags are not MD5s
+        return None
+    return f'"{hashlib.md5(joined, usedforsecurity=False).hexdigest()}-{len(part_etags)}"'
 
 
 def abort_multipart(client, bucket: str, key: str, upload_id: str) -> None:
@@ -190,15 +303,45 @@ def abort_multipart(client, bucket: str, key: str, upload_id: str) -> None:
         client.abort_multipart_upload(Bucket=bucket, Key=key, UploadId=upload_id)
 
 
-def delete_objects(client, bucket: str, keys: list[str]) -> list[tuple[str, str]]:
-    """Delete up to 1000 keys in one request; returns (key, error) for each
-    key the service refused."""
-    assert len(keys) <= 1000
-    with _call(f"DeleteObjects {bucket}"):
-        response = client.delete_objects(
-            Bucket=bucket, Delete={"Objects": [{"Key": k} for k in keys], "Quiet": True})
-    return [(e.get("Key", ""), f"{e.get('Code', '')}: {e.get('Message', '')}")
-            for e in response.get("Errors", ())]
+def delete_objects(client, bucket: str, targets: list[tuple[str, str | None]]) -> list[tuple[str, str, str]]:
+    """Delete up to 1000 (key, etag) in one request, each only if the object
+    still has that ETag (etag None: unconditionally). Returns (key, code,
+    message) for each key the service refused. Raises
+    PreconditionsUnsupported when the server does not implement the per-key
+    condition."""
+    assert len(targets) <= 1000
+    objects = [{"Key": key, "ETag": etag} if etag else {"Key": key} for key, etag in targets]
+    what = f"DeleteObjects {bucket}"
+    try:
+        response = client.delete_objects(Bucket=bucket, Delete={"Objects": objects, "Quiet": True})
+    except ClientError as exc:
+        status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+        if any(etag for _, etag in targets) and (status == 501 or error_code(exc) in _NOT_IMPLEMENTED):
+            raise PreconditionsUnsupported(f"{what}: {error_code(exc) or status}") from exc
+        raise translate(exc, what) from exc
+    except BotoCoreError as exc:
+        raise errors.TransientError(f"{what}: {exc}") from exc
+    return [(e.get("Key", ""), str(e.get("Code", "")), e.get("Message", "")) for e in response.get("Errors", ())]
+
+
+def probe_conditional_delete(client, bucket: str, key: str) -> str:
+    """Whether the server honours a delete's If-Match: a delete of a key that
+    does not exist (`key` is a fresh random name), conditional on an ETag it
+    cannot have. AWS answers 404 NoSuchKey, some servers 412: "honoured"; a
+    server that ignores the condition deletes nothing and answers 204:
+    "ignored"; one without conditions answers 501: "rejected"."""
+    try:
+        client.delete_object(Bucket=bucket, Key=key, IfMatch='"00000000000000000000000000000000"')
+    except ClientError as exc:
+        status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+        if status in (404, 412) or error_code(exc) in ("NoSuchKey", "PreconditionFailed"):
+            return "honoured"
+        if status == 501 or error_code(exc) in _NOT_IMPLEMENTED:
+            return "rejected"
+        raise translate(exc, f"DeleteObject {bucket}/{key}") from exc
+    except BotoCoreError as exc:
+        raise errors.TransientError(f"DeleteObject {bucket}/{key}: {exc}") from exc
+    return "ignored"
 
 
 # ---- JSON documents (the work area) -----------------------------------------
@@ -207,6 +350,51 @@ def put_json(client, bucket: str, key: str, document) -> None:
     body = json.dumps(document, separators=(",", ":")).encode("utf-8")
     with _call(f"PutObject {bucket}/{key}"):
         client.put_object(Bucket=bucket, Key=key, Body=body, ContentType="application/json")
+
+
+class LineWriter:
+    """Write JSON Lines into one object with bounded memory: a single
+    PutObject when small, else a multipart upload in parts of `part_size`
+    (S3's minimum part is 5 MiB); aborted if the writing fails."""
+
+    def __init__(self, client, bucket: str, key: str, part_size: int = 8 * 1024 * 1024):
+        self.client, self.bucket, self.key, self.part_size = client, bucket, key, part_size
+        self.buffer = bytearray()
+        self.upload_id: str | None = None
+        self.etags: list[str] = []
+
+    def write(self, record) -> None:
+        self.buffer += json.dumps(record, separators=(",", ":"), ensure_ascii=False).encode("utf-8") + b"\n"
+        if len(self.buffer) >= self.part_size:
+            self._part()
+
+    def _part(self) -> None:
+        with _call(f"UploadPart {self.bucket}/{self.key}"):
+            if self.upload_id is None:
+                self.upload_id = self.client.create_multipart_upload(
+                    Bucket=self.bucket, Key=self.key, ContentType="application/x-ndjson")["UploadId"]
+            etag = self.client.upload_part(Bucket=self.bucket, Key=self.key, UploadId=self.upload_id,
+                                           PartNumber=len(self.etags) + 1, Body=bytes(self.buffer))["ETag"]
+        self.etags.append(etag)
+        self.buffer = bytearray()
+
+    def __enter__(self) -> "LineWriter":
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if exc_type is not None:
+            if self.upload_id is not None:
+                with contextlib.suppress(Exception):
+                    self.client.abort_multipart_upload(Bucket=self.bucket, Key=self.key, UploadId=self.upload_id)
+            return
+        if self.upload_id is None:
+            with _call(f"PutObject {self.bucket}/{self.key}"):
+                self.client.put_object(Bucket=self.bucket, Key=self.key, Body=bytes(self.buffer),
+                                       ContentType="application/x-ndjson")
+            return
+        if self.buffer:
+            self._part()
+        complete_multipart(self.client, self.bucket, self.key, self.upload_id, self.etags)
 
 
 def get_json(client, bucket: str, key: str, missing=...):

@@ -15,7 +15,7 @@ from .deleter import delete_chunk as delete_keys
 from .errors import AccessDeniedError, InvalidInputError
 from .guards import check_delete_guards
 from .planner import plan_step
-from .plan import COPY, DELETE
+from .plan import COPY, DELETE, decode_action
 from .request import validate
 from .work import Run
 
@@ -68,7 +68,8 @@ def copy_chunk(event: dict) -> dict:
     number = event["chunk"]["number"]
     work = clients.work_client()
     chunk = s3.get_json(work, run.work_bucket, run.chunk_key(COPY, number))
-    result = Copier(run, settings_mod.load()).copy_chunk(chunk["actions"])
+    actions = [decode_action(COPY, item) for item in chunk["actions"]]
+    result = Copier(run, settings_mod.load()).copy_chunk(actions)
     s3.put_json(work, run.work_bucket, run.result_key(COPY, number), result.to_dict())
     return {"number": number, "copied": result.copied, "failed": result.failed}
 
@@ -90,7 +91,7 @@ def delete_chunk(event: dict) -> dict:
     number = event["chunk"]["number"]
     work = clients.work_client()
     chunk = s3.get_json(work, run.work_bucket, run.chunk_key(DELETE, number))
-    result = delete_keys(run, [action[0] for action in chunk["actions"]])
+    result = delete_keys(run, [decode_action(DELETE, item) for item in chunk["actions"]])
     s3.put_json(work, run.work_bucket, run.result_key(DELETE, number), result.to_dict())
     return {"number": number, "deleted": result.deleted, "failed": result.failed}
 
@@ -98,8 +99,8 @@ def delete_chunk(event: dict) -> dict:
 def finish(event: dict) -> dict:
     """Write the report; the output is the flat summary of DESIGN.md section 2."""
     run = Run.from_dict(event["run"])
-    summary, full = report.summarize(run, event["plan"]["totals"], deletes_ran=event.get("delete_next", False))
-    report.write(run, full)
+    summary, details = report.summarize(run, event["plan"]["totals"], deletes_ran=event.get("delete_next", False))
+    report.write(run, summary, details)
     _notify(summary, run, None)
     return summary
 
@@ -114,8 +115,9 @@ def report_failure(event: dict) -> dict:
     if isinstance(event.get("run"), dict):
         run = Run.from_dict(event["run"])
         totals = (event.get("plan") or {}).get("totals") or {}
-        summary, full = report.summarize(run, totals, event.get("delete_next", False), {"Error": name, "Cause": cause})
-        report.write(run, full)
+        summary, details = report.summarize(run, totals, event.get("delete_next", False),
+                                            {"Error": name, "Cause": cause})
+        report.write(run, summary, details)
     elif isinstance(event.get("source"), str):     # failed validation: the raw input is all there is
         summary = {"source": event.get("source"), "destination": event.get("destination"), "failed": 0}
     _notify(summary, run, {"Error": name, "Cause": cause})

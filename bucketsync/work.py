@@ -49,7 +49,7 @@ class Run:
 
     @property
     def report_key(self) -> str:
-        return f"{self.work_prefix}report.json"
+        return f"{self.work_prefix}report.jsonl"
 
     @property
     def report_location(self) -> str:

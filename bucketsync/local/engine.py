@@ -336,12 +336,12 @@ def outcome_from(description: dict, execution_arn: str) -> Outcome:
 def _save_report(s3, scratch: str, name: str, report_dir: Path | None) -> Path | None:
     """Keep the run's report (if it got as far as writing one) on this machine."""
     try:
-        body = s3.get_object(Bucket=scratch, Key=f"runs/{name}/report.json")["Body"].read()
+        body = s3.get_object(Bucket=scratch, Key=f"runs/{name}/report.jsonl")["Body"].read()
     except s3.exceptions.NoSuchKey:
         return None
     directory = Path(report_dir or os.environ.get("BUCKETSYNC_REPORT_DIR") or ".bucketsync/reports")
     directory.mkdir(parents=True, exist_ok=True)
-    path = directory / f"{name}.json"
+    path = directory / f"{name}.jsonl"
     path.write_bytes(body)
     return path
 

@@ -6,7 +6,7 @@ import json
 import boto3
 import pytest
 
-from bucketsync import clients
+from bucketsync import clients, report
 from bucketsync.local import cli, engine
 from bucketsync.local.verify import differences, snapshot
 from tests.backends import moto_backend
@@ -145,8 +145,8 @@ def test_one_object_that_always_fails(backend, pair):
     assert summary["copied"] == 5 and summary["deleted"] == 0
     assert "extra" in backend.listing(destination), "no deletes run after a failed copy"
     assert "poison.txt" in err and "SyncFailedError" in err
-    report = json.loads(open(summary["report"]).read())
-    assert report["failures"][0]["key"] == "poison.txt" and "AccessDenied" in report["failures"][0]["error"]
+    failed = [a for a in report.read(open(summary["report"]))["actions"] if a["outcome"] == "failed"]
+    assert [a["key"] for a in failed] == ["poison.txt"] and "AccessDenied" in failed[0]["reason"]
 
 
 def test_object_changed_during_the_run_is_copied_as_it_is_now(backend):
@@ -186,7 +186,7 @@ def test_fab_sync_json_is_the_last_line_and_exit_zero(backend, pair):
     for name in ("copied", "deleted", "unchanged", "failed", "bytes_copied"):
         assert isinstance(summary[name], int)
     assert (summary["copied"], summary["deleted"], summary["unchanged"], summary["failed"]) == (5, 1, 1, 0)
-    assert summary["dry_run"] is False and summary["report"].endswith(".json")
+    assert summary["dry_run"] is False and summary["report"].endswith(".jsonl")
     code, out, _ = run_cli(cli.SyncOptions(source=source, destination=destination))
     assert code == 0 and "copied" in out and "unchanged" in out
 

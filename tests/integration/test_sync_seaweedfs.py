@@ -9,7 +9,7 @@ from botocore.exceptions import ClientError
 
 import pytest
 
-from bucketsync import clients
+from bucketsync import clients, report
 from bucketsync.local import cli
 from tests.backends import seaweed_backend
 from tests.sync_cases import *  # noqa: F401,F403  (the shared, table-driven cases)
@@ -38,7 +38,7 @@ def test_no_scratch_data_on_the_users_server(backend):
     assert outcome.ok
     on_server = {urlsplit(url).path.split("/")[1] for url in seen if url.startswith(backend.endpoint)}
     assert on_server == {source, destination}
-    scratch = json.loads(outcome.report_path.read_text())["report"].split("/")[2]
+    scratch = report.read(outcome.report_path.open())["summary"]["report"].split("/")[2]
     assert scratch.startswith("bucketsync-scratch-")
     with pytest.raises(ClientError):
         backend.client.head_bucket(Bucket=scratch)

@@ -1,7 +1,7 @@
 """The pure merge/compare core and the filters."""
 import pytest
 
-from bucketsync.errors import ListingOrderError
+from bucketsync.errors import DuplicateKeyError, ListingOrderError
 from bucketsync.filters import KeyFilter
 from bucketsync.plan import CHECK, COPY, DELETE, UNCHANGED, Entry, check_order, compare, merge
 
@@ -51,7 +51,7 @@ def test_check_order_uses_utf8_binary_order():
     assert [e.key for e in check_order((Entry(k, 0, "") for k in keys), "source")] == keys
     with pytest.raises(ListingOrderError, match="came after"):
         list(check_order([Entry("b", 0, ""), Entry("a", 0, "")], "source"))
-    with pytest.raises(ListingOrderError):
+    with pytest.raises(DuplicateKeyError, match="returned the key 'a' twice"):
         list(check_order([Entry("a", 0, ""), Entry("a", 0, "")], "source"))
     with pytest.raises(ListingOrderError):   # resuming: nothing at or before the cursor
         list(check_order([Entry("a", 0, "")], "source", after="b"))
