@@ -41,6 +41,14 @@ class DestinationChangedError(BucketsyncError):
     it was planned (another writer, or an overlapping run)."""
 
 
+class DestinationBusyError(BucketsyncError):
+    """Another live run holds the lease on an overlapping destination prefix."""
+
+
+class LeaseLostError(BucketsyncError):
+    """This run's lease expired and was taken over; it must stop writing."""
+
+
 class DeleteGuardError(BucketsyncError):
     """Deleting would remove more than allowed; nothing was deleted."""
 

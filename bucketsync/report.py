@@ -138,6 +138,10 @@ def notes(observed: dict, plan_totals: dict, request) -> list[str]:
     if observed.get("conditional_writes") == "rejected":
         out.append("the destination server does not implement conditional writes (If-Match/If-None-Match): "
                    "multipart copies were completed unconditionally; only the run lease protects them")
+    if observed.get("conditional_deletes") == "ignored":
+        out.append("the destination server ignores the ETag condition of deletes (it deleted a key whatever "
+                   "its ETag): an object changed by another writer during the run would be deleted; only the "
+                   "run lease protects against overlapping runs there")
     if observed.get("conditional_deletes") == "rejected":
         out.append("the destination server does not implement conditional deletes: deletes were unconditional; "
                    "only the run lease protects them")

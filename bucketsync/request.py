@@ -17,6 +17,7 @@ ALLOWED_KEYS = (
     "delete", "dry_run", "max_delete", "allow_empty_source", "include", "exclude",
 )
 DEFAULT_MAX_DELETE = "50%"
+PERCENT_FLOOR = 10   # a percentage max_delete always allows this many deletes
 MAX_KEY_BYTES = 1024
 
 _BUCKET_RE = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
@@ -147,7 +148,9 @@ def delete_limit(max_delete: str | int, destination_count: int) -> int:
     if isinstance(max_delete, int):
         return max_delete
     percent = float(max_delete.rstrip("%"))
-    return int(destination_count * percent / 100)
+    if percent == 0:
+        return 0
+    return max(PERCENT_FLOOR, int(destination_count * percent / 100))
 
 
 def validate(data) -> SyncRequest:

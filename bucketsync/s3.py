@@ -325,23 +325,17 @@ def delete_objects(client, bucket: str, targets: list[tuple[str, str | None]]) -
 
 
 def probe_conditional_delete(client, bucket: str, key: str) -> str:
-    """Whether the server honours a delete's If-Match: a delete of a key that
-    does not exist (`key` is a fresh random name), conditional on an ETag it
-    cannot have. AWS answers 404 NoSuchKey, some servers 412: "honoured"; a
-    server that ignores the condition deletes nothing and answers 204:
-    "ignored"; one without conditions answers 501: "rejected"."""
+    """Whether the server honours DeleteObjects' per-key ETag: a delete of a
+    key that does not exist (`key` is a fresh random name), conditional on an
+    ETag it cannot have. A server that checks the condition refuses it
+    (NoSuchKey, or PreconditionFailed): "honoured"; one that ignores it
+    reports the key deleted (nothing existed, nothing is lost): "ignored";
+    one without conditions refuses the request: "rejected"."""
     try:
-        client.delete_object(Bucket=bucket, Key=key, IfMatch='"00000000000000000000000000000000"')
-    except ClientError as exc:
-        status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
-        if status in (404, 412) or error_code(exc) in ("NoSuchKey", "PreconditionFailed"):
-            return "honoured"
-        if status == 501 or error_code(exc) in _NOT_IMPLEMENTED:
-            return "rejected"
-        raise translate(exc, f"DeleteObject {bucket}/{key}") from exc
-    except BotoCoreError as exc:
-        raise errors.TransientError(f"DeleteObject {bucket}/{key}: {exc}") from exc
-    return "ignored"
+        refused = delete_objects(client, bucket, [(key, '"00000000000000000000000000000000"')])
+    except PreconditionsUnsupported:
+        return "rejected"
+    return "honoured" if refused else "ignored"
 
 
 # ---- JSON documents (the work area) -----------------------------------------

@@ -44,6 +44,10 @@ class Settings:
     chunk_bytes: int
     plan_seconds: int
     sns_topic_arn: str | None
+    # The run lease (bucketsync.lease): how long it lives unrenewed, and, for
+    # local runs, the directory that holds it (else the work bucket).
+    lease_seconds: int
+    lease_dir: str | None
 
 
 def load() -> Settings:
@@ -59,4 +63,6 @@ def load() -> Settings:
         chunk_bytes=_int("BUCKETSYNC_CHUNK_BYTES", 50 * GiB),
         plan_seconds=_int("BUCKETSYNC_PLAN_SECONDS", 600),
         sns_topic_arn=os.environ.get("BUCKETSYNC_SNS_TOPIC_ARN") or None,
+        lease_seconds=_int("BUCKETSYNC_LEASE_SECONDS", 1800),
+        lease_dir=os.environ.get("BUCKETSYNC_LEASE_DIR") or None,
     )

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 
-from . import clients, notify, progress, report, s3
+from . import clients, lease, notify, progress, report, s3
 from . import settings as settings_mod
 from .copier import Copier
 from .deleter import delete_chunk as delete_keys
@@ -41,12 +41,16 @@ def validate_input(event: dict) -> dict:
               source_region=regions["source"], destination_region=regions["destination"],
               work_bucket=cfg.work_bucket, work_prefix=f"{cfg.work_prefix}runs/{execution}/",
               started=event.get("started"))
+    if not request.dry_run:   # a dry run writes nothing and needs no lease
+        lease.for_run(run, cfg).acquire()
     return {"run": run.to_dict(), "cursor": None}
 
 
 def plan(event: dict) -> dict:
     run = Run.from_dict(event["run"])
-    cursor, done = plan_step(run, event.get("cursor"), settings_mod.load())
+    cfg = settings_mod.load()
+    lease.renew_if_due(run, cfg)
+    cursor, done = plan_step(run, event.get("cursor"), cfg)
     result = {"run": event["run"], "cursor": cursor, "plan": {"done": done}}
     if done:
         totals = cursor["totals"]
@@ -65,6 +69,7 @@ def guard(event: dict) -> dict:
 
 def copy_chunk(event: dict) -> dict:
     run = Run.from_dict(event["run"])
+    lease.renew_if_due(run, settings_mod.load())
     number = event["chunk"]["number"]
     work = clients.work_client()
     chunk = s3.get_json(work, run.work_bucket, run.chunk_key(COPY, number))
@@ -83,11 +88,14 @@ def tally(event: dict) -> dict:
     failed = copies["failed"] > 0 or bool(copies["missing_chunks"])
     delete_next = (request.delete and not request.dry_run and not failed
                    and event["plan"]["totals"]["delete"] > 0)
+    if delete_next:   # deletes only under a lease that is still ours
+        lease.renew_if_due(run, settings_mod.load(), force=True)
     return {"run": event["run"], "plan": event["plan"], "delete_next": delete_next}
 
 
 def delete_chunk(event: dict) -> dict:
     run = Run.from_dict(event["run"])
+    lease.renew_if_due(run, settings_mod.load())
     number = event["chunk"]["number"]
     work = clients.work_client()
     chunk = s3.get_json(work, run.work_bucket, run.chunk_key(DELETE, number))
@@ -101,6 +109,7 @@ def finish(event: dict) -> dict:
     run = Run.from_dict(event["run"])
     summary, details = report.summarize(run, event["plan"]["totals"], deletes_ran=event.get("delete_next", False))
     report.write(run, summary, details)
+    _release(run)
     _notify(summary, run, None)
     return summary
 
@@ -118,10 +127,21 @@ def report_failure(event: dict) -> dict:
         summary, details = report.summarize(run, totals, event.get("delete_next", False),
                                             {"Error": name, "Cause": cause})
         report.write(run, summary, details)
+        _release(run)
     elif isinstance(event.get("source"), str):     # failed validation: the raw input is all there is
         summary = {"source": event.get("source"), "destination": event.get("destination"), "failed": 0}
     _notify(summary, run, {"Error": name, "Cause": cause})
     return {"Error": name, "Cause": cause}
+
+
+def _release(run: Run) -> None:
+    """Release the run's lease; one that cannot be released expires."""
+    if run.request.dry_run:
+        return
+    try:
+        lease.for_run(run, settings_mod.load()).release()
+    except Exception as exc:   # noqa: BLE001 - the run's outcome stands
+        print(f"bucketsync: lease not released (it expires by itself): {type(exc).__name__}: {exc}")
 
 
 def _notify(summary: dict, run: Run | None, error: dict | None) -> None:

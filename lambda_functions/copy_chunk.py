@@ -5,7 +5,7 @@
 # Access:
 #   source: [list, read]
 #   destination: [list, read, write]
-#   work: [read, write]
+#   work: [list, read, write]
 # ---
 """Lambda handler for the CopyChunk state (logic in bucketsync.steps.copy_chunk)."""
 from bucketsync import steps

@@ -3,8 +3,8 @@
 # MemorySize: 512
 # Timeout: 300
 # Access:
-#   destination: [delete]
-#   work: [read, write]
+#   destination: [read, delete]
+#   work: [list, read, write]
 # ---
 """Lambda handler for the DeleteChunk state (logic in bucketsync.steps.delete_chunk)."""
 from bucketsync import steps

@@ -5,7 +5,7 @@
 # Access:
 #   source: [list]
 #   destination: [list]
-#   work: [write]
+#   work: [list, read, write]
 # ---
 """Lambda handler for the Plan state (logic in bucketsync.steps.plan)."""
 from bucketsync import steps

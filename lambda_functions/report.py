@@ -3,7 +3,7 @@
 # MemorySize: 512
 # Timeout: 300
 # Access:
-#   work: [read, write]
+#   work: [list, read, write, delete]
 #   notifications: [publish]
 # ---
 """Lambda handler for the Report state (logic in bucketsync.steps.finish)."""

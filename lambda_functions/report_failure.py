@@ -3,7 +3,7 @@
 # MemorySize: 512
 # Timeout: 300
 # Access:
-#   work: [read, write]
+#   work: [list, read, write, delete]
 #   notifications: [publish]
 # ---
 """Lambda handler for the ReportFailure state (logic in bucketsync.steps.report_failure)."""

@@ -3,7 +3,7 @@
 # MemorySize: 512
 # Timeout: 300
 # Access:
-#   work: [read]
+#   work: [list, read, write]
 # ---
 """Lambda handler for the Tally state (logic in bucketsync.steps.tally)."""
 from bucketsync import steps

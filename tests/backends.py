@@ -20,6 +20,9 @@ class Backend:
     # AWS (and moto) give a layout-preserving multipart copy the source's ETag;
     # SeaweedFS does not (DESIGN.md section 7).
     equal_multipart_etags = True
+    # Which destination conditions the server honours (DESIGN.md section 7).
+    honours_conditional_deletes = True
+    honours_conditional_copies = True
 
     def __init__(self, client, report_dir):
         self.client = client
@@ -60,6 +63,10 @@ class Backend:
 
 class MotoBackend(Backend):
     name = "moto"
+    # moto 5.2.5 deletes whatever a DeleteObjects ETag says, and ignores
+    # CopyObject's If-None-Match/If-Match on the destination.
+    honours_conditional_deletes = False
+    honours_conditional_copies = False
 
 
 class SeaweedBackend(Backend):

@@ -1,4 +1,5 @@
 import os
+import tempfile
 
 import pytest
 
@@ -11,6 +12,8 @@ os.environ["AWS_DEFAULT_REGION"] = "us-east-1"
 for _name in ("AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3"):
     os.environ.pop(_name, None)
 quiet_moto_logs()
+# Run leases and other local state of test runs stay out of the user's home.
+os.environ["BUCKETSYNC_STATE_DIR"] = tempfile.mkdtemp(prefix="bucketsync-test-state-")
 
 
 @pytest.fixture

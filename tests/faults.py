@@ -77,3 +77,54 @@ def always_fail(key_fragment: str, status=403, code="AccessDenied"):
 
     with hooked("before-send.s3", hook):
         yield hits
+
+
+@contextlib.contextmanager
+def s3_metadata_limit(limit=2048):
+    """Enforce AWS's rule that moto and SeaweedFS do not: user-defined
+    metadata (the sum of the UTF-8 bytes of each key and value, without the
+    `x-amz-meta-` prefix) is at most 2 KB; more is 400 MetadataTooLarge."""
+    refused = []
+
+    def hook(request, **_):
+        size = sum(len(name[len("x-amz-meta-"):].encode()) + len(_text(value))
+                   for name, value in request.headers.items() if name.lower().startswith("x-amz-meta-"))
+        if size > limit:
+            refused.append(request.url)
+            return error_response(request.url, 400, "MetadataTooLarge",
+                                  "Your metadata headers exceed the maximum allowed metadata size")
+        return None
+
+    with hooked("before-send.s3", hook):
+        yield refused
+
+
+def _text(value) -> bytes:
+    return value if isinstance(value, bytes) else str(value).encode("utf-8")
+
+
+@contextlib.contextmanager
+def normalised_prefixes():
+    """A server that normalises listing prefixes (as SeaweedFS does with a
+    leading "/"): the prefix it applies is not the one asked for."""
+    def hook(params, **_):
+        if params.get("Prefix", "").startswith("/"):
+            params["Prefix"] = params["Prefix"].lstrip("/")
+
+    with hooked("before-parameter-build.s3.ListObjectsV2", hook):
+        yield
+
+
+@contextlib.contextmanager
+def before_call(operation: str, action):
+    """Run `action(params)` once, just before the first `operation` request
+    that bucketsync sends (e.g. another writer acting mid-run)."""
+    done = []
+
+    def hook(params, **_):
+        if not done:
+            done.append(params)
+            action(params)
+
+    with hooked(f"before-parameter-build.s3.{operation}", hook):
+        yield done

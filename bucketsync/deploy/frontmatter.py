@@ -16,7 +16,7 @@ SAM_KEYS = {"Description", "MemorySize", "Timeout", "Environment", "ReservedConc
 # IAM statements scoped to the configured buckets (least privilege), e.g.
 #   Access: {source: [list, read], destination: [list, read, write], work: [read, write]}
 ACCESS_TARGETS = {"source": {"list", "read"}, "destination": {"list", "read", "write", "delete"},
-                  "work": {"read", "write"}, "notifications": {"publish"}}
+                  "work": {"list", "read", "write", "delete"}, "notifications": {"publish"}}
 ALLOWED_KEYS = SAM_KEYS | {"Access"}
 
 

@@ -259,6 +259,7 @@ def run(execution_input: dict, *, endpoint_url: str | None = None, settings: dic
     scratch = f"bucketsync-scratch-{uuid.uuid4().hex[:12]}"
     env = {name: None for name in _ENDPOINT_VARIABLES}
     env.update({"BUCKETSYNC_S3_ENDPOINT_URL": endpoint_url, "BUCKETSYNC_WORK_BUCKET": scratch,
+                "BUCKETSYNC_LEASE_DIR": str(state_dir() / "leases"),
                 "BUCKETSYNC_WORK_PREFIX": "", "AWS_DEFAULT_REGION": os.environ.get("AWS_DEFAULT_REGION") or REGION})
     env.update(settings or {})
     if boto3.session.Session().get_credentials() is None:
@@ -310,6 +311,14 @@ def run(execution_input: dict, *, endpoint_url: str | None = None, settings: dic
                 with contextlib.suppress(Exception):
                     undo()
             clients.reset()
+
+
+def state_dir() -> Path:
+    """What local runs keep between runs (run leases): $BUCKETSYNC_STATE_DIR,
+    else ~/.cache/bucketsync, shared by every local run of this user on this
+    machine wherever it is started from."""
+    configured = os.environ.get("BUCKETSYNC_STATE_DIR")
+    return Path(configured) if configured else Path.home() / ".cache" / "bucketsync"
 
 
 def _wait(sfn, execution_arn: str) -> dict:

@@ -100,23 +100,34 @@ def test_empty_source_guard(backend):
     assert allowed.ok and allowed.output["deleted"] == 3
 
 
-@pytest.mark.parametrize("max_delete, allowed", [(2, False), (3, True), ("30%", False), ("60%", True)])
+@pytest.mark.parametrize("max_delete, allowed", [(11, False), (12, True), ("50%", False), ("90%", True)])
 def test_max_delete_guard(backend, max_delete, allowed):
     source, destination = backend.buckets()
     for n in range(2):
         backend.put(source, f"s{n}", b"s")
         backend.put(destination, f"s{n}", b"s")
-    for n in range(3):
-        backend.put(destination, f"x{n}", b"extra")
+    for n in range(12):
+        backend.put(destination, f"x{n:02d}", b"extra")
     backend.put(source, "new", b"new")
     before = backend.listing(destination)
     outcome = backend.sync({"source": source, "destination": destination, "max_delete": max_delete})
     if allowed:
-        assert outcome.ok and outcome.output["deleted"] == 3
+        assert outcome.ok and outcome.output["deleted"] == 12
     else:
         assert (outcome.status, outcome.error) == ("FAILED", "DeleteGuardError")
-        assert "3 deletes planned" in outcome.cause and "of 5 destination objects" in outcome.cause
+        assert "12 deletes planned" in outcome.cause and "of 14 destination objects" in outcome.cause
         assert backend.listing(destination) == before, "a guarded run wrote nothing, copies included"
+
+
+def test_small_destinations_are_not_refused_by_the_default_percentage(backend):
+    """Two deletes out of three objects are 67 %: the default 50 % applies
+    only above its floor of 10 deletes."""
+    source, destination = backend.buckets()
+    backend.put(source, "a", b"a")
+    for key in ("a", "b", "c"):
+        backend.put(destination, key, b"a")
+    outcome = backend.sync({"source": source, "destination": destination})
+    assert outcome.ok and outcome.output["deleted"] == 2
 
 
 def test_transient_s3_faults_are_retried(backend):

@@ -13,8 +13,9 @@ def totals(source, destination, delete):
 @pytest.mark.parametrize("extra, t, message", [
     ({}, totals(0, 5, 5), "lists no objects but the destination has 5"),
     ({"max_delete": 2}, totals(10, 10, 3), "3 deletes planned but max_delete 2 allows 2"),
-    ({}, totals(10, 10, 6), "6 deletes planned but max_delete '50%' allows 5 (of 10"),
-    ({"allow_empty_source": True}, totals(0, 4, 4), "max_delete '50%' allows 2"),
+    ({}, totals(30, 30, 16), "16 deletes planned but max_delete '50%' allows 15 (of 30"),
+    ({"allow_empty_source": True}, totals(0, 40, 40), "max_delete '50%' allows 20"),
+    ({"max_delete": "0%"}, totals(3, 3, 1), "1 deletes planned but max_delete '0%' allows 0"),
 ])
 def test_guard_stops(extra, t, message):
     request = validate(dict({"source": "src-bucket", "destination": "dst-bucket"}, **extra))
@@ -24,6 +25,8 @@ def test_guard_stops(extra, t, message):
 
 @pytest.mark.parametrize("extra, t", [
     ({}, totals(10, 10, 5)),
+    ({}, totals(3, 3, 2)),          # 67 %, but within the floor of 10
+    ({"allow_empty_source": True}, totals(0, 4, 4)),
     ({}, totals(0, 0, 0)),
     ({"delete": False}, totals(0, 100, 100)),
     ({"allow_empty_source": True, "max_delete": "100%"}, totals(0, 4, 4)),

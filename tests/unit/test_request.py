@@ -75,7 +75,9 @@ def test_max_delete_forms(value, expected):
 
 
 @pytest.mark.parametrize("max_delete, destination, limit", [
-    (5, 100, 5), ("50%", 10, 5), ("50%", 1, 0), ("100%", 7, 7), ("2.5%", 1000, 25), ("0%", 10, 0)])
+    (5, 100, 5), (0, 100, 0), ("50%", 100, 50), ("100%", 70, 70), ("2.5%", 1000, 25), ("0%", 10, 0),
+    # a percentage never refuses 10 deletes or fewer (request.PERCENT_FLOOR)
+    ("50%", 10, 10), ("50%", 1, 10), ("1%", 100, 10), ("50%", 21, 10), ("50%", 22, 11)])
 def test_delete_limit(max_delete, destination, limit):
     assert delete_limit(max_delete, destination) == limit
 

@@ -1,0 +1,238 @@
+"""One run per destination at a time: a lease on destination bucket + prefix.
+
+Runs that share a work area (every execution of a stack; local runs on one
+machine) take a lease before they write anything, renew it while they live,
+and release it at their end. A run whose destination prefix overlaps a
+prefix held by another live run of the same destination is refused with
+DestinationBusyError naming the holder. A lease whose holder dies expires:
+after `BUCKETSYNC_LEASE_SECONDS` (default 30 min; a Lambda runs at most 15,
+and every step renews it), or at once when the holder was a local process
+on this machine that no longer exists.
+
+All holders of one destination bucket live in one small JSON document, so
+that checking for overlaps and adding oneself is one atomic step: in the
+work bucket it is written with S3's conditional writes (If-None-Match: * to
+create, If-Match to replace; a 412/409/404 means someone else wrote first,
+and the step is tried again), locally under an exclusive file lock.
+Dry runs write nothing and take no lease.
+"""
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import hashlib
+import json
+import os
+import random
+import socket
+import time
+from dataclasses import asdict, dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Callable
+
+from botocore.exceptions import ClientError
+
+from . import clients, s3
+from .errors import DestinationBusyError, LeaseLostError, TransientError
+from .settings import Settings
+from .work import Run
+
+# An update maps the current document (None: absent) to the new one (None:
+# delete it); returning the very object it was given writes nothing.
+Update = Callable[[dict | None], dict | None]
+
+
+@dataclass(frozen=True)
+class Holder:
+    run_id: str
+    prefix: str
+    started: str           # ISO 8601, UTC
+    expires: float         # epoch seconds
+    host: str
+    pid: int | None        # a local process; None on AWS
+
+    def alive(self, now: float, this_host: str, pid_alive: Callable[[int], bool]) -> bool:
+        if now >= self.expires:
+            return False
+        if self.pid is not None and self.host == this_host:
+            return pid_alive(self.pid)
+        return True
+
+
+def overlaps(a: str, b: str) -> bool:
+    """Raw key prefixes overlap when one is a prefix of the other."""
+    return a.startswith(b) or b.startswith(a)
+
+
+def lease_name(bucket: str, endpoint: str | None) -> str:
+    """One document per destination bucket (per endpoint: the same name on
+    two servers is two buckets)."""
+    digest = hashlib.sha256(f"{endpoint or 'aws'}|{bucket}".encode()).hexdigest()[:16]
+    return f"{bucket}-{digest}.json"
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+class Lease:
+    """The lease of one run (pure rules; storage is injected)."""
+
+    def __init__(self, run: Run, settings: Settings, store, now: Callable[[], float] = time.time,
+                 pid: int | None = None, host: str | None = None):
+        self.run, self.settings, self.store, self.now = run, settings, store, now
+        self.pid = pid
+        self.host = host or socket.gethostname()
+        self.name = lease_name(run.request.destination, settings.endpoint_url)
+
+    def _holders(self, doc: dict | None) -> list[Holder]:
+        now = self.now()
+        holders = [Holder(**h) for h in (doc or {}).get("holders", ())]
+        return [h for h in holders if h.alive(now, self.host, _pid_alive)]
+
+    def _me(self) -> Holder:
+        started = self.run.started or datetime.now(timezone.utc).isoformat()
+        return Holder(self.run.id, self.run.request.destination_prefix, str(started),
+                      self.now() + self.settings.lease_seconds, self.host, self.pid)
+
+    def acquire(self) -> None:
+        """Take the lease, or raise DestinationBusyError naming the holder."""
+        def update(doc):
+            holders = [h for h in self._holders(doc) if h.run_id != self.run.id]
+            for other in holders:
+                if overlaps(other.prefix, self.run.request.destination_prefix):
+                    where = f"on {other.host}" + (f" (pid {other.pid})" if other.pid else "")
+                    raise DestinationBusyError(
+                        f"another run is syncing into s3://{self.run.request.destination}/{other.prefix}, which "
+                        f"overlaps s3://{self.run.request.destination}/{self.run.request.destination_prefix}: "
+                        f"run {other.run_id!r} {where}, started {other.started}; nothing was written. "
+                        f"Wait for it to end (its lease expires "
+                        f"{_iso(other.expires)} if it died)")
+            return {"holders": [asdict(h) for h in holders + [self._me()]]}
+        self.store.update(self.name, update)
+
+    def renew(self) -> None:
+        """Extend the lease when a third of its time has passed (many chunk
+        functions renew at once: reading does not contend, only the first
+        writes); LeaseLostError when it is no longer ours (it expired and
+        another run took the destination)."""
+        def update(doc):
+            holders = self._holders(doc)
+            mine = [h for h in holders if h.run_id == self.run.id]
+            if not mine:
+                raise LeaseLostError(
+                    f"this run's lease on s3://{self.run.request.destination}/{self.run.request.destination_prefix} "
+                    f"expired or was taken over; it stops before writing more (rerun to finish)")
+            if mine[0].expires - self.now() > self.settings.lease_seconds * 2 / 3:
+                return doc   # fresh enough: nothing to write
+            others = [h for h in holders if h.run_id != self.run.id]
+            return {"holders": [asdict(h) for h in others + [self._me()]]}
+        self.store.update(self.name, update)
+
+    def release(self) -> None:
+        def update(doc):
+            holders = self._holders(doc)
+            if not any(h.run_id == self.run.id for h in holders):
+                return doc   # not ours (refused, or already expired): leave it
+            others = [h for h in holders if h.run_id != self.run.id]
+            return {"holders": [asdict(h) for h in others]} if others else None
+        self.store.update(self.name, update)
+
+
+def _iso(epoch: float) -> str:
+    return datetime.fromtimestamp(epoch, timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+# ---- stores -----------------------------------------------------------------
+
+class DirectoryStore:
+    """Lease documents in a local directory (local runs), each updated under
+    an exclusive lock of its own lock file."""
+
+    def __init__(self, directory: Path):
+        self.directory = Path(directory)
+
+    def update(self, name: str, update: Update) -> None:
+        self.directory.mkdir(parents=True, exist_ok=True)
+        path = self.directory / name
+        with open(path.with_suffix(".lock"), "a+") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            doc = json.loads(path.read_text()) if path.exists() else None
+            new = update(doc)
+            if new is doc and doc is not None:
+                return
+            if new is None:
+                with contextlib.suppress(FileNotFoundError):
+                    path.unlink()
+            else:
+                scratch = path.with_suffix(".tmp")
+                scratch.write_text(json.dumps(new))
+                scratch.replace(path)
+
+
+class S3Store:
+    """Lease documents in the work bucket, updated with conditional writes."""
+
+    ATTEMPTS = 30
+
+    def __init__(self, client, bucket: str, prefix: str):
+        self.client, self.bucket, self.prefix = client, bucket, prefix
+
+    def update(self, name: str, update: Update) -> None:
+        key = self.prefix + name
+        for attempt in range(self.ATTEMPTS):
+            try:
+                response = self.client.get_object(Bucket=self.bucket, Key=key)
+                doc, etag = json.loads(response["Body"].read()), response["ETag"]
+            except ClientError as exc:
+                if s3.error_code(exc) not in ("NoSuchKey", "404"):
+                    raise s3.translate(exc, f"GetObject {self.bucket}/{key}") from exc
+                doc, etag = None, None
+            new = update(doc)
+            if new is doc and doc is not None:
+                return
+            try:
+                if new is None:
+                    if etag is not None:
+                        self.client.delete_object(Bucket=self.bucket, Key=key, IfMatch=etag)
+                    return
+                condition = {"IfMatch": etag} if etag else {"IfNoneMatch": "*"}
+                self.client.put_object(Bucket=self.bucket, Key=key, Body=json.dumps(new).encode(),
+                                       ContentType="application/json", **condition)
+                return
+            except ClientError as exc:
+                status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+                if status not in (404, 409, 412):
+                    raise s3.translate(exc, f"PutObject {self.bucket}/{key}") from exc
+            time.sleep(random.uniform(0, min(0.05 * 2 ** attempt, 2.0)))   # another wrote first: read again
+        raise TransientError(f"the lease document {key} kept changing; try again")
+
+
+def for_run(run: Run, settings: Settings) -> Lease:
+    """The run's lease in its work area: a local directory for local runs
+    (BUCKETSYNC_LEASE_DIR, set by the local engine), else the work bucket."""
+    if settings.lease_dir:
+        return Lease(run, settings, DirectoryStore(Path(settings.lease_dir)), pid=os.getpid())
+    return Lease(run, settings, S3Store(clients.work_client(), run.work_bucket, f"{settings.work_prefix}state/leases/"))
+
+
+_renewed: dict[str, float] = {}   # run id -> when this process last renewed its lease
+
+
+def renew_if_due(run: Run, settings: Settings, force: bool = False) -> None:
+    """Renew the run's lease when a third of its time has passed since this
+    process last did (each step calls this; it costs nothing in between)."""
+    if run.request.dry_run:
+        return
+    now = time.monotonic()
+    if not force and now - _renewed.get(run.id, float("-inf")) < settings.lease_seconds / 3:
+        return
+    for_run(run, settings).renew()
+    _renewed[run.id] = now
