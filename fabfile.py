@@ -40,12 +40,21 @@ def sync(c, source=None, destination=None, prefix=None, source_prefix=None, dest
          allow_empty_source=False, endpoint_url=None, json=False):
     """Make the destination an exact copy of the source (one-way), from this machine."""
     from bucketsync.local import cli
+    _refuse_flags_without_value(json)
     options = cli.SyncOptions(
         source=source, destination=destination, prefix=prefix, source_prefix=source_prefix,
         destination_prefix=destination_prefix, include=list(include or []), exclude=list(exclude or []),
         dry_run=dry_run, no_delete=no_delete, max_delete=max_delete,
         allow_empty_source=allow_empty_source, endpoint_url=endpoint_url, json=json)
     sys.exit(cli.sync(options))
+
+
+def _refuse_flags_without_value(as_json):
+    """`--include` with no value would reach the task as no filter at all."""
+    from bucketsync.local import cli
+    status = cli.refuse_flags_without_value(sys.argv[1:], as_json, sys.stdout, sys.stderr)
+    if status is not None:
+        sys.exit(status)
 
 
 # ---- deploying to AWS (settings in fabfile_config.py; see fabfile_config_template.py) ----
@@ -92,6 +101,7 @@ def start(c, source=None, destination=None, prefix=None, source_prefix=None, des
     """Start a sync on the deployed stack (the `live` alias); same flags as `fab sync`."""
     from bucketsync.deploy import tasks
     from bucketsync.local import cli
+    _refuse_flags_without_value(json)
     options = cli.SyncOptions(
         source=source, destination=destination, prefix=prefix, source_prefix=source_prefix,
         destination_prefix=destination_prefix, include=list(include or []), exclude=list(exclude or []),

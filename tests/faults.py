@@ -35,6 +35,37 @@ def hooked(event: str, handler):
         clients.remove_hook(event, handler)
 
 
+@contextlib.contextmanager
+def injecting(decide):
+    """Answer requests for which `decide(request)` returns a response with
+    that response, and never deliver them.
+
+    moto's own `before-send` handler runs first and would carry a request
+    out whatever a later handler answers, so the decision is taken before
+    it: at `before-sign` for a request's first attempt, and, because
+    botocore signs once and sends the same request again on a retry, when
+    the previous attempt is answered for the next one. A doomed attempt is
+    pointed at a host moto does not intercept; its answer is then ours."""
+    def doom(request):
+        response = decide(request)
+        original = request.context.setdefault("bucketsync_url", request.url)
+        request.context["bucketsync_fault"] = response
+        request.url = original if response is None else "https://fault-injected.invalid/" + original.split("://", 1)[-1]
+
+    def sign(request, **_):
+        doom(request)
+
+    def send(request, **_):
+        response = request.context.pop("bucketsync_fault", None)
+        if response is not None:
+            request.url = request.context["bucketsync_url"]
+            doom(request)   # the next attempt, if the client retries
+        return response
+
+    with hooked("before-sign.s3", sign), hooked("before-send.s3", send):
+        yield
+
+
 def _is_user_request(request, buckets) -> bool:
     return any(f"/{b}" in request.url or f"//{b}." in request.url for b in buckets)
 
@@ -46,7 +77,7 @@ def flaky(buckets, rate=0.05, seed=1234):
     lock = threading.Lock()
     injected = {"503": 0, "500": 0, "requests": 0}
 
-    def hook(request, **_):
+    def decide(request):
         if not _is_user_request(request, buckets):
             return None
         with lock:
@@ -60,7 +91,7 @@ def flaky(buckets, rate=0.05, seed=1234):
             return error_response(request.url, 500, "InternalError", "We encountered an internal error.")
         return None
 
-    with hooked("before-send.s3", hook):
+    with injecting(decide):
         yield injected
 
 
@@ -69,13 +100,13 @@ def always_fail(key_fragment: str, status=403, code="AccessDenied"):
     """Every write of an object whose URL contains `key_fragment` fails."""
     hits = []
 
-    def hook(request, **_):
+    def decide(request):
         if key_fragment in request.url and request.method == "PUT":
             hits.append(request.url)
             return error_response(request.url, status, code, "Access Denied")
         return None
 
-    with hooked("before-send.s3", hook):
+    with injecting(decide):
         yield hits
 
 
@@ -86,7 +117,7 @@ def s3_metadata_limit(limit=2048):
     `x-amz-meta-` prefix) is at most 2 KB; more is 400 MetadataTooLarge."""
     refused = []
 
-    def hook(request, **_):
+    def decide(request):
         size = sum(len(name[len("x-amz-meta-"):].encode()) + len(_text(value))
                    for name, value in request.headers.items() if name.lower().startswith("x-amz-meta-"))
         if size > limit:
@@ -95,7 +126,7 @@ def s3_metadata_limit(limit=2048):
                                   "Your metadata headers exceed the maximum allowed metadata size")
         return None
 
-    with hooked("before-send.s3", hook):
+    with injecting(decide):
         yield refused
 
 

@@ -14,6 +14,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from .. import report
 from ..errors import InvalidInputError
 from ..request import validate
 from . import engine
@@ -61,6 +62,44 @@ def build_input(opts: SyncOptions) -> dict:
     return data
 
 
+REPEATABLE_FLAGS = ("--include", "--exclude")
+
+
+def flags_without_value(argv: list[str], flags=REPEATABLE_FLAGS) -> list[str]:
+    """Repeatable flags given with no value (`--include` last, or followed by
+    another flag; `--include=`, or an empty shell variable). Invoke reads
+    them as an empty list, which would silently mean "no filter"."""
+    missing = []
+    for position, arg in enumerate(argv):
+        name, equals, value = arg.partition("=")
+        if name not in flags:
+            continue
+        following = argv[position + 1] if position + 1 < len(argv) else None
+        if (equals and not value) or (not equals and (following is None or following.startswith("-")
+                                                       or following == "")):
+            missing.append(name)
+    return sorted(set(missing))
+
+
+def refuse_flags_without_value(argv: list[str], as_json: bool, out, err) -> int | None:
+    """EXIT_BAD_INPUT (after saying why) when a repeatable flag has no value."""
+    missing = flags_without_value(argv)
+    if not missing:
+        return None
+    message = (f"{', '.join(missing)} given without a value (an unset shell variable?): give a glob, "
+               f"or leave the flag out for no filter")
+    return fail_early("InvalidInputError", message, as_json, out, err, EXIT_BAD_INPUT)
+
+
+def fail_early(error: str, message: str, as_json: bool, out, err, status: int, counts: dict | None = None) -> int:
+    """One line on stderr; with --json, also one JSON object as the last line
+    of stdout, so scripts always have something to parse."""
+    print(f"error: {error}: {message}", file=err)
+    if as_json:
+        print(json.dumps(dict(counts or {}, error=error, message=message), sort_keys=True), file=out, flush=True)
+    return status
+
+
 def endpoint_for(opts: SyncOptions) -> str | None:
     return opts.endpoint_url or os.environ.get("AWS_ENDPOINT_URL_S3") or os.environ.get("AWS_ENDPOINT_URL") or None
 
@@ -82,8 +121,7 @@ def sync(opts: SyncOptions, *, embedded: bool = False, settings: dict | None = N
     try:
         request = validate(execution_input)
     except InvalidInputError as exc:
-        print(f"error: InvalidInputError: {exc}", file=err)
-        return EXIT_BAD_INPUT
+        return fail_early("InvalidInputError", str(exc), opts.json, out, err, EXIT_BAD_INPUT)
     quiet_moto_logs()
     endpoint = endpoint_for(opts)
     err_console = Console(file=err)
@@ -92,8 +130,9 @@ def sync(opts: SyncOptions, *, embedded: bool = False, settings: dict | None = N
         with _mock(embedded, endpoint, request), _progress(err_console, show_progress) as listener:
             outcome = engine.run(execution_input, endpoint_url=endpoint, settings=settings, listener=listener)
     except Exception as exc:   # a bug or an environment problem: still one readable line
-        print(f"error: {type(exc).__name__}: {exc}", file=err)
-        return EXIT_FAILED
+        return fail_early(type(exc).__name__, str(exc), opts.json, out, err, EXIT_FAILED)
+    if request.dry_run and not opts.json:
+        print_planned(outcome, request, out)
     return report_outcome(outcome, opts.json, out, err)
 
 
@@ -121,9 +160,10 @@ def _progress(console: Console, enabled: bool):
     bars = Progress(TextColumn("{task.description:<8}"), BarColumn(), TextColumn("{task.fields[detail]}"),
                     TimeElapsedColumn(), console=console)
     listed = bars.add_task("listed", total=None, detail="")
-    copied = bars.add_task("copied", total=None, detail="", visible=False)
+    copied = bars.add_task("copy", total=None, detail="", visible=False)
     deleted = bars.add_task("deleted", total=None, detail="", visible=False)
-    state = {"listed": 0, "copied": 0, "bytes": 0, "planned": 0, "planned_bytes": 0, "deleted": 0}
+    state = {"listed": 0, "done": 0, "copied": 0, "checked": 0, "other": 0, "bytes": 0, "planned": 0,
+             "planned_bytes": 0, "deleted": 0}
 
     def listener(event: str, count: int, nbytes: int) -> None:
         if event == "listed":
@@ -134,11 +174,15 @@ def _progress(console: Console, enabled: bool):
             bars.update(listed, total=1, completed=1)
             bars.update(copied, total=max(count, 1), visible=True,
                         detail=f"0/{count:,} objects, 0 B/{human_bytes(nbytes)}")
-        elif event in ("copied", "checked"):   # checked: planned, then proven unchanged
-            state["copied"] += count
+        elif event in ("copied", "checked", "skipped", "failed"):
+            # Every planned copy ends as one of these; a check (proven the
+            # same by one HEAD) is counted apart from a copy.
+            state["done"] += count
+            state["copied" if event == "copied" else "checked" if event == "checked" else "other"] += count
             state["bytes"] += nbytes
-            bars.update(copied, completed=state["copied"],
-                        detail=f"{state['copied']:,}/{state['planned']:,} objects, "
+            bars.update(copied, completed=state["done"],
+                        detail=f"{state['done']:,}/{state['planned']:,} planned: {state['copied']:,} copied, "
+                               f"{state['checked']:,} checked same, {state['other']:,} skipped/failed; "
                                f"{human_bytes(state['bytes'])}/{human_bytes(state['planned_bytes'])}")
         elif event == "deleted":
             state["deleted"] += count
@@ -148,26 +192,64 @@ def _progress(console: Console, enabled: bool):
         yield listener
 
 
+DRY_RUN_LINES = 200
+
+
+def print_planned(outcome: engine.Outcome, request, out, limit: int | None = None) -> None:
+    """What a dry run would do, one line per object as `aws s3 sync --dryrun`
+    prints it; beyond `limit` lines, a count and the report's path."""
+    if outcome.report_path is None:
+        return
+    limit = DRY_RUN_LINES if limit is None else limit
+    source = f"s3://{request.source}/{request.source_prefix}"
+    destination = f"s3://{request.destination}/{request.destination_prefix}"
+    shown = more = 0
+    with outcome.report_path.open(encoding="utf-8") as lines:
+        for action in report.read(lines)["actions"]:
+            if action["outcome"] == "would-copy":
+                text = f"(dryrun) copy: {source}{action['key']} to {destination}{action['key']}"
+            elif action["outcome"] == "would-delete":
+                text = f"(dryrun) delete: {destination}{action['key']}"
+            else:
+                continue
+            if shown < limit:
+                print(text, file=out)
+                shown += 1
+            else:
+                more += 1
+    if more:
+        print(f"(dryrun) ... and {more:,} more; every action is in {outcome.report_path}", file=out)
+
+
 def report_outcome(outcome: engine.Outcome, as_json: bool, out, err) -> int:
     """Print the summary (table or JSON line) and errors as single lines;
-    returns the exit status."""
+    returns the exit status. With --json the last line of stdout is always
+    one JSON object, also when the run failed before it had a summary."""
     summary = outcome.output
     if summary is not None:
         if as_json:
             print(json.dumps(summary, sort_keys=True), file=out, flush=True)
         else:
             Console(file=out).print(summary_table(summary))
+    for note in outcome.notes:
+        print(f"note: {note}", file=err)
     if outcome.status == "SUCCEEDED" and summary is not None and summary.get("failed") == 0:
         return EXIT_OK
     if outcome.error == "SyncFailedError" and summary:
         keys = ", ".join(repr(k) for k in summary.get("failed_keys", []))
+        deletes = ("deletes ran" if summary.get("deletes_ran")
+                   else "no deletes were run")
         print(f"error: SyncFailedError: {summary['failed']} object(s) failed ({keys}); "
-              f"no deletes were run; see {summary.get('report')}", file=err)
-    else:
-        cause = (outcome.cause or "").replace("\n", " ")
-        print(f"error: {outcome.error or outcome.status}: {cause}", file=err)
-        if outcome.report_path:
-            print(f"report: {outcome.report_path}", file=err)
+              f"{deletes}; see {summary.get('report')}", file=err)
+        return EXIT_FAILED
+    cause = (outcome.cause or "").replace("\n", " ")
+    error = outcome.error or outcome.status
+    if summary is None and as_json:
+        report_line = {"report": str(outcome.report_path)} if outcome.report_path else {}
+        return fail_early(error, cause, True, out, err, EXIT_FAILED, report_line)
+    print(f"error: {error}: {cause}", file=err)
+    if outcome.report_path:
+        print(f"report: {outcome.report_path}", file=err)
     return EXIT_FAILED
 
 

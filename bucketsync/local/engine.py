@@ -30,7 +30,7 @@ import types
 import traceback
 import uuid
 import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from unittest import mock
 
@@ -100,6 +100,7 @@ class Outcome:
     cause: str | None
     execution_arn: str
     report_path: Path | None
+    notes: list = field(default_factory=list)   # what the report says the user should know
 
     @property
     def ok(self) -> bool:
@@ -300,8 +301,9 @@ def run(execution_input: dict, *, endpoint_url: str | None = None, settings: dic
                                             input=json.dumps(execution_input))["executionArn"]
             description = _wait(sfn, execution)
             outcome = outcome_from(description, execution)
-            outcome.report_path = _save_report(s3, scratch, name, report_dir)
-            if outcome.output and outcome.report_path:
+            outcome.report_path = _save_report(s3, scratch, name, report_dir, outcome, execution_input)
+            outcome.notes = _notes(outcome.report_path)
+            if outcome.output:
                 outcome.output["report"] = str(outcome.report_path)
             return outcome
         finally:
@@ -342,17 +344,28 @@ def outcome_from(description: dict, execution_arn: str) -> Outcome:
     return Outcome(status, output, error, cause, execution_arn, None)
 
 
-def _save_report(s3, scratch: str, name: str, report_dir: Path | None) -> Path | None:
-    """Keep the run's report (if it got as far as writing one) on this machine."""
-    try:
-        body = s3.get_object(Bucket=scratch, Key=f"runs/{name}/report.jsonl")["Body"].read()
-    except s3.exceptions.NoSuchKey:
-        return None
+def _save_report(s3, scratch: str, name: str, report_dir: Path | None, outcome: Outcome,
+                 execution_input: dict) -> Path:
+    """Keep the run's report on this machine. A run that failed before it
+    wrote one (bad input, say) gets a report of what is known, so that the
+    path printed always names a file that exists."""
     directory = Path(report_dir or os.environ.get("BUCKETSYNC_REPORT_DIR") or ".bucketsync/reports")
     directory.mkdir(parents=True, exist_ok=True)
     path = directory / f"{name}.jsonl"
+    try:
+        body = s3.get_object(Bucket=scratch, Key=f"runs/{name}/report.jsonl")["Body"].read()
+    except s3.exceptions.NoSuchKey:
+        lines = [{"type": "run", "run_id": name, "input": execution_input, "status": outcome.status},
+                 {"type": "summary", "run_id": name, "error": outcome.error, "cause": outcome.cause}]
+        body = "".join(json.dumps(line) + "\n" for line in lines).encode("utf-8")
     path.write_bytes(body)
     return path
+
+
+def _notes(path: Path) -> list[str]:
+    with path.open(encoding="utf-8") as first:
+        run = json.loads(first.readline() or "{}")
+    return list(run.get("notes") or ())
 
 
 def _empty_bucket(s3, bucket: str) -> None:

@@ -1,0 +1,104 @@
+"""`fab sync`'s output contract: --json always ends with one JSON object,
+the report always exists and names every key, dry runs list what they would do."""
+import io
+import json
+from pathlib import Path
+
+import pytest
+
+from bucketsync import report
+from bucketsync.local import cli
+from tests.backends import moto_backend
+from tests.faults import always_fail
+
+
+@pytest.fixture
+def backend(report_dir, monkeypatch):
+    monkeypatch.setenv("BUCKETSYNC_REPORT_DIR", str(report_dir))
+    with moto_backend(report_dir) as b:
+        yield b
+
+
+def run_cli(**opts):
+    out, err = io.StringIO(), io.StringIO()
+    status = cli.sync(cli.SyncOptions(**opts), embedded=True, out=out, err=err)
+    return status, out.getvalue(), err.getvalue()
+
+
+def last_json(out: str) -> dict:
+    return json.loads(out.strip().splitlines()[-1])
+
+
+@pytest.mark.parametrize("case, status, error", [
+    ("bad-input", 2, "InvalidInputError"),
+    ("missing-bucket", 1, "NoSuchBucketError"),
+    ("guard", 1, "DeleteGuardError"),
+    ("prefix", 2, "InvalidInputError"),
+])
+def test_json_on_every_early_error(backend, case, status, error):
+    source, destination = backend.buckets()
+    for n in range(12):
+        backend.put(destination, f"x{n}", b"x")
+    opts = {"bad-input": dict(source="Bad_Name", destination=destination),
+            "missing-bucket": dict(source="no-such-bucket-here", destination=destination),
+            "guard": dict(source=source, destination=destination, allow_empty_source=True, max_delete="5"),
+            "prefix": dict(source=source, destination=source, prefix="p/")}[case]
+    code, out, err = run_cli(json=True, **opts)
+    assert code == status
+    summary = last_json(out)
+    assert summary["error"] == error and summary["message"]
+    assert len(err.strip().splitlines()) == 1 and err.startswith(f"error: {error}")
+    if "report" in summary:
+        assert Path(summary["report"]).exists(), "the report field names a file that exists"
+
+
+def test_the_report_names_every_key_with_its_outcome(backend):
+    source, destination = backend.buckets()
+    for key in ("new", "same", "resized", "poison.txt"):
+        backend.put(source, key, key.encode())
+    backend.put(destination, "same", b"same")
+    backend.put(destination, "resized", b"r")
+    backend.put(destination, "extra", b"x")
+    with always_fail("poison.txt"):
+        code, out, err = run_cli(source=source, destination=destination, json=True)
+    summary = last_json(out)
+    assert "poison.txt" not in backend.listing(destination)
+    assert code == cli.EXIT_FAILED and "no deletes were run" in err
+    full = report.read(open(summary["report"]))
+    outcomes = {a["key"]: (a["outcome"], a["size"]) for a in full["actions"]}
+    assert outcomes == {"new": ("copied", 3), "resized": ("copied", 7), "poison.txt": ("failed", 10),
+                        "same": ("unchanged", 4)}
+    assert "extra" not in outcomes, "no deletes after a failed copy"
+    run = full["run"]
+    for field in ("started", "ended", "duration_seconds", "endpoints", "versions", "request", "plan"):
+        assert run[field] is not None, field
+    assert full["summary"]["failed"] == 1
+
+    code, out, err = run_cli(source=source, destination=destination, json=True)
+    full = report.read(open(last_json(out)["report"]))
+    assert code == 0
+    assert {a["key"]: a["outcome"] for a in full["actions"]} == {
+        "poison.txt": "copied", "new": "unchanged", "resized": "unchanged", "same": "unchanged", "extra": "deleted"}
+
+
+def test_dry_run_lists_what_it_would_do(backend):
+    source, destination = backend.buckets()
+    for n in range(5):
+        backend.put(source, f"k{n}", b"v")
+    backend.put(destination, "old", b"o")
+    code, out, err = run_cli(source=source, destination=destination, dry_run=True)
+    assert code == 0
+    lines = [line for line in out.splitlines() if line.startswith("(dryrun)")]
+    assert lines == [f"(dryrun) copy: s3://{source}/k{n} to s3://{destination}/k{n}" for n in range(5)] + \
+        [f"(dryrun) delete: s3://{destination}/old"]
+    assert backend.listing(destination).keys() == {"old"}
+
+
+def test_dry_run_listing_stops_at_its_limit(backend, monkeypatch):
+    monkeypatch.setattr(cli, "DRY_RUN_LINES", 3)
+    source, destination = backend.buckets()
+    for n in range(5):
+        backend.put(source, f"k{n}", b"v")
+    code, out, err = run_cli(source=source, destination=destination, dry_run=True)
+    lines = [line for line in out.splitlines() if line.startswith("(dryrun)")]
+    assert len(lines) == 4 and lines[-1].startswith("(dryrun) ... and 2 more; every action is in ")
