@@ -22,9 +22,9 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 
-from . import clients, progress, s3
-from .errors import (BucketsyncError, DestinationChangedError, NoSuchKeyError, S3Error, SourceChangedError,
-                     TransientError)
+from . import clients, interrupt, progress, s3
+from .errors import (BucketsyncError, DestinationChangedError, NoSuchKeyError, RunInterrupted, S3Error,
+                     SourceChangedError, TransientError)
 from .plan import CHECK, CopyAction, is_multipart_etag, normalise_etag
 from .settings import Settings
 from .work import Run
@@ -75,6 +75,9 @@ class Copier:
             self._fail(action, f"{type(exc).__name__}: {exc}")
 
     def _act(self, action: CopyAction) -> None:
+        if interrupt.requested():
+            self._skip(action, "not copied: the run was interrupted; rerun to finish")
+            return
         dst_key = self.request.destination_prefix + action.key
         if action.op == CHECK and self._stamped_same(dst_key, action.etag):
             self._done(action, "unchanged", "same content (proven by the source-ETag stamp)", event="checked")
@@ -84,6 +87,9 @@ class Copier:
             return
         try:
             size = self._copy_as_planned_or_now(action)
+        except RunInterrupted:   # a multipart copy stopped between parts (and aborted)
+            self._skip(action, "not copied: the run was interrupted; rerun to finish")
+            return
         except DestinationChangedError as exc:
             self._skip(action, f"changed at the destination during the run ({exc}); left for the next run")
             return
@@ -239,6 +245,7 @@ class Copier:
                                         self._metadata(head, etag, action), tags)
         try:
             def part(numbered):
+                interrupt.check(f"the copy of {dst_key}")
                 number, (first, last) = numbered
                 return s3.upload_part_copy(self.dst, req.source, src_key, req.destination, dst_key,
                                            upload_id, number, first, last, etag)

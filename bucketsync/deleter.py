@@ -12,7 +12,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import asdict, dataclass, field
 
-from . import clients, progress, s3
+from . import clients, interrupt, progress, s3
 from .errors import BucketsyncError
 from .plan import DeleteAction
 from .work import Run
@@ -48,6 +48,12 @@ def delete_chunk(run: Run, actions: list[DeleteAction]) -> DeleteResult:
         pass   # the deletes themselves will say what is wrong
     for start in range(0, len(actions), BATCH):
         batch = actions[start:start + BATCH]
+        if interrupt.requested():   # deletes done stay done; the rest waits for the next run
+            for action in batch:
+                result.skipped += 1
+                result.skipped_keys.append({"key": action.key, "reason": "run interrupted"})
+                result.actions.append([action.key, action.size, "skipped", "not deleted: the run was interrupted"])
+            continue
         targets = [(request.destination_prefix + a.key, a.etag) for a in batch]
         outcome = _delete(client, request.destination, targets, result)
         for action in batch:

@@ -49,6 +49,10 @@ class LeaseLostError(BucketsyncError):
     """This run's lease expired and was taken over; it must stop writing."""
 
 
+class RunInterrupted(BucketsyncError):
+    """The run was asked to stop (SIGINT/SIGTERM); it stopped before deletes."""
+
+
 class DeleteGuardError(BucketsyncError):
     """Deleting would remove more than allowed; nothing was deleted."""
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import time
 from typing import Callable, Iterator
 
-from . import clients, progress, s3
+from . import clients, interrupt, progress, s3
 from .filters import KeyFilter
 from .plan import (CHECK, COPY, DELETE, UNCHANGED, CopyAction, DeleteAction, Entry, UnchangedAction,
                    check_order, merge)
@@ -39,6 +39,7 @@ def entries(pages: Iterator[list[Entry]], keep: KeyFilter) -> Iterator[Entry]:
     member: it is neither copied nor deleted (on the other side it would
     name the other prefix, or no key at all)."""
     for page in pages:
+        interrupt.check("listing")
         progress.emit("listed", len(page))
         for entry in page:
             if entry.key and keep(entry.key):

@@ -121,7 +121,7 @@ def summarize(run: Run, plan_totals: dict, deletes_ran: bool, error: dict | None
     }
     if error:
         summary["error"] = error.get("Error")
-        summary["cause"] = error.get("Cause")
+        summary["cause"] = summary["message"] = error.get("Cause")
     observed = dict(copies.get("observed") or {})
     merge_observed(observed, deletes.get("observed") or {})
     details = {"plan": plan_totals, "server": observed, "notes": notes(observed, plan_totals, request),

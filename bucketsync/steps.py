@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 
-from . import clients, lease, notify, progress, report, s3
+from . import clients, interrupt, lease, notify, progress, report, s3
 from . import settings as settings_mod
 from .copier import Copier
 from .deleter import delete_chunk as delete_keys
@@ -84,6 +84,7 @@ def tally(event: dict) -> dict:
     with no failure (and it is not a dry run)."""
     run = Run.from_dict(event["run"])
     copies = report.copy_totals(run)
+    interrupt.check()   # an interrupted run stops here: no deletes
     request = run.request
     failed = copies["failed"] > 0 or bool(copies["missing_chunks"])
     delete_next = (request.delete and not request.dry_run and not failed

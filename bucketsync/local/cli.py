@@ -7,6 +7,7 @@ import contextlib
 import json
 import logging
 import os
+import signal
 import sys
 from dataclasses import dataclass, field
 
@@ -14,12 +15,13 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from .. import report
+from .. import interrupt, report
 from ..errors import InvalidInputError
 from ..request import validate
 from . import engine
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
+EXIT_INTERRUPTED = {signal.SIGINT: 130, signal.SIGTERM: 143}   # 128 + the signal, as shells report it
 
 
 @dataclass
@@ -235,6 +237,11 @@ def report_outcome(outcome: engine.Outcome, as_json: bool, out, err) -> int:
         print(f"note: {note}", file=err)
     if outcome.status == "SUCCEEDED" and summary is not None and summary.get("failed") == 0:
         return EXIT_OK
+    if outcome.error == "RunInterrupted":
+        done = summary or {}
+        print(f"interrupted: {done.get('copied', 0):,} copied, {done.get('skipped', 0):,} left for later; "
+              f"no deletes were run; rerun to finish (report: {outcome.report_path})", file=err)
+        return EXIT_INTERRUPTED.get(interrupt.signal_number(), 130)
     if outcome.error == "SyncFailedError" and summary:
         keys = ", ".join(repr(k) for k in summary.get("failed_keys", []))
         deletes = ("deletes ran" if summary.get("deletes_ran")
@@ -244,12 +251,11 @@ def report_outcome(outcome: engine.Outcome, as_json: bool, out, err) -> int:
         return EXIT_FAILED
     cause = (outcome.cause or "").replace("\n", " ")
     error = outcome.error or outcome.status
+    where = f" (report: {outcome.report_path})" if outcome.report_path else ""
     if summary is None and as_json:
         report_line = {"report": str(outcome.report_path)} if outcome.report_path else {}
-        return fail_early(error, cause, True, out, err, EXIT_FAILED, report_line)
-    print(f"error: {error}: {cause}", file=err)
-    if outcome.report_path:
-        print(f"report: {outcome.report_path}", file=err)
+        return fail_early(error, cause + where, True, out, err, EXIT_FAILED, report_line)
+    print(f"error: {error}: {cause}{where}", file=err)
     return EXIT_FAILED
 
 

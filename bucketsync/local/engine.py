@@ -24,7 +24,9 @@ import io
 import json
 import os
 import re
+import signal
 import sys
+import threading
 import time
 import types
 import traceback
@@ -36,7 +38,7 @@ from unittest import mock
 
 import boto3
 
-from .. import clients, progress
+from .. import clients, interrupt, progress, report
 from ..deploy import definition
 from ..deploy.frontmatter import FUNCTIONS_DIR, lambda_files
 
@@ -269,7 +271,8 @@ def run(execution_input: dict, *, endpoint_url: str | None = None, settings: dic
         env.update(AWS_ACCESS_KEY_ID="bucketsync-local", AWS_SECRET_ACCESS_KEY="bucketsync-local")
     handlers = _Handlers()
     name = name or f"sync-{time.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:8]}"
-    with _environment(env), _patched_moto(handlers), _endpoint_clients_bypass_moto(endpoint_url):
+    interrupt.clear()
+    with _environment(env), _patched_moto(handlers), _endpoint_clients_bypass_moto(endpoint_url), _signals():
         clients.reset()
         progress.listen(listener)
         # The engine's own clients only ever talk to moto.
@@ -303,6 +306,8 @@ def run(execution_input: dict, *, endpoint_url: str | None = None, settings: dic
             outcome = outcome_from(description, execution)
             outcome.report_path = _save_report(s3, scratch, name, report_dir, outcome, execution_input)
             outcome.notes = _notes(outcome.report_path)
+            if outcome.output is None:   # a failed run: the counts known so far, from its report
+                outcome.output = _failed_summary(outcome.report_path)
             if outcome.output:
                 outcome.output["report"] = str(outcome.report_path)
             return outcome
@@ -360,6 +365,41 @@ def _save_report(s3, scratch: str, name: str, report_dir: Path | None, outcome: 
         body = "".join(json.dumps(line) + "\n" for line in lines).encode("utf-8")
     path.write_bytes(body)
     return path
+
+
+def _failed_summary(path: Path) -> dict | None:
+    """The summary line of a failed run's report, when it got as far as counting."""
+    with path.open(encoding="utf-8") as lines:
+        summary = report.read(lines)["summary"]
+    if not summary or "copied" not in summary:
+        return None
+    summary.setdefault("message", summary.get("cause"))
+    return summary
+
+
+@contextlib.contextmanager
+def _signals():
+    """SIGINT and SIGTERM ask the run to stop cleanly (bucketsync.interrupt);
+    a second one stops the process at once."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum, frame):
+        if interrupt.requested():
+            signal.signal(signum, signal.SIG_DFL)
+            if signum == signal.SIGINT:
+                raise KeyboardInterrupt
+            os.kill(os.getpid(), signum)
+            return
+        interrupt.request(signum)
+
+    previous = {signum: signal.signal(signum, handler) for signum in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for signum, old in previous.items():
+            signal.signal(signum, old)
 
 
 def _notes(path: Path) -> list[str]:
