@@ -74,14 +74,18 @@ def reset() -> None:
         _session = None
 
 
-def _config(pool: int) -> Config:
-    # Standard retry mode retries throttling (503 SlowDown) and 5xx with
-    # exponential backoff; ten attempts outlast short bursts.
+def _config(pool: int, probe: bool = False) -> Config:
+    # Standard retry mode retries throttling (503 SlowDown), 5xx and broken
+    # connections with exponential backoff. Its retry quota is shared by all
+    # of a client's threads and runs dry within seconds of an outage, so
+    # outages longer than a burst are ridden out by `s3.retrying` instead.
+    # A probe (the first contact with an endpoint) uses short timeouts and
+    # few attempts, so a wrong or dead endpoint fails in seconds.
     return Config(
-        retries={"mode": "standard", "max_attempts": 10},
+        retries={"mode": "standard", "total_max_attempts": 2 if probe else 10},
         max_pool_connections=pool,
-        connect_timeout=10,
-        read_timeout=120,
+        connect_timeout=3 if probe else 5,
+        read_timeout=5 if probe else 120,
         s3={"addressing_style": "path"} if settings_mod.load().endpoint_url else {},
     )
 
@@ -91,17 +95,22 @@ def data_client(region: str | None = None):
     return _client("data", region, cfg.endpoint_url, max(10, min(cfg.copy_threads * 2, 128)))
 
 
+def probe_client(region: str | None = None):
+    """A data client for the first contact with an endpoint: fails fast."""
+    return _client("data", region, settings_mod.load().endpoint_url, 4, probe=True)
+
+
 def work_client():
     return _client("work", None, None, 32)
 
 
-def _client(purpose: str, region: str | None, endpoint: str | None, pool: int):
+def _client(purpose: str, region: str | None, endpoint: str | None, pool: int, probe: bool = False):
     sess = session()
-    key = (purpose, region, endpoint, pool)
+    key = (purpose, region, endpoint, pool, probe)
     with _lock:
         client = _clients.get(key)
         if client is None:
-            kwargs = {"config": _config(pool)}
+            kwargs = {"config": _config(pool, probe)}
             if region:
                 kwargs["region_name"] = region
             elif not sess.region_name:

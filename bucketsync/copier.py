@@ -70,7 +70,7 @@ class Copier:
     # ---- one action ----------------------------------------------------------
     def _one(self, action: CopyAction) -> None:
         try:
-            self._act(action)
+            s3.retrying(lambda: self._act(action), self.settings.retry_seconds)
         except Exception as exc:   # noqa: BLE001 - one object must not hide the other 999
             self._fail(action, f"{type(exc).__name__}: {exc}")
 

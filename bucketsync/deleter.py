@@ -34,7 +34,7 @@ class DeleteResult:
         return asdict(self)
 
 
-def delete_chunk(run: Run, actions: list[DeleteAction]) -> DeleteResult:
+def delete_chunk(run: Run, actions: list[DeleteAction], retry_seconds: float = 0) -> DeleteResult:
     request = run.request
     client = clients.data_client(run.destination_region)
     result = DeleteResult()
@@ -55,7 +55,7 @@ def delete_chunk(run: Run, actions: list[DeleteAction]) -> DeleteResult:
                 result.actions.append([action.key, action.size, "skipped", "not deleted: the run was interrupted"])
             continue
         targets = [(request.destination_prefix + a.key, a.etag) for a in batch]
-        outcome = _delete(client, request.destination, targets, result)
+        outcome = _delete(client, request.destination, targets, result, retry_seconds)
         for action in batch:
             state, why = outcome.get(request.destination_prefix + action.key, ("deleted", "absent at the source"))
             if state == "deleted":
@@ -71,14 +71,16 @@ def delete_chunk(run: Run, actions: list[DeleteAction]) -> DeleteResult:
     return result
 
 
-def _delete(client, bucket: str, targets: list[tuple[str, str]], result: DeleteResult) -> dict:
+def _delete(client, bucket: str, targets: list[tuple[str, str]], result: DeleteResult,
+            retry_seconds: float) -> dict:
     """{key: (outcome, reason)} for every key not simply deleted."""
     conditional = result.observed.get("conditional_deletes") != "rejected"
+    sent = targets if conditional else [(k, None) for k, _ in targets]
     try:
-        refused = s3.delete_objects(client, bucket, targets if conditional else [(k, None) for k, _ in targets])
+        refused = s3.retrying(lambda: s3.delete_objects(client, bucket, sent), retry_seconds)
     except s3.PreconditionsUnsupported:
         result.observed["conditional_deletes"] = "rejected"
-        return _delete(client, bucket, targets, result)
+        return _delete(client, bucket, targets, result, retry_seconds)
     except BucketsyncError as exc:
         return {key: ("failed", f"{type(exc).__name__}: {exc}") for key, _ in targets}
     outcome = {}

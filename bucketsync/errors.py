@@ -23,6 +23,16 @@ class AccessDeniedError(BucketsyncError):
     """The caller may not read or write a bucket it needs."""
 
 
+class CredentialsError(BucketsyncError):
+    """The server refused the credentials themselves (unknown key, wrong
+    secret, expired token, none found): not a missing permission."""
+
+
+class EndpointUnreachableError(BucketsyncError):
+    """The S3 endpoint could not be reached at all (not retried for minutes:
+    a wrong URL or a server that is down should fail in seconds)."""
+
+
 class ListingOrderError(BucketsyncError):
     """A listing was not in strictly increasing UTF-8 binary order."""
 

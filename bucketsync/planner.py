@@ -97,8 +97,11 @@ def plan_step(run: Run, cursor: dict | None, settings: Settings,
 
     src_client = clients.data_client(run.source_region)
     dst_client = clients.data_client(run.destination_region)
-    with Prefetch(s3.list_pages(src_client, request.source, request.source_prefix, after)) as src_pages, \
-         Prefetch(s3.list_pages(dst_client, request.destination, request.destination_prefix, after)) as dst_pages:
+    retry = settings.retry_seconds
+    with Prefetch(s3.list_pages(src_client, request.source, request.source_prefix, after,
+                                retry_seconds=retry)) as src_pages, \
+         Prefetch(s3.list_pages(dst_client, request.destination, request.destination_prefix, after,
+                                retry_seconds=retry)) as dst_pages:
         source = check_order(entries(src_pages, keep), "source", after)
         destination = check_order(entries(dst_pages, keep), "destination", after)
         done = True

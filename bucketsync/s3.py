@@ -6,14 +6,17 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import random
+import time
 from datetime import datetime
 from email.utils import parsedate_to_datetime
 from typing import Iterator
 from urllib.parse import quote, urlencode
 
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import (BotoCoreError, ClientError, ConnectionClosedError, ConnectTimeoutError,
+                                 EndpointConnectionError, NoCredentialsError, ReadTimeoutError)
 
-from . import errors
+from . import errors, interrupt
 from .plan import Entry, normalise_etag
 
 STAMP = "bucketsync-source-etag"   # user metadata key: the source ETag a copy was made from
@@ -25,17 +28,29 @@ def error_code(exc: ClientError) -> str:
     return str(exc.response.get("Error", {}).get("Code", ""))
 
 
+# The server refused the credentials, not an action (S3 error codes).
+CREDENTIAL_CODES = {
+    "InvalidAccessKeyId": "the access key ID does not exist on this server",
+    "SignatureDoesNotMatch": "the secret key does not match the access key ID",
+    "ExpiredToken": "the session token has expired: refresh your credentials",
+    "TokenRefreshRequired": "the session token must be refreshed",
+    "InvalidToken": "the session token is malformed or invalid",
+    "InvalidSecurity": "the security credentials are invalid",
+}
+
+
 def translate(exc: ClientError, what: str) -> errors.BucketsyncError:
     code = error_code(exc)
     message = exc.response.get("Error", {}).get("Message", "") or code
     status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0
     text = f"{what}: {code or status}: {message}"
+    if code in CREDENTIAL_CODES:
+        return errors.CredentialsError(f"credentials refused ({code}): {CREDENTIAL_CODES[code]}; {what}")
     if code == "NoSuchBucket":
         return errors.NoSuchBucketError(text)
     if code in ("NoSuchKey", "404", "NotFound"):
         return errors.NoSuchKeyError(text)
-    if code in ("AccessDenied", "403", "Forbidden", "AllAccessDisabled",
-                "InvalidAccessKeyId", "SignatureDoesNotMatch", "AccountProblem"):
+    if code in ("AccessDenied", "403", "Forbidden", "AllAccessDisabled", "AccountProblem"):
         return errors.AccessDeniedError(text)
     if code in ("PreconditionFailed", "412") or status == 412:
         return errors.SourceChangedError(text)
@@ -50,15 +65,36 @@ def _call(what: str):
         yield
     except ClientError as exc:
         raise translate(exc, what) from exc
+    except NoCredentialsError as exc:
+        raise errors.CredentialsError(f"{what}: no credentials found (set AWS_PROFILE or AWS_ACCESS_KEY_ID)") from exc
     except BotoCoreError as exc:   # connection errors that outlasted retries
         raise errors.TransientError(f"{what}: {exc}") from exc
+
+
+def retrying(operation, seconds: float, sleep=time.sleep, now=time.monotonic):
+    """`operation()`, called again after a TransientError (throttling, 5xx,
+    broken connections that outlasted the client's own retries) with
+    exponential backoff until `seconds` have passed: long enough to ride out
+    an outage of a minute. A run asked to stop stops retrying."""
+    deadline = now() + seconds
+    delay = 1.0
+    while True:
+        try:
+            return operation()
+        except errors.TransientError:
+            if now() + delay > deadline or interrupt.requested():
+                raise
+            sleep(delay * random.uniform(0.5, 1.0))
+            delay = min(delay * 2, 15.0)
 
 
 # ---- buckets ---------------------------------------------------------------
 
 def bucket_region(client, bucket: str) -> str | None:
     """The bucket's region (None when the server does not say, as some
-    S3-compatible servers don't). Raises NoSuchBucketError/AccessDeniedError."""
+    S3-compatible servers don't). Raises NoSuchBucketError, AccessDeniedError,
+    CredentialsError, or EndpointUnreachableError when the server cannot be
+    reached at all (give it a client with short timeouts and few retries)."""
     try:
         response = client.head_bucket(Bucket=bucket)
         headers = response["ResponseMetadata"].get("HTTPHeaders", {})
@@ -68,21 +104,37 @@ def bucket_region(client, bucket: str) -> str | None:
         status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
         if status == 404 or error_code(exc) in ("404", "NoSuchBucket", "NotFound"):
             raise errors.NoSuchBucketError(f"bucket {bucket!r} does not exist") from exc
-        if status == 403:
-            code = error_code(exc)
-            detail = f" ({code})" if code not in ("", "403", "Forbidden", "AccessDenied") else ""
-            raise errors.AccessDeniedError(f"access to bucket {bucket!r} is denied{detail}") from exc
         if status == 301 and headers.get("x-amz-bucket-region"):
             return headers["x-amz-bucket-region"]
+        if status in (400, 403):
+            # HEAD answers carry no body, so no error code: a request that
+            # has one tells a refused credential from a missing permission.
+            _explain_refusal(client, bucket, headers.get("x-amz-bucket-region"))
+            raise errors.AccessDeniedError(f"access to bucket {bucket!r} is denied") from exc
         raise translate(exc, f"HeadBucket {bucket}") from exc
+    except NoCredentialsError as exc:
+        raise errors.CredentialsError("no credentials found (set AWS_PROFILE or AWS_ACCESS_KEY_ID)") from exc
+    except (EndpointConnectionError, ConnectTimeoutError, ReadTimeoutError, ConnectionClosedError) as exc:
+        raise errors.EndpointUnreachableError(f"cannot reach {client.meta.endpoint_url}: {exc}") from exc
     except BotoCoreError as exc:
         raise errors.TransientError(f"HeadBucket {bucket}: {exc}") from exc
+
+
+def _explain_refusal(client, bucket: str, region: str | None) -> None:
+    """Raise CredentialsError when a one-key listing names a credential code."""
+    try:
+        client.list_objects_v2(Bucket=bucket, MaxKeys=1)
+    except ClientError as exc:
+        if error_code(exc) in CREDENTIAL_CODES:
+            raise translate(exc, f"at {client.meta.endpoint_url}") from exc
+    except BotoCoreError:
+        pass
 
 
 # ---- listing ---------------------------------------------------------------
 
 def list_pages(client, bucket: str, prefix: str, start_after: str | None = None,
-               page_size: int | None = None) -> Iterator[list[Entry]]:
+               page_size: int | None = None, retry_seconds: float = 0) -> Iterator[list[Entry]]:
     """Pages of entries under `prefix`, keys made relative to it, in listing
     order. `start_after` is a relative key.
 
@@ -98,9 +150,12 @@ def list_pages(client, bucket: str, prefix: str, start_after: str | None = None,
         kwargs["MaxKeys"] = page_size
     cut = len(prefix)
     what = f"ListObjectsV2 {bucket}/{prefix}"
-    while True:
+    def one_page():
         with _call(what):
-            page = client.list_objects_v2(**kwargs)
+            return client.list_objects_v2(**kwargs)
+
+    while True:
+        page = retrying(one_page, retry_seconds)
         entries = []
         for item in page.get("Contents", ()):
             key = item["Key"]

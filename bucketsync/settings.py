@@ -47,6 +47,9 @@ class Settings:
     # The run lease (bucketsync.lease): how long it lives unrenewed, and, for
     # local runs, the directory that holds it (else the work bucket).
     lease_seconds: int
+    # How long one object's copy, one delete batch or one listing page keeps
+    # being retried through throttling and outages before it counts as failed.
+    retry_seconds: int
     lease_dir: str | None
 
 
@@ -64,5 +67,6 @@ def load() -> Settings:
         plan_seconds=_int("BUCKETSYNC_PLAN_SECONDS", 600),
         sns_topic_arn=os.environ.get("BUCKETSYNC_SNS_TOPIC_ARN") or None,
         lease_seconds=_int("BUCKETSYNC_LEASE_SECONDS", 1800),
+        retry_seconds=_int("BUCKETSYNC_RETRY_SECONDS", 120),
         lease_dir=os.environ.get("BUCKETSYNC_LEASE_DIR") or None,
     )

@@ -27,14 +27,14 @@ def validate_input(event: dict) -> dict:
     if not cfg.work_bucket:
         raise InvalidInputError("BUCKETSYNC_WORK_BUCKET is not set: the functions have no work area")
     execution = str(event.get("execution") or "run")
-    default = clients.data_client()
+    default = clients.probe_client()
     regions = {}
     for side, bucket in (("source", request.source), ("destination", request.destination)):
         region = s3.bucket_region(default, bucket)
         regions[side] = region
         # HeadBucket proves existence; a one-key listing proves we may read.
         try:
-            next(s3.list_pages(clients.data_client(region), bucket, "", page_size=1), None)
+            next(s3.list_pages(clients.probe_client(region), bucket, "", page_size=1), None)
         except AccessDeniedError as exc:
             raise AccessDeniedError(f"cannot list {side} bucket {bucket!r}: {exc}") from exc
     run = Run(id=execution, request=request,
@@ -96,11 +96,12 @@ def tally(event: dict) -> dict:
 
 def delete_chunk(event: dict) -> dict:
     run = Run.from_dict(event["run"])
-    lease.renew_if_due(run, settings_mod.load())
+    cfg = settings_mod.load()
+    lease.renew_if_due(run, cfg)
     number = event["chunk"]["number"]
     work = clients.work_client()
     chunk = s3.get_json(work, run.work_bucket, run.chunk_key(DELETE, number))
-    result = delete_keys(run, [decode_action(DELETE, item) for item in chunk["actions"]])
+    result = delete_keys(run, [decode_action(DELETE, item) for item in chunk["actions"]], cfg.retry_seconds)
     s3.put_json(work, run.work_bucket, run.result_key(DELETE, number), result.to_dict())
     return {"number": number, "deleted": result.deleted, "failed": result.failed}
 
