@@ -78,3 +78,20 @@ def test_an_outage_of_20_seconds_mid_run_is_ridden_out(seaweedfs, report_dir):
         assert outcome.ok, (outcome.error, outcome.cause, outcome.output)
         assert outcome.output["copied"] == 30
         assert set(backend.listing(destination)) == set(backend.listing(source))
+
+
+def test_refused_credentials_are_named(monkeypatch):
+    """A wrong secret or an unknown key is a credentials problem, not
+    "access denied" (HeadBucket's bare 403 is looked behind)."""
+    from tests.servers import SeaweedFS
+    with SeaweedFS(access_key="right-key", secret_key="right-secret") as server:
+        server.client().create_bucket(Bucket="a-bucket")
+        server.client().create_bucket(Bucket="b-bucket")
+        for key, secret, code in (("right-key", "wrong-secret", "SignatureDoesNotMatch"),
+                                  ("unknown-key", "whatever", "InvalidAccessKeyId")):
+            monkeypatch.setenv("AWS_ACCESS_KEY_ID", key)
+            monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", secret)
+            status, out, err, _ = run_cli(source="a-bucket", destination="b-bucket", endpoint_url=server.endpoint)
+            summary = json.loads(out.splitlines()[-1])
+            assert status == cli.EXIT_FAILED and summary["error"] == "CredentialsError", err
+            assert f"credentials refused ({code})" in summary["message"]
