@@ -38,20 +38,13 @@ class Entry(NamedTuple):
 class CopyAction(NamedTuple):
     """A planned copy (or CHECK). `dst_etag`/`dst_size` are the destination's
     as planned (None: absent then); copies are completed conditionally on
-    that state where S3 allows it. Stored in chunk files as a JSON list."""
+    that state where S3 allows it."""
     op: str
     key: str
     size: int
     etag: str
     dst_etag: str | None = None
     dst_size: int | None = None
-
-    def encode(self) -> list:
-        return list(self)
-
-    @classmethod
-    def decode(cls, item: list) -> "CopyAction":
-        return cls(*item)
 
 
 class DeleteAction(NamedTuple):
@@ -60,13 +53,6 @@ class DeleteAction(NamedTuple):
     size: int
     etag: str
 
-    def encode(self) -> list:
-        return list(self)
-
-    @classmethod
-    def decode(cls, item: list) -> "DeleteAction":
-        return cls(*item)
-
 
 class UnchangedAction(NamedTuple):
     """A key found the same on both sides by the plan (kept for the report)."""
@@ -74,20 +60,18 @@ class UnchangedAction(NamedTuple):
     size: int
     why: str
 
-    def encode(self) -> list:
-        return list(self)
-
-    @classmethod
-    def decode(cls, item: list) -> "UnchangedAction":
-        return cls(*item)
-
 
 _ACTIONS = {}   # filled below: kind -> action class
 
 
+def encode_action(action: CopyAction | DeleteAction | UnchangedAction) -> list:
+    """The one encoder for chunk files' actions: a JSON list of the fields."""
+    return list(action)
+
+
 def decode_action(kind: str, item: list) -> CopyAction | DeleteAction | UnchangedAction:
     """The one decoder for chunk files' actions."""
-    return _ACTIONS[kind].decode(item)
+    return _ACTIONS[kind](*item)
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from typing import Callable, Iterator
 from . import clients, interrupt, progress, s3
 from .filters import KeyFilter
 from .plan import (CHECK, COPY, DELETE, UNCHANGED, CopyAction, DeleteAction, Entry, UnchangedAction,
-                   check_order, merge)
+                   check_order, encode_action, merge)
 from .prefetch import Prefetch
 from .settings import Settings
 from .work import Run
@@ -61,7 +61,7 @@ class ChunkWriter:
     def add(self, action: CopyAction | DeleteAction, size: int) -> None:
         if self.actions and self.bytes + size > self.max_bytes:
             self.flush()
-        self.actions.append(action.encode())
+        self.actions.append(encode_action(action))
         self.bytes += size
         if len(self.actions) >= self.max_actions:
             self.flush()
