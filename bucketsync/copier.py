@@ -114,8 +114,11 @@ class Copier:
         size, etag = current
         if normalise_etag(etag) == normalise_etag(action.etag):
             # The source is as planned: the failed condition was the
-            # destination's (a server that does not say which one failed).
-            raise DestinationChangedError(f"{dst_key} is no longer as planned")
+            # destination's (a server that does not say which one failed),
+            # unless the destination holds this very object: our own copy,
+            # retried after its answer was lost.
+            self._ours(dst_key, etag)
+            return action.size
         try:
             self._copy(src_key, dst_key, size, etag, action)
         except (SourceChangedError, NoSuchKeyError):
@@ -163,6 +166,8 @@ class Copier:
             new_etag = self._conditionally(
                 lambda condition: s3.copy_object(self.dst, req.source, src_key, req.destination, dst_key, etag,
                                                  dst_condition=condition), action.dst_etag)
+        except DestinationChangedError:
+            new_etag = self._ours(dst_key, etag)
         except NoSuchKeyError:
             if src_key.endswith("/") and size == 0:
                 self._put_marker(src_key, dst_key, etag)
@@ -180,10 +185,28 @@ class Copier:
             except SourceChangedError:
                 self._observe("copy_source_if_match", "ignored")
                 raise
-            self._conditionally(
-                lambda condition: s3.copy_object(self.dst, req.source, src_key, req.destination, dst_key, etag,
-                                                 metadata=self._metadata(head, etag, action),
-                                                 dst_condition=condition), new_etag)
+            try:
+                self._conditionally(
+                    lambda condition: s3.copy_object(self.dst, req.source, src_key, req.destination, dst_key, etag,
+                                                     metadata=self._metadata(head, etag, action),
+                                                     dst_condition=condition), new_etag)
+            except DestinationChangedError:
+                self._ours(dst_key, etag, stamped_only=True)
+
+    def _ours(self, dst_key: str, etag: str, stamped_only: bool = False) -> str:
+        """After a failed destination condition: the destination's ETag if it
+        holds this very source object (a copy that succeeded but whose answer
+        was lost is retried by the client, and the retry fails the condition
+        against our own write); else DestinationChangedError stands."""
+        try:
+            head = s3.head_object(self.dst, self.request.destination, dst_key)
+        except NoSuchKeyError:
+            raise DestinationChangedError(f"{dst_key} vanished from the destination") from None
+        stamp = (head.get("Metadata") or {}).get(s3.STAMP)
+        same_etag = not stamped_only and normalise_etag(head["ETag"]) == normalise_etag(etag)
+        if same_etag or (stamp is not None and normalise_etag(stamp) == normalise_etag(etag)):
+            return head["ETag"]
+        raise DestinationChangedError(f"{dst_key} was written by another writer since it was planned")
 
     def _conditionally(self, write, dst_etag: str | None):
         """Run `write(condition)` conditional on the destination being as
