@@ -193,18 +193,22 @@ class Copier:
             except DestinationChangedError:
                 self._ours(dst_key, etag, stamped_only=True)
 
-    def _ours(self, dst_key: str, etag: str, stamped_only: bool = False) -> str:
+    def _ours(self, dst_key: str, etag: str, stamped_only: bool = False, written: str | None = None) -> str:
         """After a failed destination condition: the destination's ETag if it
-        holds this very source object (a copy that succeeded but whose answer
+        holds this very source object (a write that succeeded but whose answer
         was lost is retried by the client, and the retry fails the condition
-        against our own write); else DestinationChangedError stands."""
+        against our own write): it has the source's ETag (unless
+        `stamped_only`), our stamp of it, or the ETag our write makes
+        (`written`); else DestinationChangedError stands."""
         try:
             head = s3.head_object(self.dst, self.request.destination, dst_key)
         except NoSuchKeyError:
             raise DestinationChangedError(f"{dst_key} vanished from the destination") from None
+        proofs = {normalise_etag(written)} if written else set()
+        if not stamped_only:
+            proofs.add(normalise_etag(etag))
         stamp = (head.get("Metadata") or {}).get(s3.STAMP)
-        same_etag = not stamped_only and normalise_etag(head["ETag"]) == normalise_etag(etag)
-        if same_etag or (stamp is not None and normalise_etag(stamp) == normalise_etag(etag)):
+        if normalise_etag(head["ETag"]) in proofs or (stamp is not None and normalise_etag(stamp) == normalise_etag(etag)):
             return head["ETag"]
         raise DestinationChangedError(f"{dst_key} was written by another writer since it was planned")
 
@@ -274,7 +278,7 @@ class Copier:
                                            upload_id, number, first, last, etag)
             with ThreadPoolExecutor(self.settings.part_threads) as pool:
                 etags = list(pool.map(part, enumerate(ranges, start=1)))
-            self._complete(dst_key, upload_id, etags, action)
+            self._complete(dst_key, upload_id, etags, etag, action)
         except BaseException:
             try:
                 s3.abort_multipart(self.dst, req.destination, dst_key, upload_id)
@@ -282,22 +286,15 @@ class Copier:
                 pass  # the lifecycle rule or the next run cleans it; the real error matters
             raise
 
-    def _complete(self, dst_key: str, upload_id: str, etags: list[str], action: CopyAction) -> None:
+    def _complete(self, dst_key: str, upload_id: str, etags: list[str], etag: str, action: CopyAction) -> None:
         try:
             self._conditionally(
                 lambda condition: s3.complete_multipart(self.dst, self.request.destination, dst_key, upload_id,
                                                         etags, dst_condition=condition), action.dst_etag)
         except DestinationChangedError:
-            # A completion that succeeded but whose answer was lost is retried
-            # by the client and then fails its own condition: the object is
-            # then ours, with exactly the ETag these parts make.
-            expected = s3.multipart_etag(etags)
-            try:
-                now = s3.head_object(self.dst, self.request.destination, dst_key)["ETag"]
-            except NoSuchKeyError:
-                now = None
-            if expected is None or now is None or normalise_etag(now) != normalise_etag(expected):
-                raise
+            # Ours if the destination has exactly the ETag these parts make,
+            # or carries our stamp (a completion whose answer was lost).
+            self._ours(dst_key, etag, stamped_only=True, written=s3.multipart_etag(etags))
 
     def _part_ranges(self, src_key: str, size: int, etag: str) -> list[tuple[int, int]]:
         """Byte ranges of the parts: the source's own layout when it is

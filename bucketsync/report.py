@@ -230,13 +230,18 @@ def _parse_time(value: str | None) -> datetime | None:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
 
 
-def read(lines) -> dict:
-    """A report file's lines as {"run": ..., "actions": [...], "notes": [...], "summary": ...}."""
-    report = {"run": None, "actions": [], "notes": [], "summary": None}
+def records(lines) -> Iterator[dict]:
+    """A report file's records, one at a time (memory does not grow with it)."""
     for line in lines:
-        if not line.strip():
-            continue
-        record = json.loads(line)
+        if line.strip():
+            yield json.loads(line)
+
+
+def read(lines) -> dict:
+    """A whole report as {"run": ..., "actions": [...], "notes": [...], "summary": ...}
+    (for tests and small reports; stream large ones with `records`)."""
+    report = {"run": None, "actions": [], "notes": [], "summary": None}
+    for record in records(lines):
         kind = record.pop("type", None)
         if kind == "action":
             report["actions"].append(record)

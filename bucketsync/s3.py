@@ -109,7 +109,7 @@ def bucket_region(client, bucket: str) -> str | None:
         if status in (400, 403):
             # HEAD answers carry no body, so no error code: a request that
             # has one tells a refused credential from a missing permission.
-            _explain_refusal(client, bucket, headers.get("x-amz-bucket-region"))
+            _explain_refusal(client, bucket)
             raise errors.AccessDeniedError(f"access to bucket {bucket!r} is denied") from exc
         raise translate(exc, f"HeadBucket {bucket}") from exc
     except NoCredentialsError as exc:
@@ -120,7 +120,7 @@ def bucket_region(client, bucket: str) -> str | None:
         raise errors.TransientError(f"HeadBucket {bucket}: {exc}") from exc
 
 
-def _explain_refusal(client, bucket: str, region: str | None) -> None:
+def _explain_refusal(client, bucket: str) -> None:
     """Raise CredentialsError when a one-key listing names a credential code."""
     try:
         client.list_objects_v2(Bucket=bucket, MaxKeys=1)
@@ -366,16 +366,9 @@ def delete_objects(client, bucket: str, targets: list[tuple[str, str | None]]) -
     condition."""
     assert len(targets) <= 1000
     objects = [{"Key": key, "ETag": etag} if etag else {"Key": key} for key, etag in targets]
-    what = f"DeleteObjects {bucket}"
-    try:
+    conditional = {"ETag": True} if any(etag for _, etag in targets) else None
+    with _conditional(f"DeleteObjects {bucket}", bucket, conditional):
         response = client.delete_objects(Bucket=bucket, Delete={"Objects": objects, "Quiet": True})
-    except ClientError as exc:
-        status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
-        if any(etag for _, etag in targets) and (status == 501 or error_code(exc) in _NOT_IMPLEMENTED):
-            raise PreconditionsUnsupported(f"{what}: {error_code(exc) or status}") from exc
-        raise translate(exc, what) from exc
-    except BotoCoreError as exc:
-        raise errors.TransientError(f"{what}: {exc}") from exc
     return [(e.get("Key", ""), str(e.get("Code", "")), e.get("Message", "")) for e in response.get("Errors", ())]
 
 

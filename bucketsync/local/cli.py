@@ -207,7 +207,9 @@ def print_planned(outcome: engine.Outcome, request, out, limit: int | None = Non
     destination = f"s3://{request.destination}/{request.destination_prefix}"
     shown = more = 0
     with outcome.report_path.open(encoding="utf-8") as lines:
-        for action in report.read(lines)["actions"]:
+        for action in report.records(lines):
+            if action.get("type") != "action":
+                continue
             if action["outcome"] == "would-copy":
                 text = f"(dryrun) copy: {source}{action['key']} to {destination}{action['key']}"
             elif action["outcome"] == "would-delete":

@@ -369,9 +369,11 @@ def _save_report(s3, scratch: str, name: str, report_dir: Path | None, outcome: 
 
 def _failed_summary(path: Path) -> dict | None:
     """The summary line of a failed run's report, when it got as far as counting."""
+    summary = None
     with path.open(encoding="utf-8") as lines:
-        summary = report.read(lines)["summary"]
-    if not summary or "copied" not in summary:
+        for record in report.records(lines):   # the summary is the last line
+            summary = record
+    if not summary or summary.pop("type", None) != "summary" or "copied" not in summary:
         return None
     summary.setdefault("message", summary.get("cause"))
     return summary
