@@ -246,14 +246,18 @@ class Copier:
 
     def _tags(self, src_key: str) -> dict:
         """The source's tags; {} on a server without tagging (it answers
-        NotImplemented, or a 5xx that outlasts every retry, as rclone does),
+        NotImplemented, or, on an S3-compatible endpoint, a 5xx that outlasts
+        the client's retries, as rclone does),
         which is noted once in the report."""
         if self.result.observed.get("tagging") == "unsupported":
             return {}
         try:
             return s3.get_tags(self.src, self.request.source, src_key)
         except (TransientError, S3Error) as exc:
-            if isinstance(exc, S3Error) and "NotImplemented" not in str(exc):
+            # AWS always has tagging: there a 5xx is an outage (retried by the
+            # caller), never a reason to copy without tags.
+            persistent_5xx = isinstance(exc, TransientError) and self.settings.endpoint_url
+            if not persistent_5xx and "NotImplemented" not in str(exc):
                 raise
             self._observe("tagging", "unsupported")
             return {}

@@ -125,3 +125,27 @@ class _nothing:
 
     def __exit__(self, *exc):
         return False
+
+
+def test_a_source_without_tagging_support(backend):
+    """rclone answers GetObjectTagging with 500 forever. On an S3-compatible
+    endpoint that means no tagging: copies are made without tags and the
+    report says so. On AWS (moto here) tagging always exists, so a 500 is an
+    outage and the object fails rather than silently losing its tags."""
+    from tests.faults import error_response, injecting
+    source, destination = backend.buckets()
+    backend.put_multipart(source, "mp.bin", (5 * MiB, 10), Tagging="team=a")
+
+    def no_tagging(request):
+        if request.method == "GET" and "?tagging" in request.url:
+            return error_response(request.url, 500, "InternalError", "tagging is not supported")
+        return None
+
+    with injecting(no_tagging):
+        outcome = backend.sync({"source": source, "destination": destination}, retry_seconds=1)
+    if backend.endpoint:
+        assert outcome.ok and outcome.output["copied"] == 1, (outcome.error, outcome.cause)
+        assert run_report(outcome)["run"]["server"]["tagging"] == "unsupported"
+        assert any("does not support object tagging" in n for n in run_report(outcome)["run"]["notes"])
+    else:
+        assert outcome.output["failed"] == 1 and "mp.bin" not in backend.listing(destination)
