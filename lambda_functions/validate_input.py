@@ -5,7 +5,7 @@
 # Access:
 #   source: [list]
 #   destination: [list]
-#   work: [list, read, write, delete]
+#   work: [list, read, write]
 # ---
 """Lambda handler for the ValidateInput state (logic in bucketsync.steps.validate_input)."""
 from bucketsync import steps
