@@ -11,6 +11,12 @@ How an object is copied (fewest requests that keep it provably the same):
   metadata and tags are carried over explicitly, with the stamp;
 - a zero-byte "dir/" marker that a server refuses to copy (SeaweedFS keeps
   them as directories) is re-created with PutObject.
+With `check_metadata`, same-content objects (META actions, and CHECKs proven
+the same) are compared by one ranged GetObject per side, which answers the
+metadata and the tag count; tags are read only when either side has some.
+Different metadata is mended by copying the object again as above (S3 has no
+other way to change it; the copy keeps the ETag equal); different tags alone
+by one PutObjectTagging.
 Every read of the source is conditional on the planned ETag. When the source
 changed since it was listed, it is re-read once and copied as it is now; if
 it vanished or keeps changing, it is reported and left for the next run.
@@ -23,9 +29,9 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 
 from . import clients, interrupt, progress, s3
-from .errors import (BucketsyncError, DestinationChangedError, NoSuchKeyError, RunInterrupted, S3Error,
+from .errors import (AccessDeniedError, BucketsyncError, DestinationChangedError, NoSuchKeyError, RunInterrupted, S3Error,
                      SourceChangedError, TransientError)
-from .plan import CHECK, CopyAction, is_multipart_etag, normalise_etag
+from .plan import CHECK, META, CopyAction, is_multipart_etag, normalise_etag
 from .settings import Settings
 from .work import Run
 
@@ -36,7 +42,8 @@ MIN_PART = 5 * 1024 * 1024
 @dataclass
 class CopyResult:
     copied: int = 0
-    unchanged: int = 0        # CHECK actions proven the same (one HEAD)
+    unchanged: int = 0        # CHECK and META actions proven the same
+    updated: int = 0          # META actions whose tags alone were brought in line
     failed: int = 0
     skipped: int = 0          # changed during the run at the source or the destination
     bytes_copied: int = 0
@@ -79,11 +86,16 @@ class Copier:
             self._skip(action, "not copied: the run was interrupted; rerun to finish")
             return
         dst_key = self.request.destination_prefix + action.key
-        if action.op == CHECK and self._stamped_same(dst_key, action.etag):
+        why = _why(action)
+        if action.op in (CHECK, META) and self.request.check_metadata:
+            why = self._metadata_check(action, dst_key)
+            if why is None:
+                return
+        elif action.op == CHECK and self._stamped_same(dst_key, action.etag):
             self._done(action, "unchanged", "same content (proven by the source-ETag stamp)", event="checked")
             return
         if self.request.dry_run:
-            self._done(action, "would-copy", _why(action))
+            self._done(action, "would-copy", why)
             return
         try:
             size = self._copy_as_planned_or_now(action)
@@ -95,7 +107,46 @@ class Copier:
             return
         if size is None:
             return
-        self._done(action, "copied", _why(action), size)
+        self._done(action, "copied", why, size)
+
+    def _metadata_check(self, action: CopyAction, dst_key: str) -> str | None:
+        """For `check_metadata`: None when the object is done with (the same
+        in content, metadata and tags; its tags updated; or skipped), else why
+        it must be copied (its content or its metadata differs)."""
+        req = self.request
+        on_aws = not self.settings.endpoint_url
+        src_key = req.source_prefix + action.key
+        try:
+            dst, dst_count = s3.object_state(self.dst, req.destination, dst_key, action.size, action.dst_etag, on_aws)
+        except (SourceChangedError, NoSuchKeyError):   # If-Match on the destination's planned ETag failed
+            self._skip(action, "changed at the destination during the run; left for the next run")
+            return None
+        if action.op == CHECK and not self._stamped_same(dst_key, action.etag, dst):
+            return _why(action)
+        try:
+            src, src_count = s3.object_state(self.src, req.source, src_key, action.size, action.etag, on_aws)
+        except (SourceChangedError, NoSuchKeyError):
+            return "changed at the source during the run"   # copied as it is now
+        differences = s3.metadata_differences(src, dst)
+        if differences:
+            return f"same content, metadata differs ({', '.join(differences)})"
+        if src_count == dst_count == 0:
+            self._done(action, "unchanged", "same content, metadata and tags", event="checked")
+            return None
+        src_tags = self._tags(src_key) if src_count != 0 else {}
+        if self.result.observed.get("tagging") == "unsupported":
+            self._done(action, "unchanged", "same content and metadata (tags not compared: no tagging)",
+                       event="checked")
+            return None
+        dst_tags = s3.get_tags(self.dst, req.destination, dst_key) if dst_count != 0 else {}
+        if src_tags == dst_tags:
+            self._done(action, "unchanged", "same content, metadata and tags", event="checked")
+            return None
+        if not req.dry_run:
+            s3.put_tags(self.dst, req.destination, dst_key, src_tags)
+        self._done(action, "would-update" if req.dry_run else "updated", "same content and metadata, tags differ",
+                   event="checked")
+        return None
 
     def _copy_as_planned_or_now(self, action: CopyAction) -> int | None:
         """Copy the source as planned; if it changed since it was listed, once
@@ -126,16 +177,18 @@ class Copier:
             return None
         return size
 
-    def _stamped_same(self, dst_key: str, etag: str) -> bool:
+    def _stamped_same(self, dst_key: str, etag: str, head: dict | None = None) -> bool:
         """Whether the destination is provably the planned source object: its
-        stamp equals the source ETag (one HEAD). Without a stamp, only an
+        stamp equals the source ETag (one HEAD, unless the destination's
+        `head` is at hand). Without a stamp, only an
         object whose stamp was dropped for S3's metadata limit counts, when a
         HEAD of the source shows the same size and user metadata and the
         destination was written after the source's last change."""
-        try:
-            head = s3.head_object(self.dst, self.request.destination, dst_key)
-        except NoSuchKeyError:
-            return False
+        if head is None:
+            try:
+                head = s3.head_object(self.dst, self.request.destination, dst_key)
+            except NoSuchKeyError:
+                return False
         metadata = head.get("Metadata") or {}
         stamp = metadata.get(s3.STAMP)
         if stamp is not None:
@@ -272,6 +325,7 @@ class Copier:
         head = self._head_source(src_key, etag)
         ranges = self._part_ranges(src_key, size, etag)
         tags = self._tags(src_key)
+        self._abort_stale_uploads(dst_key)
         upload_id = s3.create_multipart(self.dst, req.destination, dst_key,
                                         self._metadata(head, etag, action), tags)
         try:
@@ -289,6 +343,27 @@ class Copier:
             except BucketsyncError:
                 pass  # the lifecycle rule or the next run cleans it; the real error matters
             raise
+
+    def _abort_stale_uploads(self, dst_key: str) -> None:
+        """Abort incomplete uploads of this key that an earlier run left
+        (killed, or timed out, between CreateMultipartUpload and its
+        completion or abort): they hold billed storage until a lifecycle
+        rule removes them. Only uploads initiated before this run started:
+        runs of one destination are serialised by the lease, so none of those
+        can belong to a live run. Best effort: a server that cannot list
+        uploads is noted, and the copy goes on."""
+        started = self.run.started and s3.parse_time(self.run.started)
+        if not started or self.result.observed.get("stale_uploads") == "unlisted":
+            return
+        try:
+            for upload_id in s3.stale_uploads(self.dst, self.request.destination, dst_key, started):
+                s3.abort_multipart(self.dst, self.request.destination, dst_key, upload_id)
+                with self._lock:
+                    self.result.observed.setdefault("stale_uploads_aborted", []).append(dst_key)
+        except (S3Error, AccessDeniedError):   # not implemented, or no s3:ListBucketMultipartUploads
+            self._observe("stale_uploads", "unlisted")
+        except TransientError:
+            pass   # the copy matters more; the next run looks again
 
     def _complete(self, dst_key: str, upload_id: str, etags: list[str], etag: str, action: CopyAction) -> None:
         try:
@@ -335,11 +410,13 @@ class Copier:
         with self._lock:
             if outcome == "unchanged":
                 self.result.unchanged += 1
+            elif outcome in ("updated", "would-update"):
+                self.result.updated += 1
             else:   # copied, or would-copy in a dry run (counted as copies, as the real run would)
                 self.result.copied += 1
                 self.result.bytes_copied += size
             self.result.actions.append([action.key, size, outcome, why])
-        progress.emit(event or "copied", 1, 0 if outcome == "unchanged" else size)
+        progress.emit(event or "copied", 1, size if outcome in ("copied", "would-copy") else 0)
 
     def _fail(self, action: CopyAction, error: str) -> None:
         with self._lock:
@@ -361,6 +438,8 @@ class Copier:
 
 
 def _why(action: CopyAction) -> str:
+    if action.op == META:
+        return "same content, metadata differs"
     if action.dst_etag is None:
         return "new at the source"
     if action.op == CHECK:

@@ -20,7 +20,7 @@ def message(summary: dict, run: Run | None, error: dict | None) -> tuple[str, st
     route = f"{summary.get('source', '?')} -> {summary.get('destination', '?')}"
     subject = f"bucketsync {status}: {route}"[:100]
     lines = [f"bucketsync run {summary.get('run_id', '?')}: {status}", f"route: {route}"]
-    for name in ("copied", "deleted", "unchanged", "skipped", "failed", "bytes_copied"):
+    for name in ("copied", "deleted", "unchanged", "updated", "skipped", "failed", "bytes_copied"):
         if name in summary:
             lines.append(f"{name}: {summary[name]}")
     if run is not None and run.started:

@@ -14,6 +14,9 @@ Decision rules (DESIGN.md section 3):
   construction (multipart layouts that differ, SSE-KMS, servers with their own
   ETag habits) at exactly one extra request per such object.
 - missing at the source                 -> DELETE
+With `check_metadata`, keys the listings show unchanged are planned as META:
+the copy step compares their metadata and tags (DESIGN.md's sameness is
+about content; this opt-in extends it to what describes the content).
 """
 from __future__ import annotations
 
@@ -26,6 +29,7 @@ COPY = "copy"
 CHECK = "check"
 DELETE = "delete"
 UNCHANGED = "unchanged"
+META = "meta"        # a copy-chunk op: same content; compare metadata and tags
 
 
 class Entry(NamedTuple):
@@ -36,7 +40,7 @@ class Entry(NamedTuple):
 
 
 class CopyAction(NamedTuple):
-    """A planned copy (or CHECK). `dst_etag`/`dst_size` are the destination's
+    """A planned copy (or CHECK, or META). `dst_etag`/`dst_size` are the destination's
     as planned (None: absent then); copies are completed conditionally on
     that state where S3 allows it."""
     op: str

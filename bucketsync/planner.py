@@ -14,14 +14,15 @@ from typing import Callable, Iterator
 
 from . import clients, interrupt, progress, s3
 from .filters import KeyFilter
-from .plan import (CHECK, COPY, DELETE, UNCHANGED, CopyAction, DeleteAction, Entry, UnchangedAction,
+from .plan import (CHECK, COPY, DELETE, META, UNCHANGED, CopyAction, DeleteAction, Entry, UnchangedAction,
                    check_order, encode_action, merge)
 from .prefetch import Prefetch
 from .settings import Settings
 from .work import Run
 
 TOTAL_FIELDS = ("source_objects", "source_bytes", "destination_objects", "destination_bytes",
-                "copy", "copy_bytes", "check", "check_bytes", "delete", "delete_bytes", "unchanged")
+                "copy", "copy_bytes", "check", "check_bytes", "delete", "delete_bytes", "unchanged",
+                "meta")
 
 
 # Unchanged keys are written down only for the report, in larger chunks.
@@ -106,7 +107,8 @@ def plan_step(run: Run, cursor: dict | None, settings: Settings,
         destination = check_order(entries(dst_pages, keep), "destination", after)
         done = True
         for count, decision in enumerate(merge(source, destination), start=1):
-            _account(decision, totals, copies, deletes if request.delete else None, same)
+            _account(decision, totals, copies, deletes if request.delete else None, same,
+                     request.check_metadata)
             after = decision.key
             if count % 1000 == 0 and now() >= deadline:
                 done = False
@@ -122,7 +124,7 @@ def plan_step(run: Run, cursor: dict | None, settings: Settings,
 
 
 def _account(decision, totals: dict, copies: ChunkWriter, deletes: ChunkWriter | None,
-             same: ChunkWriter) -> None:
+             same: ChunkWriter, check_metadata: bool = False) -> None:
     src, dst = decision.source, decision.destination
     if src is not None:
         totals["source_objects"] += 1
@@ -141,6 +143,12 @@ def _account(decision, totals: dict, copies: ChunkWriter, deletes: ChunkWriter |
         totals["delete_bytes"] += dst.size
         if deletes is not None:   # with delete off, extras are counted, never written down
             deletes.add(DeleteAction(decision.key, dst.size, dst.etag), 0)
+    elif check_metadata:   # same content: the copy step compares metadata and tags
+        assert decision.action == UNCHANGED
+        totals["meta"] = totals.get("meta", 0) + 1
+        # Counted at full size in the chunk's byte budget: a difference in
+        # system or user metadata is mended by a (server-side) copy.
+        copies.add(CopyAction(META, decision.key, src.size, src.etag, dst.etag, dst.size), src.size)
     else:
         assert decision.action == UNCHANGED
         totals["unchanged"] += 1

@@ -7,8 +7,8 @@ finished), whatever the orchestrator says about it.
 The report is a JSON Lines file, streamed (memory does not grow with the
 bucket): a `run` line (times, endpoints, versions, request, plan totals,
 what the servers were seen to do, notes), one `action` line per key the run
-looked at (copied, unchanged, skipped, failed, deleted, would-copy,
-would-delete; each with size and reason), and a `summary` line last.
+looked at (copied, unchanged, updated, skipped, failed, deleted, would-copy,
+would-update, would-delete; each with size and reason), and a `summary` line last.
 """
 from __future__ import annotations
 
@@ -25,7 +25,7 @@ from .work import Run
 
 SUMMARY_FAILED_KEYS = 10
 KEPT_FAILURES = 1000        # failures kept in totals; the report lists every one
-COPY_COUNTS = ("copied", "unchanged", "failed", "skipped", "bytes_copied")
+COPY_COUNTS = ("copied", "unchanged", "updated", "failed", "skipped", "bytes_copied")
 DELETE_COUNTS = ("deleted", "failed", "skipped")
 # When results disagree about a server, the finding that needs attention wins.
 _OBSERVED_RANK = {"honoured": 0, "supported": 0, "rejected": 1, "ignored": 2, "unsupported": 2}
@@ -106,6 +106,7 @@ def summarize(run: Run, plan_totals: dict, deletes_ran: bool, error: dict | None
         "deleted": deletes["deleted"],
         "unchanged": plan_totals.get("unchanged", 0) + copies["unchanged"],
         "checked": copies["unchanged"],
+        "updated": copies.get("updated", 0),
         "failed": copies["failed"] + deletes["failed"],
         "skipped": copies["skipped"] + deletes["skipped"],
         "bytes_copied": copies["bytes_copied"],
@@ -152,6 +153,14 @@ def notes(observed: dict, plan_totals: dict, request) -> list[str]:
         out.append(f"{len(dropped)} object(s) have user metadata too close to S3's 2 KB limit for the "
                    f"'{s3.STAMP}' stamp; they were copied without it and are re-checked by a HEAD of both "
                    f"sides on the next run (first: {dropped[0]!r})")
+    aborted = observed.get("stale_uploads_aborted") or []
+    if aborted:
+        out.append(f"{len(aborted)} incomplete multipart upload(s) left by an earlier run were aborted "
+                   f"(first: {aborted[0]!r})")
+    if observed.get("stale_uploads") == "unlisted":
+        out.append("incomplete multipart uploads left by earlier runs could not be listed at the destination "
+                   "(s3:ListBucketMultipartUploads missing, or not implemented): a lifecycle rule with "
+                   "AbortIncompleteMultipartUpload removes them")
     if request.include and plan_totals.get("source_objects", 0) == 0:
         out.append(f"the include pattern(s) {list(request.include)} matched no source key")
     return out

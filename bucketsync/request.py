@@ -14,7 +14,7 @@ from .errors import InvalidInputError
 
 ALLOWED_KEYS = (
     "source", "destination", "prefix", "source_prefix", "destination_prefix",
-    "delete", "dry_run", "max_delete", "allow_empty_source", "include", "exclude",
+    "delete", "dry_run", "max_delete", "allow_empty_source", "include", "exclude", "check_metadata",
 )
 DEFAULT_MAX_DELETE = "50%"
 PERCENT_FLOOR = 10   # a percentage max_delete always allows this many deletes
@@ -41,6 +41,9 @@ class SyncRequest:
     allow_empty_source: bool = False
     include: tuple[str, ...] = field(default_factory=tuple)
     exclude: tuple[str, ...] = field(default_factory=tuple)
+    # Also compare system metadata, user metadata and tags of objects whose
+    # content is the same, and bring them in line (costs requests per object).
+    check_metadata: bool = False
 
     def to_dict(self) -> dict:
         data = asdict(self)
@@ -199,4 +202,5 @@ def validate(data) -> SyncRequest:
         allow_empty_source=_bool(data, "allow_empty_source", False),
         include=_patterns(data, "include"),
         exclude=_patterns(data, "exclude"),
+        check_metadata=_bool(data, "check_metadata", False),
     )

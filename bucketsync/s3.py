@@ -235,10 +235,91 @@ def written_metadata(head: dict, stamp: str) -> tuple[dict, bool]:
     return args, stamped
 
 
+def metadata_differences(source: dict, destination: dict) -> list[str]:
+    """The names of the system and user metadata fields (HeadObject's names;
+    user metadata as x-amz-meta-<name>) in which two objects differ; our
+    stamp is not compared."""
+    def system(head):
+        values = {name: head.get(name) or None for name in SYSTEM_METADATA}
+        values["Expires"] = head.get("ExpiresString") or head.get("Expires") or None
+        return values
+
+    def user(head):
+        return {k: v for k, v in (head.get("Metadata") or {}).items() if k != STAMP}
+
+    src_system, dst_system = system(source), system(destination)
+    names = [name for name in src_system if src_system[name] != dst_system[name]]
+    src_user, dst_user = user(source), user(destination)
+    names += [f"x-amz-meta-{k}" for k in sorted(set(src_user) | set(dst_user)) if src_user.get(k) != dst_user.get(k)]
+    return names
+
+
+def object_state(client, bucket: str, key: str, size: int, etag: str,
+                 absent_count_is_zero: bool) -> tuple[dict, int | None]:
+    """(head, tag count) of an object that must still have `etag`, in one
+    request: a GetObject of its first byte answers the metadata HeadObject
+    would, plus the tag count. AWS sends x-amz-tagging-count only when the
+    object has tags (`absent_count_is_zero`); other servers may never send
+    it. The head's ContentLength is the object's size. The count is None
+    when unknown (no header where absence proves nothing, or an archived
+    object, which only HeadObject can read).
+    Raises SourceChangedError when the ETag is no longer `etag`."""
+    kwargs = {"Bucket": bucket, "Key": key, "IfMatch": etag}
+    if size:   # a range of an empty object is unsatisfiable; it is read whole
+        kwargs["Range"] = "bytes=0-0"
+    try:
+        with _call(f"GetObject {bucket}/{key}"):
+            response = client.get_object(**kwargs)
+            response.pop("Body").close()
+    except errors.S3Error as exc:
+        if "InvalidObjectState" not in str(exc):
+            raise
+        head = head_object(client, bucket, key)   # archived: no GET before a restore
+        if normalise_etag(head["ETag"]) != normalise_etag(etag):
+            raise errors.SourceChangedError(f"{bucket}/{key} changed since it was listed") from None
+        return head, None
+    response["ContentLength"] = size
+    count = response.get("TagCount")
+    if count is None:
+        return response, 0 if absent_count_is_zero else None
+    return response, int(count)
+
+
+def put_tags(client, bucket: str, key: str, tags: dict[str, str]) -> None:
+    """Replace the object's tag set; no tags: DeleteObjectTagging, the
+    documented way to remove them all."""
+    if not tags:
+        with _call(f"DeleteObjectTagging {bucket}/{key}"):
+            client.delete_object_tagging(Bucket=bucket, Key=key)
+        return
+    with _call(f"PutObjectTagging {bucket}/{key}"):
+        client.put_object_tagging(Bucket=bucket, Key=key,
+                                  Tagging={"TagSet": [{"Key": k, "Value": v} for k, v in tags.items()]})
+
+
+def stale_uploads(client, bucket: str, key: str, before: datetime) -> list[str]:
+    """Upload IDs of incomplete multipart uploads of exactly `key` initiated
+    before `before` (left by a killed or timed-out earlier run)."""
+    kwargs = {"Bucket": bucket, "Prefix": key}
+    found = []
+    while True:
+        with _call(f"ListMultipartUploads {bucket}/{key}"):
+            page = client.list_multipart_uploads(**kwargs)
+        found += [u["UploadId"] for u in page.get("Uploads", ())
+                  if u.get("Key") == key and parse_time(u.get("Initiated")) < before]
+        if not page.get("IsTruncated"):
+            return found
+        kwargs.update(KeyMarker=page.get("NextKeyMarker"), UploadIdMarker=page.get("NextUploadIdMarker"))
+
+
 def last_modified(head: dict) -> datetime:
-    """LastModified of a HEAD answer (a string: our clients skip botocore's
-    timestamp parsing; see clients.session)."""
-    value = head.get("LastModified")
+    """LastModified of a HEAD answer."""
+    return parse_time(head.get("LastModified"))
+
+
+def parse_time(value) -> datetime:
+    """A time as S3 answers it (a string: our clients skip botocore's
+    timestamp parsing; see clients.session), in RFC 1123 or ISO 8601."""
     if isinstance(value, datetime):
         return value
     try:

@@ -54,7 +54,8 @@ def plan(event: dict) -> dict:
     result = {"run": event["run"], "cursor": cursor, "plan": {"done": done}}
     if done:
         totals = cursor["totals"]
-        progress.emit("planned", totals["copy"] + totals["check"], totals["copy_bytes"] + totals["check_bytes"])
+        progress.emit("planned", totals["copy"] + totals["check"] + totals.get("meta", 0),
+                      totals["copy_bytes"] + totals["check_bytes"])
         result["cursor"] = None
         result["plan"].update(totals=cursor["totals"], copy_index=run.index_key(COPY),
                               delete_index=run.index_key(DELETE))

@@ -149,3 +149,23 @@ def test_a_source_without_tagging_support(backend):
         assert any("does not support object tagging" in n for n in run_report(outcome)["run"]["notes"])
     else:
         assert outcome.output["failed"] == 1 and "mp.bin" not in backend.listing(destination)
+
+
+def test_a_copy_aborts_the_incomplete_upload_an_earlier_run_left_of_its_key(backend):
+    """A run killed (or a Lambda timed out) between CreateMultipartUpload and
+    its completion leaves an upload that S3 bills until a lifecycle rule
+    removes it; the next copy of that key aborts it first. Uploads of other
+    keys are not the copy's business."""
+    source, destination = backend.buckets()
+    backend.put_multipart(source, "big.bin", (5 * MiB, 10))
+    left = backend.client.create_multipart_upload(Bucket=destination, Key="big.bin")["UploadId"]
+    backend.client.upload_part(Bucket=destination, Key="big.bin", UploadId=left, PartNumber=1, Body=b"x" * 100)
+    other = backend.client.create_multipart_upload(Bucket=destination, Key="big.bin.other")["UploadId"]
+
+    outcome = backend.sync({"source": source, "destination": destination})
+    assert outcome.ok, (outcome.error, outcome.cause)
+    assert outcome.output["copied"] == 1
+    uploads = backend.client.list_multipart_uploads(Bucket=destination).get("Uploads", [])
+    assert [(u["Key"], u["UploadId"]) for u in uploads] == [("big.bin.other", other)]
+    assert any("incomplete multipart upload(s) left by an earlier run were aborted" in note
+               for note in run_report(outcome)["run"]["notes"])

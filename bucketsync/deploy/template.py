@@ -25,7 +25,10 @@ ALIAS = "live"
 S3_RIGHTS = {   # right -> (bucket-level actions, object-level actions)
     "list": (["s3:ListBucket", "s3:GetBucketLocation"], []),
     "read": ([], ["s3:GetObject", "s3:GetObjectTagging"]),
-    "write": ([], ["s3:PutObject", "s3:PutObjectTagging", "s3:AbortMultipartUpload"]),
+    # ListBucketMultipartUploads: a copy aborts uploads of its key that an earlier run left;
+    # DeleteObjectTagging: check_metadata removes tags the source no longer has.
+    "write": (["s3:ListBucketMultipartUploads"],
+              ["s3:PutObject", "s3:PutObjectTagging", "s3:DeleteObjectTagging", "s3:AbortMultipartUpload"]),
     "delete": ([], ["s3:DeleteObject"]),
 }
 

@@ -37,6 +37,7 @@ class SyncOptions:
     no_delete: bool = False
     max_delete: str | None = None
     allow_empty_source: bool = False
+    check_metadata: bool = False
     endpoint_url: str | None = None
     json: bool = False
 
@@ -61,6 +62,8 @@ def build_input(opts: SyncOptions) -> dict:
         data["max_delete"] = opts.max_delete
     if opts.allow_empty_source:
         data["allow_empty_source"] = True
+    if opts.check_metadata:
+        data["check_metadata"] = True
     return data
 
 
@@ -212,6 +215,8 @@ def print_planned(outcome: engine.Outcome, request, out, limit: int | None = Non
                 continue
             if action["outcome"] == "would-copy":
                 text = f"(dryrun) copy: {source}{action['key']} to {destination}{action['key']}"
+            elif action["outcome"] == "would-update":
+                text = f"(dryrun) update tags: {destination}{action['key']}"
             elif action["outcome"] == "would-delete":
                 text = f"(dryrun) delete: {destination}{action['key']}"
             else:
@@ -266,8 +271,11 @@ def summary_table(summary: dict) -> Table:
     table = Table(title=f"{title}: {summary.get('source')} -> {summary.get('destination')}")
     table.add_column("what")
     table.add_column("count", justify="right")
-    for name in ("copied", "deleted", "unchanged", "skipped", "failed"):
-        label = {"copied": "to copy", "deleted": "to delete"}.get(name, name) if summary.get("dry_run") else name
+    for name in ("copied", "deleted", "unchanged", "updated", "skipped", "failed"):
+        if name == "updated" and not summary.get(name):
+            continue   # only runs with check_metadata update tags
+        label = ({"copied": "to copy", "deleted": "to delete", "updated": "tags to update"}.get(name, name)
+                 if summary.get("dry_run") else {"updated": "tags updated"}.get(name, name))
         table.add_row(label, f"{summary.get(name, 0):,}")
     table.add_row("bytes copied", human_bytes(summary.get("bytes_copied", 0)))
     table.add_row("report", str(summary.get("report")))
