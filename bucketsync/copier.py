@@ -153,30 +153,28 @@ class Copier:
         more as it is now. Returns the bytes copied, None when skipped."""
         src_key = self.request.source_prefix + action.key
         dst_key = self.request.destination_prefix + action.key
-        try:
-            self._copy(src_key, dst_key, action.size, action.etag, action)
-            return action.size
-        except (SourceChangedError, NoSuchKeyError):
-            pass
-        current = self._reread(src_key)
-        if current is None:
-            self._skip(action, "vanished from the source during the run")
-            return None
-        size, etag = current
-        if normalise_etag(etag) == normalise_etag(action.etag):
-            # The source is as planned: the failed condition was the
-            # destination's (a server that does not say which one failed),
-            # unless the destination holds this very object: our own copy,
-            # retried after its answer was lost.
-            self._ours(dst_key, etag)
-            return action.size
-        try:
-            self._copy(src_key, dst_key, size, etag, action)
-        except (SourceChangedError, NoSuchKeyError):
-            self._skip(action, "changed at the source during the run; left for the next run")
-            return None
-        return size
-
+        size, etag = action.size, action.etag
+        for _ in range(2):
+            try:
+                self._copy(src_key, dst_key, size, etag, action)
+                return size
+            except (SourceChangedError, NoSuchKeyError):
+                pass
+            current = self._reread(src_key)
+            if current is None:
+                self._skip(action, "vanished from the source during the run")
+                return None
+            if normalise_etag(current[1]) == normalise_etag(etag):
+                # The source is as tried: the failed condition was the
+                # destination's (a server that does not say which one
+                # failed), unless the destination holds this very object:
+                # our own copy, retried after its answer was lost, or made by
+                # a server that ignored the source condition.
+                self._ours(dst_key, etag)
+                return size
+            size, etag = current
+        self._skip(action, "changed at the source during the run; left for the next run")
+        return None
     def _stamped_same(self, dst_key: str, etag: str, head: dict | None = None) -> bool:
         """Whether the destination is provably the planned source object: its
         stamp equals the source ETag (one HEAD, unless the destination's

@@ -169,3 +169,25 @@ def test_a_copy_aborts_the_incomplete_upload_an_earlier_run_left_of_its_key(back
     assert [(u["Key"], u["UploadId"]) for u in uploads] == [("big.bin.other", other)]
     assert any("incomplete multipart upload(s) left by an earlier run were aborted" in note
                for note in run_report(outcome)["run"]["notes"])
+
+
+def test_a_server_that_ignores_copy_source_if_match_is_detected_and_the_copy_stays_consistent(backend):
+    """rclone's S3 server ignores CopySourceIfMatch: a source changed after the
+    listing is copied anyway. The copier sees the new ETag, says so in the
+    report, and copies the source as it is now (never a mix of the two)."""
+    source, destination = backend.buckets()
+    backend.put(source, "k", b"as listed")
+
+    def ignore_condition_and_change_source(params):
+        params.pop("CopySourceIfMatch")   # the server ignores it...
+        writer(backend).put_object(Bucket=source, Key="k", Body=b"changed meanwhile, longer")   # ...and it matters
+
+    with before_call("CopyObject", ignore_condition_and_change_source):
+        outcome = backend.sync({"source": source, "destination": destination})
+    assert outcome.ok, (outcome.error, outcome.cause)
+    assert outcome.output["copied"] == 1, [a for a in run_report(outcome)["actions"]]
+    assert backend.client.get_object(Bucket=destination, Key="k")["Body"].read() == b"changed meanwhile, longer"
+    run = run_report(outcome)["run"]
+    assert run["server"].get("copy_source_if_match") == "ignored"
+    assert any("ignores CopySourceIfMatch" in note for note in run["notes"])
+    assert backend.sync({"source": source, "destination": destination}).output["copied"] == 0
