@@ -141,9 +141,14 @@ def check(values: dict, where: str = "config") -> DeployConfig:
     if not isinstance(schedules, (list, tuple)):
         fail("schedules", f"must be a list, got {type(schedules).__name__}")
     checked = tuple(check_schedule(s, buckets, where) for s in schedules)
+    # Names are unique within the stack's schedule group; their letters and
+    # digits alone also name the template resources, so those must differ too.
     names = [s.name for s in checked]
     if len(set(names)) != len(names):
         fail("schedules", f"has duplicate names: {sorted({n for n in names if names.count(n) > 1})}")
+    logical = [re.sub(r"[^0-9A-Za-z]", "", n.title()) for n in names]
+    if len(set(logical)) != len(logical):
+        fail("schedules", f"has names that differ only in punctuation: {names}")
     return DeployConfig(
         region=region, profile=values.get("profile"), stack_name=stack,
         source_buckets=buckets["source_buckets"], destination_buckets=buckets["destination_buckets"],
@@ -169,8 +174,8 @@ def check_schedule(entry, buckets: dict, where: str) -> Schedule:
         if key not in entry:
             raise ConfigError(f"{label} is missing {key!r}")
     name = entry["name"]
-    if not isinstance(name, str) or not re.fullmatch(r"[0-9A-Za-z_.-]{1,40}", name):
-        raise ConfigError(f"{label}: name must be 1-40 letters, digits, '.', '_' or '-'")
+    if not isinstance(name, str) or not re.fullmatch(r"[0-9A-Za-z_.-]{1,64}", name):
+        raise ConfigError(f"{label}: name must be 1-64 letters, digits, '.', '_' or '-' (EventBridge Scheduler's rule)")
     problem = expression_problem(entry["expression"])
     if problem:
         raise ConfigError(f"{label}: expression {entry['expression']!r} {problem}")

@@ -47,6 +47,18 @@ def _run(action, overrides: dict, err=None):
     return EXIT_FAILED
 
 
+class _PlainDumper(yaml.SafeDumper):
+    """YAML without anchors and aliases (`&id001`/`*id001`), which
+    CloudFormation does not accept: a value used twice is written twice."""
+
+    def ignore_aliases(self, data) -> bool:
+        return True
+
+
+def template_yaml(body: dict) -> str:
+    return yaml.dump(body, Dumper=_PlainDumper, sort_keys=False, width=120)
+
+
 def template_command(overrides: dict, account: str | None = None, out=None) -> int:
     out = out or sys.stdout
 
@@ -54,7 +66,7 @@ def template_command(overrides: dict, account: str | None = None, out=None) -> i
         acct = account or stack.account_id(session)
         data = package.build()
         body = template.build(cfg, acct, stack.artifacts_bucket(cfg, acct), package.object_key(data))
-        print(yaml.safe_dump(body, sort_keys=False, width=120), file=out)
+        print(template_yaml(body), file=out)
         return EXIT_OK
     return _run(action, overrides)
 

@@ -13,6 +13,7 @@ rewrite ASL's `$$.` paths in some tools)."""
 from __future__ import annotations
 
 import json
+import re
 
 from . import definition
 from .config import DeployConfig
@@ -33,11 +34,35 @@ S3_RIGHTS = {   # right -> (bucket-level actions, object-level actions)
 }
 
 
-class Names:
-    """Physical names and ARNs that follow from the stack name, account and region."""
+def partition_of(region: str) -> str:
+    """The ARN partition of a region (aws, aws-cn, aws-us-gov, aws-iso...)."""
+    if region.startswith("cn-"):
+        return "aws-cn"
+    if region.startswith("us-gov-"):
+        return "aws-us-gov"
+    if region.startswith("us-isob-"):
+        return "aws-iso-b"
+    if region.startswith("us-iso-"):
+        return "aws-iso"
+    return "aws"
 
-    def __init__(self, config: DeployConfig, account: str, partition: str = "aws"):
-        self.config, self.account, self.partition = config, account, partition
+
+def console_host(region: str) -> str:
+    partition = partition_of(region)
+    if partition == "aws-cn":
+        return "console.amazonaws.cn"
+    if partition == "aws-us-gov":
+        return "console.amazonaws-us-gov.com"
+    return f"{region}.console.aws.amazon.com"
+
+
+class Names:
+    """Physical names and ARNs that follow from the stack name, account and
+    region (whose partition every ARN takes)."""
+
+    def __init__(self, config: DeployConfig, account: str):
+        self.config, self.account = config, account
+        self.partition = partition_of(config.region)
         self.stack = config.stack_name
         self.region = config.region
 
@@ -65,10 +90,26 @@ class Names:
     def bucket_arn(self, bucket: str) -> str:
         return f"arn:{self.partition}:s3:::{bucket}"
 
+    @property
+    def executions_arn(self) -> str:
+        return f"arn:{self.partition}:states:{self.region}:{self.account}:execution:{self.state_machine}"
 
-def _assume(service: str) -> dict:
-    return {"Version": "2012-10-17",
-            "Statement": [{"Effect": "Allow", "Principal": {"Service": service}, "Action": "sts:AssumeRole"}]}
+    @property
+    def schedule_group(self) -> str:
+        # The stack's schedules live in a group of its own: schedule names
+        # then need to be unique (and at most 64 characters) only within it.
+        return self.stack
+
+    @property
+    def schedule_group_arn(self) -> str:
+        return f"arn:{self.partition}:scheduler:{self.region}:{self.account}:schedule-group/{self.schedule_group}"
+
+
+def _assume(service: str, condition: dict | None = None) -> dict:
+    statement = {"Effect": "Allow", "Principal": {"Service": service}, "Action": "sts:AssumeRole"}
+    if condition:
+        statement["Condition"] = condition
+    return {"Version": "2012-10-17", "Statement": [statement]}
 
 
 def _work_arn(objects: bool):
@@ -116,8 +157,9 @@ def function_environment(config: DeployConfig) -> dict:
     return variables
 
 
-def build(config: DeployConfig, account: str, code_bucket: str, code_key: str, partition: str = "aws") -> dict:
-    names = Names(config, account, partition)
+def build(config: DeployConfig, account: str, code_bucket: str, code_key: str) -> dict:
+    names = Names(config, account)
+    partition = names.partition
     files = lambda_files()
     resources: dict = {}
 
@@ -184,8 +226,8 @@ def build(config: DeployConfig, account: str, code_bucket: str, code_key: str, p
                                            "DependsOn": f"{logical}LogGroup", "Properties": properties}
 
     arns = {file.arn_placeholder: names.function_arn(file) for file in files}
-    rendered = definition.render(dict(arns, MapConcurrency=config.map_concurrency))
-    executions = f"arn:{partition}:states:{config.region}:{account}:execution:{names.state_machine}"
+    rendered = definition.render(dict(arns, MapConcurrency=config.map_concurrency, Partition=partition))
+    executions = names.executions_arn
     resources["StateMachineRole"] = {
         "Type": "AWS::IAM::Role",
         "Properties": {"AssumeRolePolicyDocument": _assume("states.amazonaws.com"), "Policies": [{
@@ -232,34 +274,15 @@ def build(config: DeployConfig, account: str, code_bucket: str, code_key: str, p
             "Properties": {"TopicArn": {"Ref": "NotificationTopic"}, "Protocol": "email",
                            "Endpoint": config.notification_email}}
 
+    resources.update(_alarms(config, names))
     if config.schedules:
-        resources["SchedulerRole"] = {
-            "Type": "AWS::IAM::Role",
-            "Properties": {"AssumeRolePolicyDocument": _assume("scheduler.amazonaws.com"), "Policies": [{
-                "PolicyName": "start-sync", "PolicyDocument": {"Version": "2012-10-17", "Statement": [
-                    {"Effect": "Allow", "Action": ["states:StartExecution"], "Resource": [names.alias_arn]}]}}]},
-        }
-        for schedule in config.schedules:
-            logical = "Schedule" + "".join(c for c in schedule.name.title() if c.isalnum())
-            resources[logical] = {
-                "Type": "AWS::Scheduler::Schedule",
-                "Properties": {
-                    "Name": f"{config.stack_name}-{schedule.name}",
-                    "Description": f"bucketsync {schedule.input['source']} -> {schedule.input['destination']}",
-                    "ScheduleExpression": schedule.expression,
-                    "ScheduleExpressionTimezone": schedule.timezone,
-                    "FlexibleTimeWindow": {"Mode": "OFF"},
-                    "State": "ENABLED" if schedule.enabled else "DISABLED",
-                    "Target": {"Arn": names.alias_arn, "RoleArn": {"Fn::GetAtt": ["SchedulerRole", "Arn"]},
-                               "Input": json.dumps(schedule.input, sort_keys=True)},
-                },
-            }
+        resources.update(_schedules(config, names))
 
     outputs = {
         "StateMachineArn": {"Value": {"Ref": "StateMachine"}},
         "AliasArn": {"Value": names.alias_arn},
         "WorkBucketName": {"Value": {"Ref": "WorkBucket"}},
-        "ConsoleUrl": {"Value": f"https://{config.region}.console.aws.amazon.com/states/home?region="
+        "ConsoleUrl": {"Value": f"https://{console_host(config.region)}/states/home?region="
                                 f"{config.region}#/statemachines/view/{names.alias_arn}"},
     }
     if _topic_ref(config):
@@ -271,3 +294,82 @@ def build(config: DeployConfig, account: str, code_bucket: str, code_key: str, p
         "Resources": resources,
         "Outputs": outputs,
     }
+
+
+def _alarm_actions(config: DeployConfig) -> dict:
+    topic = _topic_ref(config)
+    return {"AlarmActions": [topic]} if topic else {}
+
+
+def _alarms(config: DeployConfig, names: Names) -> dict:
+    """An alarm for failed executions (of every version and alias: Step
+    Functions reports them under the state machine's ARN)."""
+    return {"FailedExecutionsAlarm": {
+        "Type": "AWS::CloudWatch::Alarm",
+        "Properties": {
+            "AlarmDescription": f"bucketsync {config.stack_name}: an execution failed, timed out or was aborted",
+            "Namespace": "AWS/States", "MetricName": "ExecutionsFailed",
+            "Dimensions": [{"Name": "StateMachineArn", "Value": {"Ref": "StateMachine"}}],
+            "Statistic": "Sum", "Period": 300, "EvaluationPeriods": 1, "Threshold": 1,
+            "ComparisonOperator": "GreaterThanOrEqualToThreshold", "TreatMissingData": "notBreaching",
+            **_alarm_actions(config)}}}
+
+
+# How long Scheduler keeps retrying a start that fails (throttling, a
+# missing permission) before the event goes to the dead-letter queue.
+SCHEDULE_RETRY = {"MaximumEventAgeInSeconds": 3600, "MaximumRetryAttempts": 10}
+
+
+def _schedules(config: DeployConfig, names: Names) -> dict:
+    """The schedule group, its schedules, their role, and a dead-letter queue
+    (with an alarm) for starts that fail after Scheduler's retries.
+
+    Step Functions authorises StartExecution of an alias against the
+    unqualified state machine ARN; the StateMachineQualifier condition keeps
+    the role to the `live` alias. The trust policy admits only this
+    account's schedules of this group (confused-deputy protection)."""
+    resources = {
+        "ScheduleGroup": {"Type": "AWS::Scheduler::ScheduleGroup", "Properties": {"Name": names.schedule_group}},
+        "ScheduleDeadLetterQueue": {"Type": "AWS::SQS::Queue", "Properties": {
+            "QueueName": f"{config.stack_name}-schedule-dlq", "MessageRetentionPeriod": 1209600,
+            "SqsManagedSseEnabled": True}},
+        "ScheduleDeadLetterAlarm": {"Type": "AWS::CloudWatch::Alarm", "Properties": {
+            "AlarmDescription": f"bucketsync {config.stack_name}: a scheduled sync could not be started "
+                                f"(see the messages in the dead-letter queue)",
+            "Namespace": "AWS/SQS", "MetricName": "ApproximateNumberOfMessagesVisible",
+            "Dimensions": [{"Name": "QueueName", "Value": {"Fn::GetAtt": ["ScheduleDeadLetterQueue", "QueueName"]}}],
+            "Statistic": "Maximum", "Period": 300, "EvaluationPeriods": 1, "Threshold": 1,
+            "ComparisonOperator": "GreaterThanOrEqualToThreshold", "TreatMissingData": "notBreaching",
+            **_alarm_actions(config)}},
+        "SchedulerRole": {
+            "Type": "AWS::IAM::Role",
+            "Properties": {
+                "AssumeRolePolicyDocument": _assume("scheduler.amazonaws.com", {
+                    "StringEquals": {"aws:SourceAccount": names.account},
+                    "ArnLike": {"aws:SourceArn": f"{names.schedule_group_arn}"}}),
+                "Policies": [{"PolicyName": "start-sync", "PolicyDocument": {"Version": "2012-10-17", "Statement": [
+                    {"Effect": "Allow", "Action": ["states:StartExecution"], "Resource": [names.state_machine_arn],
+                     "Condition": {"StringEquals": {"states:StateMachineQualifier": ALIAS}}},
+                    {"Effect": "Allow", "Action": ["sqs:SendMessage"],
+                     "Resource": [{"Fn::GetAtt": ["ScheduleDeadLetterQueue", "Arn"]}]}]}}]},
+        },
+    }
+    for schedule in config.schedules:
+        logical = "Schedule" + re.sub(r"[^0-9A-Za-z]", "", schedule.name.title())
+        resources[logical] = {
+            "Type": "AWS::Scheduler::Schedule",
+            "Properties": {
+                "Name": schedule.name,
+                "GroupName": {"Ref": "ScheduleGroup"},
+                "Description": f"bucketsync {schedule.input['source']} -> {schedule.input['destination']}",
+                "ScheduleExpression": schedule.expression,
+                "ScheduleExpressionTimezone": schedule.timezone,
+                "FlexibleTimeWindow": {"Mode": "OFF"},
+                "State": "ENABLED" if schedule.enabled else "DISABLED",
+                "Target": {"Arn": names.alias_arn, "RoleArn": {"Fn::GetAtt": ["SchedulerRole", "Arn"]},
+                           "Input": json.dumps(schedule.input, sort_keys=True),
+                           "RetryPolicy": dict(SCHEDULE_RETRY),
+                           "DeadLetterConfig": {"Arn": {"Fn::GetAtt": ["ScheduleDeadLetterQueue", "Arn"]}}},
+            },
+        }
+    return resources

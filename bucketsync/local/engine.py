@@ -288,7 +288,7 @@ def run(execution_input: dict, *, endpoint_url: str | None = None, settings: dic
             role = iam.create_role(RoleName=f"bucketsync-{uuid.uuid4().hex[:8]}",
                                    AssumeRolePolicyDocument="{}")["Role"]["Arn"]
             created.append(lambda: iam.delete_role(RoleName=role.rsplit("/", 1)[-1]))
-            arns = {"MapConcurrency": map_concurrency}
+            arns = {"MapConcurrency": map_concurrency, "Partition": "aws"}
             code = _dummy_zip()
             for file in lambda_files():
                 fn_name = FUNCTION_PREFIX + file.module

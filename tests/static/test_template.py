@@ -29,8 +29,8 @@ def built():
     return cfg, tpl, sam.translate(tpl, cfg.region)
 
 
-def lint(tpl) -> list[str]:
-    return [str(m) for m in cfnlint.api.lint(json.dumps(tpl), regions=["eu-west-1"])]
+def lint(tpl, region="eu-west-1") -> list[str]:
+    return [str(m) for m in cfnlint.api.lint(json.dumps(tpl), regions=[region])]
 
 
 def test_cfn_lint_clean(built):
@@ -139,11 +139,72 @@ def test_schedules_target_the_alias_with_their_input(built):
     cfg, tpl, _ = built
     schedules = {r["Properties"]["Name"]: r["Properties"] for r in tpl["Resources"].values()
                  if r["Type"] == "AWS::Scheduler::Schedule"}
-    assert set(schedules) == {"bucketsync-nightly", "bucketsync-hourly-photos"}
-    nightly = schedules["bucketsync-nightly"]
+    assert set(schedules) == {"nightly", "hourly-photos"}
+    nightly = schedules["nightly"]
+    assert nightly["GroupName"] == {"Ref": "ScheduleGroup"}
+    assert tpl["Resources"]["ScheduleGroup"]["Properties"]["Name"] == "bucketsync"
     assert nightly["ScheduleExpressionTimezone"] == "Europe/Paris"
     assert nightly["Target"]["Arn"].endswith(":stateMachine:bucketsync:live")
     assert json.loads(nightly["Target"]["Input"]) == {"source": "src-bucket", "destination": "dst-bucket"}
+    # Starts that fail after Scheduler's retries land in a queue with an alarm.
+    assert nightly["Target"]["DeadLetterConfig"] == {"Arn": {"Fn::GetAtt": ["ScheduleDeadLetterQueue", "Arn"]}}
+    assert 0 < nightly["Target"]["RetryPolicy"]["MaximumRetryAttempts"] <= 185
+    alarm = tpl["Resources"]["ScheduleDeadLetterAlarm"]["Properties"]
+    assert alarm["AlarmActions"] == [{"Ref": "NotificationTopic"}]
+
+
+def test_scheduler_role_is_authorised_as_aws_authorises_aliases(built):
+    """Step Functions authorises StartExecution of an alias against the
+    unqualified state machine ARN, narrowed by states:StateMachineQualifier;
+    a policy on the alias ARN alone allows nothing."""
+    _, tpl, _ = built
+    role = tpl["Resources"]["SchedulerRole"]["Properties"]
+    statements = role["Policies"][0]["PolicyDocument"]["Statement"]
+    start = next(s for s in statements if s["Action"] == ["states:StartExecution"])
+    assert start["Resource"] == [f"arn:aws:states:eu-west-1:{ACCOUNT}:stateMachine:bucketsync"]
+    assert start["Condition"] == {"StringEquals": {"states:StateMachineQualifier": "live"}}
+    trust = role["AssumeRolePolicyDocument"]["Statement"][0]["Condition"]
+    assert trust["StringEquals"] == {"aws:SourceAccount": ACCOUNT}
+    assert trust["ArnLike"] == {"aws:SourceArn": f"arn:aws:scheduler:eu-west-1:{ACCOUNT}:schedule-group/bucketsync"}
+
+
+def test_failed_executions_raise_an_alarm(built):
+    _, tpl, _ = built
+    alarm = tpl["Resources"]["FailedExecutionsAlarm"]["Properties"]
+    assert (alarm["Namespace"], alarm["MetricName"]) == ("AWS/States", "ExecutionsFailed")
+    assert alarm["Dimensions"] == [{"Name": "StateMachineArn", "Value": {"Ref": "StateMachine"}}]
+    assert alarm["AlarmActions"] == [{"Ref": "NotificationTopic"}]
+
+
+@pytest.mark.parametrize("region, partition", [("us-gov-west-1", "aws-us-gov"), ("cn-north-1", "aws-cn")])
+def test_every_arn_takes_the_regions_partition(region, partition):
+    cfg = config.check(dict(SETTINGS, region=region, stack_name="x" * 40,
+                            schedules=[dict(SETTINGS["schedules"][0], name="n" * 64)]))
+    tpl = template.build(cfg, ACCOUNT, "artifacts-bucket", "code/abc.zip")
+    text = json.dumps(tpl)
+    assert "arn:aws:" not in text
+    assert f"arn:{partition}:states:::s3:getObject" in text   # the ItemReader, inside the definition
+    assert f"arn:{partition}:lambda:{region}:" in text
+    assert lint(tpl, region) == []
+
+
+def test_printed_template_has_no_yaml_aliases_and_lints_as_printed(built):
+    """CloudFormation rejects YAML anchors and aliases; the printed text
+    itself (not the dict it came from) is what must lint clean."""
+    from bucketsync.deploy import tasks
+    _, tpl, _ = built
+    text = tasks.template_yaml(tpl)
+    assert "&id" not in text and "*id" not in text
+    assert [str(m) for m in cfnlint.api.lint(text, regions=["eu-west-1"])] == []
+
+
+def test_schedule_names_follow_schedulers_rules():
+    too_long = dict(SETTINGS["schedules"][0], name="n" * 65)
+    with pytest.raises(config.ConfigError, match="1-64"):
+        config.check(dict(SETTINGS, schedules=[too_long]))
+    clash = [dict(SETTINGS["schedules"][0], name="a-b"), dict(SETTINGS["schedules"][0], name="a_b")]
+    with pytest.raises(config.ConfigError, match="punctuation"):
+        config.check(dict(SETTINGS, schedules=clash))
 
 
 def test_package_is_deterministic_and_ships_only_the_runtime():
