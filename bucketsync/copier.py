@@ -25,10 +25,9 @@ A failed multipart copy is aborted: nothing is ever half-copied.
 from __future__ import annotations
 
 import threading
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 
-from . import clients, interrupt, progress, s3
+from . import clients, interrupt, progress, s3, threads
 from .errors import (AccessDeniedError, BucketsyncError, DestinationChangedError, NoSuchKeyError, RunInterrupted, S3Error,
                      SourceChangedError, TransientError)
 from .plan import CHECK, META, CopyAction, is_multipart_etag, normalise_etag
@@ -70,7 +69,7 @@ class Copier:
         self.result = CopyResult()
 
     def copy_chunk(self, actions: list[CopyAction]) -> CopyResult:
-        with ThreadPoolExecutor(self.settings.copy_threads) as pool:
+        with threads.pool(self.settings.copy_threads) as pool:
             list(pool.map(self._one, actions))
         return self.result
 
@@ -332,7 +331,7 @@ class Copier:
                 number, (first, last) = numbered
                 return s3.upload_part_copy(self.dst, req.source, src_key, req.destination, dst_key,
                                            upload_id, number, first, last, etag)
-            with ThreadPoolExecutor(self.settings.part_threads) as pool:
+            with threads.pool(self.settings.part_threads) as pool:
                 etags = list(pool.map(part, enumerate(ranges, start=1)))
             self._complete(dst_key, upload_id, etags, etag, action)
         except BaseException:

@@ -6,6 +6,8 @@ import queue
 import threading
 from typing import Iterator, TypeVar
 
+from . import threads
+
 T = TypeVar("T")
 _DONE = object()
 
@@ -19,7 +21,7 @@ class Prefetch:
     def __init__(self, source: Iterator[T], depth: int = 2):
         self._queue: queue.Queue = queue.Queue(maxsize=depth)
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, args=(source,), daemon=True)
+        self._thread = threads.thread(self._run, source)
         self._thread.start()
 
     def _run(self, source):

@@ -14,11 +14,10 @@ from __future__ import annotations
 
 import json
 import platform
-from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
 from typing import Iterator
 
-from . import __version__, clients, s3
+from . import __version__, clients, s3, threads
 from . import settings as settings_mod
 from .plan import COPY, DELETE, UNCHANGED, decode_action
 from .work import Run
@@ -45,7 +44,7 @@ def _results(run: Run, kind: str) -> Iterator[tuple[int, dict | None, list | Non
             return number, None, [decode_action(kind, item) for item in chunk["actions"]]
         return number, result, None
 
-    with ThreadPoolExecutor(16) as pool:
+    with threads.pool(16) as pool:
         yield from pool.map(read, index)
 
 

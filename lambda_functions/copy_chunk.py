@@ -3,8 +3,8 @@
 # MemorySize: 1024
 # Timeout: 900
 # Access:
-#   source: [list, read]
-#   destination: [list, read, write]
+#   source: [list, read, tags]
+#   destination: [list, read, tags, write, retag, multipart]
 #   work: [list, read, write]
 # ---
 """Lambda handler for the CopyChunk state (logic in bucketsync.steps.copy_chunk)."""

@@ -14,8 +14,10 @@ SAM_KEYS = {"Description", "MemorySize", "Timeout", "Environment", "ReservedConc
             "Architectures", "Runtime", "EphemeralStorage"}
 # ...and `Access`, ours: what the function may do to which bucket, turned into
 # IAM statements scoped to the configured buckets (least privilege), e.g.
-#   Access: {source: [list, read], destination: [list, read, write], work: [read, write]}
-ACCESS_TARGETS = {"source": {"list", "read"}, "destination": {"list", "read", "write", "delete"},
+#   Access: {source: [list, read, tags], destination: [list, read, write], work: [read, write]}
+# (the actions of each right: template.S3_RIGHTS).
+ACCESS_TARGETS = {"source": {"list", "read", "tags"},
+                  "destination": {"list", "read", "tags", "write", "retag", "multipart", "delete"},
                   "work": {"list", "read", "write", "delete"}, "notifications": {"publish"}}
 ALLOWED_KEYS = SAM_KEYS | {"Access"}
 

@@ -24,12 +24,13 @@ ARCHITECTURE = "arm64"
 ALIAS = "live"
 
 S3_RIGHTS = {   # right -> (bucket-level actions, object-level actions)
-    "list": (["s3:ListBucket", "s3:GetBucketLocation"], []),
-    "read": ([], ["s3:GetObject", "s3:GetObjectTagging"]),
-    # ListBucketMultipartUploads: a copy aborts uploads of its key that an earlier run left;
-    # DeleteObjectTagging: check_metadata removes tags the source no longer has.
-    "write": (["s3:ListBucketMultipartUploads"],
-              ["s3:PutObject", "s3:PutObjectTagging", "s3:DeleteObjectTagging", "s3:AbortMultipartUpload"]),
+    "list": (["s3:ListBucket"], []),   # also what turns a GET/HEAD of a missing key into 404, not 403
+    "read": ([], ["s3:GetObject"]),
+    "tags": ([], ["s3:GetObjectTagging"]),
+    "write": ([], ["s3:PutObject"]),
+    "retag": ([], ["s3:PutObjectTagging", "s3:DeleteObjectTagging"]),   # writes that carry or change tags
+    # Aborting a failed copy's upload, and uploads of the key an earlier run left.
+    "multipart": (["s3:ListBucketMultipartUploads"], ["s3:AbortMultipartUpload"]),
     "delete": ([], ["s3:DeleteObject"]),
 }
 

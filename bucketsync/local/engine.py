@@ -18,6 +18,7 @@ signed with the user's own credentials).
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import functools
 import importlib.util
 import io
@@ -128,6 +129,12 @@ def _load_handler(path: Path):
     return module.handler
 
 
+# The lambda_functions/ module whose handler is running (in this thread and
+# in the threads it starts through bucketsync.threads), so that a test can
+# check each AWS call against that function's role.
+INVOKED: contextvars.ContextVar[str | None] = contextvars.ContextVar("bucketsync_invoked", default=None)
+
+
 class _Handlers:
     """moto's Lambda invoke, answered by the handler file the function names.
 
@@ -148,6 +155,7 @@ class _Handlers:
         for name, value in (function.environment_vars or {}).items():
             os.environ[name] = str(value)
         event = json.loads(body) if body else {}
+        token = INVOKED.set(module)
         try:
             result = handler(event, _Context(function.function_name, timeout))
             return json.dumps(result).encode("utf-8")
@@ -155,6 +163,8 @@ class _Handlers:
             response_headers["x-amz-function-error"] = "Unhandled"
             return json.dumps({"errorType": type(exc).__name__, "errorMessage": str(exc),
                                "stackTrace": traceback.format_tb(exc.__traceback__)}).encode("utf-8")
+        finally:
+            INVOKED.reset(token)
 
 
 @contextlib.contextmanager

@@ -1,0 +1,229 @@
+"""The rights contract (tests/iam.py) over end-to-end runs: every AWS call
+each handler makes is allowed by the role the generated template gives that
+function; every right the template grants is needed by some call (taking
+any one away makes the contract fail); the state machine and Scheduler
+roles allow what the definition and the schedules do, as AWS authorises it."""
+from __future__ import annotations
+
+import boto3
+import pytest
+
+from bucketsync.deploy import config, definition, template
+from bucketsync.deploy.frontmatter import lambda_files
+from tests import iam
+from tests.backends import moto_backend
+from tests.faults import always_fail, before_call
+
+ACCOUNT = "123456789012"
+MiB = 1024 * 1024
+# Rights no recorded run needs, each with the reason it stays (listed so that
+# a new one is a decision, not an accident): (function, target, action).
+NEEDED_ONLY_WHEN_SOMETHING_VANISHES = {
+    # A lease document that vanished must read as 404 (LeaseLostError: stop
+    # before any delete), not as a 403 that looks like a broken deployment.
+    ("plan", "work", "s3:ListBucket"), ("copy_chunk", "work", "s3:ListBucket"),
+    ("delete_chunk", "work", "s3:ListBucket"),
+    # A destination object deleted by someone else between the plan and the
+    # copy's HEAD must read as "vanished", not as access denied.
+    ("copy_chunk", "destination", "s3:ListBucket"),
+}
+# The Lambda service writes the functions' logs with their roles.
+FOR_THE_SERVICE = {"logs:CreateLogStream", "logs:PutLogEvents"}
+
+
+@pytest.fixture(scope="module")
+def recorded(tmp_path_factory):
+    """Runs that cover success with copies of every kind and deletes, a dry
+    run, a guard refusal, a failed copy, metadata mending, a notification and
+    the idle-runs counter; the run lease in the work bucket, as on AWS."""
+    with moto_backend(tmp_path_factory.mktemp("reports")) as backend, iam.recording() as calls:
+        topic = boto3.client("sns", region_name="us-east-1").create_topic(Name="runs")["TopicArn"]
+        settings = {"lease_dir": None, "sns_topic_arn": topic, "notify_after_idle_runs": "1",
+                    "multipart_threshold": 5 * MiB, "part_size": 5 * MiB}
+        env = {f"BUCKETSYNC_{k.upper()}": v if v is None else str(v) for k, v in settings.items()}
+        source, destination = backend.buckets()
+
+        def sync(execution_input):
+            from bucketsync.local import engine
+            return engine.run(dict(execution_input, source=source, destination=destination),
+                              settings=env, report_dir=backend.report_dir)
+
+        backend.put(source, "new.txt", b"new", Tagging="t=1", Metadata={"m": "1"})
+        backend.put(source, "same.txt", b"same", ContentType="text/plain")
+        backend.put(destination, "same.txt", b"same", ContentType="text/csv")
+        backend.put(source, "tags.txt", b"tags", Tagging="a=1")
+        backend.put(destination, "tags.txt", b"tags", Tagging="a=2")
+        backend.put(destination, "untag.txt", b"u", Tagging="gone=1")
+        backend.put(source, "untag.txt", b"u")
+        backend.put_multipart(source, "big.bin", (5 * MiB, 100), Tagging="big=1")
+        backend.put(source, "single-big.bin", b"s" * (5 * MiB + 1))
+        backend.put(destination, "stale.txt", b"delete me")
+        stale_upload = backend.client.create_multipart_upload(Bucket=destination, Key="big.bin")["UploadId"]
+        backend.put(destination, "changed.txt", b"aaaa")
+        backend.put(source, "changed.txt", b"bbbb")
+        outcomes = {
+            "dry run": sync({"dry_run": True, "check_metadata": True}),
+            "guard refusal": sync({"max_delete": 0}),
+            "success with deletes": sync({"check_metadata": True, "max_delete": "100%"}),
+            "idle run": sync({}),
+        }
+        backend.put(source, "refused.txt", b"x")
+        with always_fail("refused.txt"):
+            outcomes["failed copy"] = sync({})
+        backend.client.delete_object(Bucket=source, Key="refused.txt")
+        backend.put(source, "vanishing.txt", b"v")
+        with before_call("CopyObject", lambda params: backend.client.delete_object(Bucket=source, Key="vanishing.txt")):
+            outcomes["vanished source"] = sync({})
+        calls = Calls(calls)
+        calls.buckets = (source, destination)
+    assert stale_upload
+    assert outcomes["dry run"].ok and outcomes["dry run"].output["dry_run"]
+    assert outcomes["guard refusal"].error == "DeleteGuardError"
+    success = outcomes["success with deletes"]
+    assert success.ok and success.output["deleted"] == 1 and success.output["updated"] == 2, success.output
+    assert outcomes["idle run"].ok and outcomes["idle run"].output["copied"] == 0
+    assert outcomes["failed copy"].error == "SyncFailedError"
+    assert outcomes["vanished source"].ok and outcomes["vanished source"].output["skipped"] == 1
+    return calls, topic
+
+
+class Calls(list):
+    buckets: tuple[str, str]
+
+
+def _work_buckets(calls) -> set[str]:
+    return {c.params["Bucket"] for c in calls if c.params.get("Bucket", "").startswith("bucketsync-scratch-")}
+
+
+def _policies(calls, topic):
+    """{function module: policy documents} of the template rendered for these
+    runs' buckets and topic."""
+    source, destination = calls.buckets
+    cfg = config.check({"region": "us-east-1", "source_buckets": [source], "destination_buckets": [destination],
+                        "sns_topic_arn": topic})
+    built = template.build(cfg, ACCOUNT, "artifacts", "code.zip")
+    roles = iam.role_policies(built, {"WorkBucket.Arn": f"arn:aws:s3:::{iam.WORK}", "WorkBucket": iam.WORK})
+    return {f.module: roles[f"{f.logical_name}Role"] for f in lambda_files()}
+
+
+def _denied(calls, policies, work) -> list[str]:
+    out = []
+    for call in set(calls):
+        for action, resource in iam.needs(call, work):
+            if not iam.allowed(policies[call.function], action, resource):
+                out.append(f"{call.function}: {call.operation} needs {action} on {resource}")
+    return sorted(set(out))
+
+
+def test_every_call_of_every_function_is_allowed_by_its_role(recorded):
+    calls, topic = recorded
+    functions = {c.function for c in calls}
+    # Guard is pure (no AWS call, no Access); every other function must have
+    # been exercised, or the contract would say nothing about it.
+    pure = {f.module for f in lambda_files() if not f.front_matter.get("Access")}
+    assert pure == {"guard"}
+    assert functions == {f.module for f in lambda_files()} - pure, "some function made no call"
+    assert _denied(calls, _policies(calls, topic), _work_buckets(calls)) == []
+
+
+def _target(resource, calls) -> str:
+    source, destination = calls.buckets
+    text = str(resource)
+    return ("work" if iam.WORK in text else "source" if source in text else "destination" if destination in text
+            else text)
+
+
+def test_taking_away_any_granted_right_breaks_the_contract(recorded):
+    """Least privilege, proven: for every statement of every function's role
+    and every action in it, the role without that action there refuses some
+    recorded call (or the right is listed above with its reason)."""
+    calls, topic = recorded
+    policies, work = _policies(calls, topic), _work_buckets(calls)
+    unused = set()
+    for function, documents in policies.items():
+        own = [c for c in calls if c.function == function]
+        for d, document in enumerate(documents):
+            for n, statement in enumerate(document["Statement"]):
+                for action in statement["Action"]:
+                    if action in FOR_THE_SERVICE:
+                        continue
+                    kept = [a for a in statement["Action"] if a != action]
+                    cut = [dict(document, Statement=[dict(st, Action=kept) if i == n else st
+                                                     for i, st in enumerate(document["Statement"]) if i != n or kept])]
+                    if not _denied(own, {function: documents[:d] + cut + documents[d + 1:]}, work):
+                        unused.add((function, _target(statement["Resource"], calls), action))
+    assert NEEDED_ONLY_WHEN_SOMETHING_VANISHES <= unused, "a listed exception is needed after all: take it off"
+    assert sorted(unused - NEEDED_ONLY_WHEN_SOMETHING_VANISHES) == [], \
+        "granted but never needed:\n" + "\n".join(map(str, sorted(unused - NEEDED_ONLY_WHEN_SOMETHING_VANISHES)))
+
+
+def test_a_missing_key_read_needs_list_on_its_bucket(recorded):
+    """S3 answers a GET/HEAD of a missing key with 403, not 404, without
+    s3:ListBucket: Tally reading copy totals that do not exist yet, the
+    lease and the idle-runs counter all rely on the 404."""
+    calls, topic = recorded
+    policies, work = _policies(calls, topic), _work_buckets(calls)
+    misses = [c for c in calls if c.status == 404 and c.operation in ("GetObject", "HeadObject")
+              and c.params["Bucket"] in work]
+    assert {c.function for c in misses} >= {"tally", "validate_input"}
+    for call in misses:
+        denied = _denied([call], {call.function: iam.without(policies[call.function], "s3:ListBucket")}, work)
+        assert denied and "s3:ListBucket" in denied[0]
+
+
+def _deployed(region="us-east-1"):
+    cfg = config.check({"region": region, "source_buckets": ["src-bucket"], "destination_buckets": ["dst-bucket"],
+                        "notification_email": "ops@example.com",
+                        "schedules": [{"name": "nightly", "expression": "cron(0 2 * * ? *)", "timezone": "UTC",
+                                       "input": {"source": "src-bucket", "destination": "dst-bucket"}}]})
+    built = template.build(cfg, ACCOUNT, "artifacts", "code.zip")
+    names = template.Names(cfg, ACCOUNT)
+    values = {"WorkBucket.Arn": f"arn:{names.partition}:s3:::{iam.WORK}", "WorkBucket": iam.WORK,
+              "ScheduleDeadLetterQueue.Arn": f"arn:{names.partition}:sqs:{region}:{ACCOUNT}:dlq",
+              "NotificationTopic": f"arn:{names.partition}:sns:{region}:{ACCOUNT}:topic"}
+    return built, names, iam.role_policies(built, values)
+
+
+def _states(node):
+    for name, state in node["States"].items():
+        yield name, state
+        if "ItemProcessor" in state:
+            yield from _states(state["ItemProcessor"])
+
+
+def test_state_machine_role_allows_what_the_definition_does():
+    """Each Task's function ARN exactly as the definition names it (Lambda
+    authorises a qualified ARN only by a qualified or ':*' resource); the
+    ItemReader's object reads; the Distributed Maps' child executions."""
+    built, names, roles = _deployed()
+    policy = roles["StateMachineRole"]
+    rendered = __import__("json").loads(built["Resources"]["StateMachine"]["Properties"]["DefinitionString"])
+    needs = []
+    for name, state in _states(rendered):
+        if state["Type"] == "Task":
+            needs.append(("lambda:InvokeFunction", state["Resource"]))
+        if state["Type"] == "Map" and state.get("ItemProcessor", {}).get("ProcessorConfig", {}).get("Mode") == "DISTRIBUTED":
+            assert state["ItemReader"]["Resource"] == f"arn:{names.partition}:states:::s3:getObject"
+            needs += [("s3:GetObject", f"arn:{names.partition}:s3:::{iam.WORK}/runs/x/plan/copy-index.json"),
+                      ("states:StartExecution", names.state_machine_arn),
+                      ("states:DescribeExecution", f"{names.executions_arn}/{name}:child-id"),
+                      ("states:StopExecution", f"{names.executions_arn}/{name}:child-id")]
+    assert needs
+    denied = [need for need in needs if not iam.allowed(policy, *need)]
+    assert denied == []
+    # The role is scoped: another function, another bucket, another machine are refused.
+    other = names.function_arn(lambda_files()[0]).replace(names.stack, "someone-else")
+    assert not iam.allowed(policy, "lambda:InvokeFunction", other)
+    assert not iam.allowed(policy, "s3:GetObject", "arn:aws:s3:::dst-bucket/x")
+
+
+def test_scheduler_role_may_start_exactly_the_live_alias():
+    """Step Functions authorises StartExecution of `<machine>:live` against
+    the unqualified ARN with states:StateMachineQualifier = "live"."""
+    _, names, roles = _deployed()
+    policy = roles["SchedulerRole"]
+    assert iam.allowed(policy, "states:StartExecution", names.state_machine_arn,
+                       {"states:StateMachineQualifier": template.ALIAS})
+    assert not iam.allowed(policy, "states:StartExecution", names.state_machine_arn,
+                           {"states:StateMachineQualifier": "1"})
+    assert iam.allowed(policy, "sqs:SendMessage", f"arn:aws:sqs:us-east-1:{ACCOUNT}:dlq")

@@ -1,0 +1,180 @@
+"""The rights contract: every AWS call a handler makes, checked against the
+role the generated template gives that very function, as AWS would
+authorise it. moto enforces no IAM, so the calls are recorded (with the
+function that made them, see engine.INVOKED) and each is turned into the
+IAM actions and resource ARNs AWS documents for it, which a real policy
+evaluator (moto's) then checks against the rendered policy.
+
+AWS rules encoded here that moto never applies:
+- a GET or HEAD of a missing key answers 404 only with s3:ListBucket on the
+  bucket (else 403: "read it if it exists" needs `list`);
+- CopyObject reads the source (s3:GetObject) and writes the destination
+  (s3:PutObject), and with TaggingDirective COPY reads and writes tags; a
+  missing source answers 404 only with s3:ListBucket on the source bucket;
+  UploadPartCopy reads the source too;
+- a write that carries tags (Tagging) needs s3:PutObjectTagging;
+- DeleteObjects is authorised per key (s3:DeleteObject), and a per-key ETag
+  condition also needs s3:GetObject;
+- GetObject answers x-amz-tagging-count only with s3:GetObjectTagging (we
+  rely on it where IfMatch marks a metadata read).
+"""
+from __future__ import annotations
+
+import contextlib
+import json
+from dataclasses import dataclass
+from urllib.parse import unquote
+
+from moto.iam.access_control import IAMPolicy, PermissionResult
+
+from bucketsync import clients
+from bucketsync.local.engine import INVOKED
+
+WORK = "WORK-BUCKET"   # the work bucket's name in rendered policies and recorded calls
+
+
+@dataclass(frozen=True)
+class Call:
+    function: str
+    service: str
+    operation: str
+    params: dict
+    status: int
+
+    def __hash__(self):
+        return hash((self.function, self.operation, json.dumps(self.params, sort_keys=True, default=str)))
+
+
+@contextlib.contextmanager
+def recording():
+    """Record every AWS call made by a handler (anything else, such as the
+    local engine setting up its scratch area, is not a function's call)."""
+    calls: list[Call] = []
+
+    def params(params, context, **_):
+        context["bucketsync_params"] = dict(params)
+
+    def after(http_response, model, context, **_):
+        function = INVOKED.get()
+        if function is not None:
+            calls.append(Call(function, model.service_model.service_name, model.name,
+                              context.get("bucketsync_params", {}), http_response.status_code))
+
+    clients.add_hook("before-parameter-build", params)
+    clients.add_hook("after-call", after)
+    try:
+        yield calls
+    finally:
+        clients.remove_hook("before-parameter-build", params)
+        clients.remove_hook("after-call", after)
+
+
+def _bucket(name: str, work_buckets: set[str]) -> str:
+    return f"arn:aws:s3:::{WORK if name in work_buckets else name}"
+
+
+def needs(call: Call, work_buckets: set[str]) -> list[tuple[str, str]]:
+    """(IAM action, resource ARN) pairs AWS checks for this call."""
+    p = call.params
+    if call.service == "sns":
+        return [("sns:Publish", p.get("TopicArn") or p.get("TargetArn"))]
+    if call.service != "s3":
+        raise AssertionError(f"{call.function} called {call.service}.{call.operation}, which the contract does not know")
+    bucket = _bucket(p["Bucket"], work_buckets)
+    obj = f"{bucket}/{p.get('Key')}"
+    op = call.operation
+    if op in ("ListObjectsV2", "ListObjects", "HeadBucket"):
+        return [("s3:ListBucket", bucket)]
+    if op == "GetBucketLocation":
+        return [("s3:GetBucketLocation", bucket)]
+    if op == "ListMultipartUploads":
+        return [("s3:ListBucketMultipartUploads", bucket)]
+    if op in ("GetObject", "HeadObject"):
+        out = [("s3:GetObject", obj)]
+        if call.status == 404:
+            out.append(("s3:ListBucket", bucket))
+        if op == "GetObject" and "IfMatch" in p:
+            out.append(("s3:GetObjectTagging", obj))
+        return out
+    if op == "GetObjectTagging":
+        return [("s3:GetObjectTagging", obj)]
+    if op == "PutObjectTagging":
+        return [("s3:PutObjectTagging", obj)]
+    if op == "DeleteObjectTagging":
+        return [("s3:DeleteObjectTagging", obj)]
+    if op in ("PutObject", "CreateMultipartUpload"):
+        out = [("s3:PutObject", obj)]
+        if p.get("Tagging"):
+            out.append(("s3:PutObjectTagging", obj))
+        return out
+    if op in ("UploadPart", "CompleteMultipartUpload"):
+        return [("s3:PutObject", obj)]
+    if op == "AbortMultipartUpload":
+        return [("s3:AbortMultipartUpload", obj)]
+    if op in ("CopyObject", "UploadPartCopy"):
+        source = p["CopySource"]
+        if isinstance(source, str):   # boto3 may have quoted it into "bucket/key" already
+            bucket_name, _, key = unquote(source.split("?versionId=")[0]).lstrip("/").partition("/")
+            source = {"Bucket": bucket_name, "Key": key}
+        src = f"{_bucket(source['Bucket'], work_buckets)}/{source['Key']}"
+        out = [("s3:GetObject", src), ("s3:PutObject", obj)]
+        if call.status == 404:   # a missing source is a 404 only with ListBucket on its bucket
+            out.append(("s3:ListBucket", _bucket(source["Bucket"], work_buckets)))
+        if op == "CopyObject" and p.get("TaggingDirective", "COPY") == "COPY":
+            out += [("s3:GetObjectTagging", src), ("s3:PutObjectTagging", obj)]
+        return out
+    if op == "DeleteObjects":
+        out = []
+        for item in p["Delete"]["Objects"]:
+            out.append(("s3:DeleteObject", f"{bucket}/{item['Key']}"))
+            if item.get("ETag"):
+                out.append(("s3:GetObject", f"{bucket}/{item['Key']}"))
+        return out
+    if op == "DeleteObject":
+        return [("s3:DeleteObject", obj)]
+    raise AssertionError(f"{call.function} called s3.{op}, which the contract does not know")
+
+
+def resolve(node, values: dict):
+    """A rendered policy with the template's intrinsic functions filled in."""
+    if isinstance(node, list):
+        return [resolve(item, values) for item in node]
+    if isinstance(node, dict):
+        if set(node) == {"Ref"}:
+            return values[node["Ref"]]
+        if set(node) == {"Fn::GetAtt"}:
+            return values[".".join(node["Fn::GetAtt"])]
+        if set(node) == {"Fn::Sub"}:
+            text = node["Fn::Sub"]
+            for name, value in values.items():
+                text = text.replace("${" + name + "}", value)
+            return text
+        return {key: resolve(value, values) for key, value in node.items()}
+    return node
+
+
+def role_policies(template: dict, values: dict) -> dict[str, list[dict]]:
+    """{logical role name: [policy documents]} with intrinsics resolved."""
+    return {name: [resolve(p["PolicyDocument"], values) for p in r["Properties"].get("Policies", ())]
+            for name, r in template["Resources"].items() if r["Type"] == "AWS::IAM::Role"}
+
+
+def allowed(documents: list[dict], action: str, resource: str, context: dict | None = None) -> bool:
+    """Whether identity policies allow it (an explicit deny wins)."""
+    results = [IAMPolicy(json.dumps(d)).is_action_permitted(action, resource, incoming_condition_values=context)
+               for d in documents]
+    return PermissionResult.PERMITTED in results and PermissionResult.DENIED not in results
+
+
+def without(documents: list[dict], action: str) -> list[dict]:
+    """The documents with `action` taken out of every statement."""
+    out = []
+    for document in documents:
+        statements = []
+        for statement in document["Statement"]:
+            actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+            kept = [a for a in actions if a != action]
+            if kept:
+                statements.append(dict(statement, Action=kept))
+        out.append(dict(document, Statement=statements))
+    return out
