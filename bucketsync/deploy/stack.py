@@ -102,8 +102,10 @@ def apply_stack(cfn, s3, config: DeployConfig, body: dict, bucket: str, out, pol
     as they happen. Returns "created", "updated" or "no changes"."""
     name = config.stack_name
     status = stack_status(cfn, name)
-    if status == "ROLLBACK_COMPLETE":
-        out(f"stack {name} is in ROLLBACK_COMPLETE (its first create failed and nothing is left): deleting it first")
+    if status in ("ROLLBACK_COMPLETE", "REVIEW_IN_PROGRESS"):
+        # Nothing was ever created: a failed first create, or a first change
+        # set that was never executed (a deploy that stopped half-way).
+        out(f"stack {name} is in {status} (it was never created; nothing is left): deleting it first")
         cfn.delete_stack(StackName=name)
         wait_for_status(cfn, name, {"DELETE_COMPLETE", None}, out, poll, set())
         status = None
@@ -125,12 +127,19 @@ def apply_stack(cfn, s3, config: DeployConfig, body: dict, bucket: str, out, pol
         if described["Status"] in ("CREATE_COMPLETE", "FAILED"):
             break
         time.sleep(poll)
-    if described["Status"] == "FAILED" or not described.get("Changes"):
-        reason = described.get("StatusReason", "")
-        if not described.get("Changes") or "didn't contain changes" in reason or "No updates" in reason:
-            cfn.delete_change_set(StackName=name, ChangeSetName=change_set)
-            return "no changes"
-        raise DeployError(f"change set for {name} failed: {reason}")
+    reason = described.get("StatusReason") or ""
+    unchanged = "didn't contain changes" in reason or "No updates are to be performed" in reason
+    if described["Status"] == "FAILED" and not unchanged:
+        # A template or permission error. Leave nothing behind: the change
+        # set goes, and so does the empty REVIEW_IN_PROGRESS stack that a
+        # failed first change set leaves (it would block the next deploy).
+        cfn.delete_change_set(StackName=name, ChangeSetName=change_set)
+        if kind == "CREATE":
+            cfn.delete_stack(StackName=name)
+        raise DeployError(f"change set for {name} failed: {reason or 'no reason given'}; nothing was changed")
+    if unchanged or not described.get("Changes"):
+        cfn.delete_change_set(StackName=name, ChangeSetName=change_set)
+        return "no changes"
     out(f"{'creating' if kind == 'CREATE' else 'updating'} stack {name}: {len(described['Changes'])} change(s)")
     cfn.execute_change_set(StackName=name, ChangeSetName=change_set)
     final = wait_for_status(cfn, name, TERMINAL_OK | TERMINAL_BAD, out, poll, seen)

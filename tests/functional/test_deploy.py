@@ -120,7 +120,10 @@ def test_changed_definition_publishes_and_rollback_moves_the_alias_back(account,
     assert restored.version_arn.endswith(":1") and stack.alias_target(sfn, alias) == restored.version_arn
 
 
-def test_execution_on_the_alias_syncs_and_notifies(account, first_deploy):
+@pytest.fixture(scope="module")
+def first_execution(account, first_deploy):
+    """One execution of the deployed `live` alias (15 new objects): tests that
+    look at executions use it, whatever order they run in."""
     session, cfg = account
     s3 = session.client("s3")
     for bucket in cfg.source_buckets + cfg.destination_buckets:
@@ -130,8 +133,15 @@ def test_execution_on_the_alias_syncs_and_notifies(account, first_deploy):
     out, err = io.StringIO(), io.StringIO()
     opts = cli.SyncOptions(source="deploy-src-bucket", destination="deploy-dst-bucket", json=True)
     code = tasks.start_command({}, opts, wait=True, out=out, err=err, poll=0.1)
-    assert code == 0, err.getvalue()
-    summary = json.loads(out.getvalue().strip().splitlines()[-1])
+    return code, out.getvalue(), err.getvalue()
+
+
+def test_execution_on_the_alias_syncs_and_notifies(account, first_execution):
+    session, cfg = account
+    s3 = session.client("s3")
+    code, out, err = first_execution
+    assert code == 0, err
+    summary = json.loads(out.strip().splitlines()[-1])
     assert summary["copied"] == 15 and summary["failed"] == 0
     assert summary["report"].startswith("s3://") and "bsync-test" in summary["report"]
     keys = [o["Key"] for o in s3.list_objects_v2(Bucket="deploy-dst-bucket")["Contents"]]
@@ -192,7 +202,7 @@ def test_a_stack_left_in_rollback_complete_is_replaced(account, first_deploy):
     assert stack.stack_status(cfn, "bsync-rb") == "CREATE_COMPLETE"
 
 
-def test_status_and_versions_show_the_stack(account, first_deploy):
+def test_status_and_versions_show_the_stack(account, first_execution):
     out = io.StringIO()
     assert tasks.status_command({}, limit=5, out=out) == 0
     assert "SUCCEEDED" in out.getvalue() and "15" in out.getvalue()

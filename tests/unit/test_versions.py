@@ -2,6 +2,8 @@
 moto lacks (ListStateMachineVersions, DeleteStateMachineVersion, map runs)."""
 import io
 
+import pytest
+
 from botocore.exceptions import ClientError
 
 from bucketsync.deploy import stack, tasks
@@ -71,3 +73,54 @@ def test_rollback_goes_to_the_version_before_the_alias():
 def test_map_run_item_counts_for_wait_progress():
     counts = tasks._map_counts(FakeSfn(1, 1), "exec")
     assert counts == {"chunks total": 8, "chunks succeeded": 6, "chunks failed": 0, "chunks running": 2}
+
+
+class _FailingChangeSets:
+    """A CloudFormation client whose change sets fail as AWS's do on a
+    template or permission error (status FAILED with a reason)."""
+
+    def __init__(self, status, reason):
+        self.status, self.reason, self.calls = status, reason, []
+
+    def describe_stacks(self, StackName):
+        if self.status is None:
+            from botocore.exceptions import ClientError
+            raise ClientError({"Error": {"Code": "ValidationError", "Message": f"Stack {StackName} does not exist"}},
+                              "DescribeStacks")
+        return {"Stacks": [{"StackStatus": self.status}]}
+
+    def describe_stack_events(self, StackName, **_):
+        return {"StackEvents": []}
+
+    def create_change_set(self, **kwargs):
+        self.calls.append(("create_change_set", kwargs["ChangeSetType"]))
+
+    def describe_change_set(self, **_):
+        return {"Status": "FAILED", "StatusReason": self.reason, "Changes": []}
+
+    def delete_change_set(self, **_):
+        self.calls.append(("delete_change_set",))
+
+    def delete_stack(self, **_):
+        self.calls.append(("delete_stack",))
+
+
+@pytest.mark.parametrize("status, kind", [(None, "CREATE"), ("UPDATE_COMPLETE", "UPDATE")])
+def test_a_failed_change_set_is_an_error_with_its_reason_and_leaves_nothing_stuck(status, kind):
+    from bucketsync.deploy import config, stack
+    cfg = config.check({"region": "eu-west-1", "source_buckets": ["src-bucket"], "destination_buckets": ["dst-bucket"]})
+    cfn = _FailingChangeSets(status, "Requires capabilities : [CAPABILITY_NAMED_IAM]")
+    with pytest.raises(stack.DeployError, match="CAPABILITY_NAMED_IAM.*nothing was changed"):
+        stack.apply_stack(cfn, None, cfg, {"Resources": {}}, "artifacts", out=lambda line: None, poll=0)
+    assert ("create_change_set", kind) in cfn.calls and ("delete_change_set",) in cfn.calls
+    # A failed first change set leaves an empty REVIEW_IN_PROGRESS stack: it is removed.
+    assert (("delete_stack",) in cfn.calls) == (kind == "CREATE")
+
+
+def test_a_change_set_without_changes_is_no_change():
+    from bucketsync.deploy import config, stack
+    cfg = config.check({"region": "eu-west-1", "source_buckets": ["src-bucket"], "destination_buckets": ["dst-bucket"]})
+    cfn = _FailingChangeSets("UPDATE_COMPLETE", "The submitted information didn't contain changes. "
+                                                "Submit different information to create a change set.")
+    assert stack.apply_stack(cfn, None, cfg, {"Resources": {}}, "artifacts", out=lambda line: None, poll=0) == "no changes"
+    assert ("delete_stack",) not in cfn.calls
