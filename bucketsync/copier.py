@@ -174,6 +174,7 @@ class Copier:
             size, etag = current
         self._skip(action, "changed at the source during the run; left for the next run")
         return None
+
     def _stamped_same(self, dst_key: str, etag: str, head: dict | None = None) -> bool:
         """Whether the destination is provably the planned source object: its
         stamp equals the source ETag (one HEAD, unless the destination's

@@ -217,17 +217,28 @@ def stamp_fits(metadata: dict, stamp: str = "0" * 32) -> bool:
     return user_metadata_size(others) + len(STAMP) + len(stamp) <= USER_METADATA_LIMIT
 
 
+def system_metadata(head: dict) -> dict:
+    """The system metadata of a HEAD (or GET) answer that is set, by the
+    names CopyObject/CreateMultipartUpload take."""
+    args = {name: head[name] for name in SYSTEM_METADATA if head.get(name)}
+    expires = head.get("ExpiresString") or head.get("Expires")
+    if expires:
+        args["Expires"] = expires
+    return args
+
+
+def user_metadata(head: dict) -> dict:
+    """The user metadata of a HEAD (or GET) answer, our stamp aside."""
+    return {k: v for k, v in (head.get("Metadata") or {}).items() if k != STAMP}
+
+
 def written_metadata(head: dict, stamp: str) -> tuple[dict, bool]:
     """(arguments, stamped): CopyObject/CreateMultipartUpload arguments that
     reproduce the source's system and user metadata, plus the stamp of the
     source ETag unless it would push the user metadata over S3's limit (the
     stamp must never make a copy fail)."""
-    args = {name: head[name] for name in SYSTEM_METADATA if head.get(name)}
-    if head.get("ExpiresString"):
-        args["Expires"] = head["ExpiresString"]
-    elif head.get("Expires"):
-        args["Expires"] = head["Expires"]
-    metadata = {k: v for k, v in (head.get("Metadata") or {}).items() if k != STAMP}
+    args = system_metadata(head)
+    metadata = user_metadata(head)
     stamped = stamp_fits(metadata, stamp)
     if stamped:
         metadata[STAMP] = stamp
@@ -239,17 +250,9 @@ def metadata_differences(source: dict, destination: dict) -> list[str]:
     """The names of the system and user metadata fields (HeadObject's names;
     user metadata as x-amz-meta-<name>) in which two objects differ; our
     stamp is not compared."""
-    def system(head):
-        values = {name: head.get(name) or None for name in SYSTEM_METADATA}
-        values["Expires"] = head.get("ExpiresString") or head.get("Expires") or None
-        return values
-
-    def user(head):
-        return {k: v for k, v in (head.get("Metadata") or {}).items() if k != STAMP}
-
-    src_system, dst_system = system(source), system(destination)
-    names = [name for name in src_system if src_system[name] != dst_system[name]]
-    src_user, dst_user = user(source), user(destination)
+    src_system, dst_system = system_metadata(source), system_metadata(destination)
+    names = [n for n in sorted(set(src_system) | set(dst_system)) if src_system.get(n) != dst_system.get(n)]
+    src_user, dst_user = user_metadata(source), user_metadata(destination)
     names += [f"x-amz-meta-{k}" for k in sorted(set(src_user) | set(dst_user)) if src_user.get(k) != dst_user.get(k)]
     return names
 
@@ -267,13 +270,15 @@ def object_state(client, bucket: str, key: str, size: int, etag: str,
     kwargs = {"Bucket": bucket, "Key": key, "IfMatch": etag}
     if size:   # a range of an empty object is unsatisfiable; it is read whole
         kwargs["Range"] = "bytes=0-0"
-    try:
-        with _call(f"GetObject {bucket}/{key}"):
+    with _call(f"GetObject {bucket}/{key}"):
+        try:
             response = client.get_object(**kwargs)
             response.pop("Body").close()
-    except errors.S3Error as exc:
-        if "InvalidObjectState" not in str(exc):
-            raise
+        except ClientError as exc:
+            if error_code(exc) != "InvalidObjectState":
+                raise
+            response = None
+    if response is None:
         head = head_object(client, bucket, key)   # archived: no GET before a restore
         if normalise_etag(head["ETag"]) != normalise_etag(etag):
             raise errors.SourceChangedError(f"{bucket}/{key} changed since it was listed") from None

@@ -6,7 +6,7 @@ import hashlib
 from concurrent.futures import ThreadPoolExecutor
 from typing import NamedTuple
 
-from ..s3 import STAMP, SYSTEM_METADATA
+from ..s3 import SYSTEM_METADATA, user_metadata
 
 
 class ObjectState(NamedTuple):
@@ -26,7 +26,7 @@ def snapshot(client, bucket: str, prefix: str = "", tags: bool = True) -> dict[s
     def read(key):
         response = client.get_object(Bucket=bucket, Key=key)
         body = response["Body"].read()
-        metadata = {k: v for k, v in (response.get("Metadata") or {}).items() if k != STAMP}
+        metadata = user_metadata(response)
         system = tuple((name, response.get(name)) for name in SYSTEM_METADATA if response.get(name))
         tag_set = ()
         if tags:

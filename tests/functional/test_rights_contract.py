@@ -5,6 +5,8 @@ any one away makes the contract fail); the state machine and Scheduler
 roles allow what the definition and the schedules do, as AWS authorises it."""
 from __future__ import annotations
 
+import json
+
 import boto3
 import pytest
 
@@ -197,7 +199,7 @@ def test_state_machine_role_allows_what_the_definition_does():
     ItemReader's object reads; the Distributed Maps' child executions."""
     built, names, roles = _deployed()
     policy = roles["StateMachineRole"]
-    rendered = __import__("json").loads(built["Resources"]["StateMachine"]["Properties"]["DefinitionString"])
+    rendered = json.loads(built["Resources"]["StateMachine"]["Properties"]["DefinitionString"])
     needs = []
     for name, state in _states(rendered):
         if state["Type"] == "Task":
