@@ -354,14 +354,19 @@ class Copier:
         if not started or self.result.observed.get("stale_uploads") == "unlisted":
             return
         try:
-            for upload_id in s3.stale_uploads(self.dst, self.request.destination, dst_key, started):
-                s3.abort_multipart(self.dst, self.request.destination, dst_key, upload_id)
-                with self._lock:
-                    self.result.observed.setdefault("stale_uploads_aborted", []).append(dst_key)
+            stale = s3.stale_uploads(self.dst, self.request.destination, dst_key, started)
         except (S3Error, AccessDeniedError):   # not implemented, or no s3:ListBucketMultipartUploads
             self._observe("stale_uploads", "unlisted")
+            return
         except TransientError:
-            pass   # the copy matters more; the next run looks again
+            return   # the copy matters more; the next run looks again
+        for upload_id in stale:
+            try:
+                s3.abort_multipart(self.dst, self.request.destination, dst_key, upload_id)
+            except BucketsyncError:   # gone meanwhile (NoSuchUpload), or an outage: the lifecycle rule remains
+                continue
+            with self._lock:
+                self.result.observed.setdefault("stale_uploads_aborted", []).append(dst_key)
 
     def _complete(self, dst_key: str, upload_id: str, etags: list[str], etag: str, action: CopyAction) -> None:
         try:
