@@ -48,9 +48,62 @@ def _results(run: Run, kind: str) -> Iterator[tuple[int, dict | None, list | Non
         yield from pool.map(read, index)
 
 
-def collect(run: Run, kind: str) -> dict:
+def chunk_errors(map_output: dict | None) -> dict[int, str]:
+    """{chunk number: "Error: Cause"} for the children of a Distributed Map
+    that failed, from what its ResultWriter wrote: `manifest.json` names the
+    FAILED_n.json files, each a JSON array of child executions whose `Input`
+    holds the chunk. Best effort: the chunks' own result files decide the
+    outcome; this only says why a chunk has none."""
+    details = (map_output or {}).get("ResultWriterDetails") or {}
+    if not details.get("Bucket") or not details.get("Key"):
+        return {}
+    work = clients.work_client()
+    errors: dict[int, str] = {}
+    try:
+        manifest = s3.get_json(work, details["Bucket"], details["Key"], missing=None) or {}
+        for file in (manifest.get("ResultFiles") or {}).get("FAILED") or ():
+            for child in s3.get_json(work, details["Bucket"], file["Key"], missing=None) or ():
+                number = _chunk_number(child.get("Input"))
+                if number is not None:
+                    cause = readable_cause(child.get("Cause"))
+                    errors[number] = f"{child.get('Error') or 'failed'}: {cause}" if cause else str(child.get("Error"))
+    except Exception as exc:   # noqa: BLE001 - the outcome stands without the reasons
+        print(f"bucketsync: map results not read: {type(exc).__name__}: {exc}")
+    return errors
+
+
+def _chunk_number(child_input) -> int | None:
+    if isinstance(child_input, str):
+        try:
+            child_input = json.loads(child_input)
+        except ValueError:
+            return None
+    chunk = child_input.get("chunk") if isinstance(child_input, dict) else None
+    number = chunk.get("number") if isinstance(chunk, dict) else None
+    return number if isinstance(number, int) else None
+
+
+def readable_cause(cause) -> str:
+    """Lambda errors arrive as a JSON string with errorMessage; keep only that."""
+    if isinstance(cause, str):
+        try:
+            parsed = json.loads(cause)
+        except ValueError:
+            return cause
+        if isinstance(parsed, dict) and "errorMessage" in parsed:
+            return str(parsed["errorMessage"])
+        return cause
+    return "" if cause is None else json.dumps(cause)
+
+
+def _unfinished(kind: str, number: int, errors: dict[int, str]) -> str:
+    why = f"{kind} chunk {number} did not finish"
+    return f"{why} ({errors[number]})" if number in errors else why
+
+
+def collect(run: Run, kind: str, errors: dict[int, str]) -> dict:
     """Totals over `kind`'s result files: counts, the first failures, chunks
-    without a result, and what the servers were seen to do."""
+    without a result (with why, from `errors`), and what the servers were seen to do."""
     counts = COPY_COUNTS if kind == COPY else DELETE_COUNTS
     totals = dict.fromkeys(counts, 0)
     totals.update(failures=[], missing_chunks=[], observed={})
@@ -58,7 +111,7 @@ def collect(run: Run, kind: str) -> dict:
         if result is None:
             totals["missing_chunks"].append(number)
             totals["failed"] += len(lost)
-            failures = [{"key": a.key, "error": f"{kind} chunk {number} did not finish"} for a in lost]
+            failures = [{"key": a.key, "error": _unfinished(kind, number, errors)} for a in lost]
         else:
             for name in counts:
                 totals[name] += result.get(name, 0)
@@ -76,25 +129,28 @@ def merge_observed(into: dict, new: dict) -> None:
             into[name] = value
 
 
-def copy_totals(run: Run) -> dict:
+def copy_totals(run: Run, errors: dict[int, str]) -> dict:
     """The copy results summed: Tally sums them once and keeps the sum; a
     report made before Tally (a failure earlier on) sums them itself."""
     work = clients.work_client()
     saved = s3.get_json(work, run.work_bucket, run.copy_totals_key, missing=None)
     if saved is not None:
         return saved
-    totals = collect(run, COPY)
+    totals = collect(run, COPY, errors)
     s3.put_json(work, run.work_bucket, run.copy_totals_key, totals)
     return totals
 
 
-def summarize(run: Run, plan_totals: dict, deletes_ran: bool, error: dict | None = None) -> tuple[dict, dict]:
+def summarize(run: Run, plan_totals: dict, deletes_ran: bool, maps: dict | None = None,
+              error: dict | None = None) -> tuple[dict, dict]:
     """(summary, details): the flat execution output, and what the report's
-    run line adds. In a dry run, `deleted` is what the deletes would be."""
-    copies = copy_totals(run)
+    run line adds. In a dry run, `deleted` is what the deletes would be.
+    `maps` holds the Distributed Maps' outputs ({"copy": ..., "delete": ...})."""
+    errors = {kind: chunk_errors((maps or {}).get(kind)) for kind in (COPY, DELETE)}
+    copies = copy_totals(run, errors[COPY])
     request = run.request
     if deletes_ran:
-        deletes = collect(run, DELETE)
+        deletes = collect(run, DELETE, errors[DELETE])
     else:
         would = plan_totals.get("delete", 0) if request.dry_run and request.delete else 0
         deletes = {"deleted": would, "failed": 0, "skipped": 0, "failures": [], "missing_chunks": [],
@@ -119,13 +175,18 @@ def summarize(run: Run, plan_totals: dict, deletes_ran: bool, error: dict | None
         "destination_objects": plan_totals.get("destination_objects", 0),
         "failed_keys": [f["key"] for f in failures[:SUMMARY_FAILED_KEYS]],
     }
+    unfinished = {kind: totals["missing_chunks"] for kind, totals in ((COPY, copies), (DELETE, deletes))
+                  if totals["missing_chunks"]}
+    if unfinished:   # chunks whose Lambda never finished: their keys are in failed_keys and the report
+        summary["unfinished_chunks"] = unfinished
     if error:
         summary["error"] = error.get("Error")
         summary["cause"] = summary["message"] = error.get("Cause")
     observed = dict(copies.get("observed") or {})
     merge_observed(observed, deletes.get("observed") or {})
     details = {"plan": plan_totals, "server": observed, "notes": notes(observed, plan_totals, request),
-               "missing_chunks": {"copy": copies["missing_chunks"], "delete": deletes["missing_chunks"]}}
+               "missing_chunks": {"copy": copies["missing_chunks"], "delete": deletes["missing_chunks"]},
+               "chunk_errors": {kind: {str(n): why for n, why in found.items()} for kind, found in errors.items()}}
     return summary, details
 
 
@@ -181,12 +242,13 @@ def write(run: Run, summary: dict, details: dict) -> None:
     }
     with s3.LineWriter(clients.work_client(), run.work_bucket, run.report_key) as out:
         out.write(head)
-        for line in action_lines(run, details["plan"], summary["deletes_ran"]):
+        for line in action_lines(run, details["plan"], summary["deletes_ran"], details.get("chunk_errors")):
             out.write(line)
         out.write(dict(summary, type="summary"))
 
 
-def action_lines(run: Run, plan_totals: dict, deletes_ran: bool) -> Iterator[dict]:
+def action_lines(run: Run, plan_totals: dict, deletes_ran: bool,
+                 chunk_errors_seen: dict | None = None) -> Iterator[dict]:
     """Every key the run looked at, one line each."""
     request = run.request
     for kind in (COPY, DELETE):
@@ -195,10 +257,11 @@ def action_lines(run: Run, plan_totals: dict, deletes_ran: bool) -> Iterator[dic
                 for action in _planned(run, DELETE):
                     yield _line(action.key, action.size, "would-delete", "absent at the source")
             continue
+        errors = {int(n): why for n, why in (chunk_errors_seen or {}).get(kind, {}).items()}
         for number, result, lost in _results(run, kind):
             if result is None:
                 for action in lost:
-                    yield _line(action.key, getattr(action, "size", 0), "failed", f"{kind} chunk {number} did not finish")
+                    yield _line(action.key, getattr(action, "size", 0), "failed", _unfinished(kind, number, errors))
                 continue
             for key, size, outcome, why in result.get("actions", ()):
                 yield _line(key, size, outcome, why)

@@ -6,8 +6,6 @@ small: {"run": ..., "cursor": ..., "plan": ...}; object lists live in the
 work area."""
 from __future__ import annotations
 
-import json
-
 from . import clients, interrupt, lease, notify, progress, report, s3
 from . import settings as settings_mod
 from .copier import Copier
@@ -17,7 +15,7 @@ from .guards import check_delete_guards
 from .planner import plan_step
 from .plan import COPY, DELETE, decode_action
 from .request import validate
-from .work import Run
+from .work import Run, run_prefix
 
 
 def validate_input(event: dict) -> dict:
@@ -39,7 +37,7 @@ def validate_input(event: dict) -> dict:
             raise AccessDeniedError(f"cannot list {side} bucket {bucket!r}: {exc}") from exc
     run = Run(id=execution, request=request,
               source_region=regions["source"], destination_region=regions["destination"],
-              work_bucket=cfg.work_bucket, work_prefix=f"{cfg.work_prefix}runs/{execution}/",
+              work_bucket=cfg.work_bucket, work_prefix=run_prefix(cfg.work_prefix, execution),
               started=event.get("started"))
     if not request.dry_run:   # a dry run writes nothing and needs no lease
         lease.for_run(run, cfg).acquire()
@@ -84,7 +82,7 @@ def tally(event: dict) -> dict:
     """After the copies: deletes run only when every copy chunk finished
     with no failure (and it is not a dry run)."""
     run = Run.from_dict(event["run"])
-    copies = report.copy_totals(run)
+    copies = report.copy_totals(run, report.chunk_errors((event.get("maps") or {}).get(COPY)))
     interrupt.check()   # an interrupted run stops here: no deletes
     request = run.request
     failed = copies["failed"] > 0 or bool(copies["missing_chunks"])
@@ -92,7 +90,7 @@ def tally(event: dict) -> dict:
                    and event["plan"]["totals"]["delete"] > 0)
     if delete_next:   # deletes only under a lease that is still ours
         lease.renew_if_due(run, settings_mod.load(), force=True)
-    return {"run": event["run"], "plan": event["plan"], "delete_next": delete_next}
+    return {"run": event["run"], "plan": event["plan"], "maps": event.get("maps") or {}, "delete_next": delete_next}
 
 
 def delete_chunk(event: dict) -> dict:
@@ -110,7 +108,8 @@ def delete_chunk(event: dict) -> dict:
 def finish(event: dict) -> dict:
     """Write the report; the output is the flat summary of DESIGN.md section 2."""
     run = Run.from_dict(event["run"])
-    summary, details = report.summarize(run, event["plan"]["totals"], deletes_ran=event.get("delete_next", False))
+    summary, details = report.summarize(run, event["plan"]["totals"], event.get("delete_next", False),
+                                        event.get("maps"))
     report.write(run, summary, details)
     _release(run)
     _notify(summary, run, None)
@@ -122,12 +121,12 @@ def report_failure(event: dict) -> dict:
     name and a readable cause for the Fail state."""
     error = event.get("error") or {}
     name = error.get("Error") or "States.Runtime"
-    cause = readable_cause(error.get("Cause"))
+    cause = report.readable_cause(error.get("Cause"))
     run, summary = None, {"failed": 0}
     if isinstance(event.get("run"), dict):
         run = Run.from_dict(event["run"])
         totals = (event.get("plan") or {}).get("totals") or {}
-        summary, details = report.summarize(run, totals, event.get("delete_next", False),
+        summary, details = report.summarize(run, totals, event.get("delete_next", False), event.get("maps"),
                                             {"Error": name, "Cause": cause})
         report.write(run, summary, details)
         _release(run)
@@ -153,16 +152,3 @@ def _notify(summary: dict, run: Run | None, error: dict | None) -> None:
         notify.notify(summary, run, error)
     except Exception as exc:   # noqa: BLE001 - reported in the log, never raised
         print(f"bucketsync: notification not sent: {type(exc).__name__}: {exc}")
-
-
-def readable_cause(cause) -> str:
-    """Lambda errors arrive as a JSON string with errorMessage; keep only that."""
-    if isinstance(cause, str):
-        try:
-            parsed = json.loads(cause)
-        except ValueError:
-            return cause
-        if isinstance(parsed, dict) and "errorMessage" in parsed:
-            return str(parsed["errorMessage"])
-        return cause
-    return "" if cause is None else json.dumps(cause)

@@ -10,6 +10,21 @@ from dataclasses import dataclass
 from .request import SyncRequest
 
 
+RUNS = "runs/"   # every run's scratch lives under it (the work bucket's lifecycle rule expires it)
+# The Distributed Maps' ResultWriter files: one folder per map run (its ID),
+# found through the Map state's output (ResultWriterDetails), also expired.
+MAP_RESULTS = "map-results/"
+
+
+def run_prefix(base: str, execution: str) -> str:
+    """The scratch prefix of one run (an execution name is unique per state machine)."""
+    return f"{base}{RUNS}{execution}/"
+
+
+def report_key(base: str, execution: str) -> str:
+    return f"{run_prefix(base, execution)}report.jsonl"
+
+
 @dataclass(frozen=True)
 class Run:
     id: str
@@ -49,7 +64,7 @@ class Run:
 
     @property
     def report_key(self) -> str:
-        return f"{self.work_prefix}report.jsonl"
+        return f"{self.work_prefix}report.jsonl"   # = report_key(base, id)
 
     @property
     def report_location(self) -> str:

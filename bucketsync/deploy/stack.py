@@ -16,6 +16,7 @@ from botocore.exceptions import ClientError
 
 from . import package, sam, template
 from .config import DeployConfig
+from .frontmatter import lambda_files
 
 CAPABILITIES = ["CAPABILITY_IAM", "CAPABILITY_AUTO_EXPAND"]
 MAX_TEMPLATE_BODY = 51_200
@@ -286,6 +287,34 @@ def prune_versions(sfn, machine_arn: str, keep: int, out) -> list[str]:
     return deleted
 
 
+_FUNCTION_VERSION = re.compile(r"arn:[\w-]+:lambda:[\w-]+:\d+:function:[\w-]+:\d+")
+
+
+def prune_function_versions(sfn, lam, machine_arn: str, functions: list[str], out) -> list[str]:
+    """Delete the function versions that neither the state machine nor any
+    of its kept versions calls. The stack keeps every version it publishes
+    (`Retain`), so that rollback finds the old code; this bounds them to
+    what a rollback can reach."""
+    called = set(_FUNCTION_VERSION.findall(sfn.describe_state_machine(stateMachineArn=machine_arn)["definition"]))
+    for version in list_versions(sfn, machine_arn):
+        called |= set(_FUNCTION_VERSION.findall(sfn.describe_state_machine(stateMachineArn=version["arn"])["definition"]))
+    deleted = []
+    for function in functions:
+        for page in lam.get_paginator("list_versions_by_function").paginate(FunctionName=function):
+            for version in page["Versions"]:
+                arn = version["FunctionArn"]
+                if version["Version"] == "$LATEST" or arn in called:
+                    continue
+                try:
+                    lam.delete_function(FunctionName=function, Qualifier=version["Version"])
+                    deleted.append(arn)
+                except ClientError as exc:
+                    out(f"could not delete function version {arn}: {exc}")
+    if deleted:
+        out(f"deleted {len(deleted)} function version(s) no kept state machine version calls")
+    return deleted
+
+
 # ---- the whole deploy --------------------------------------------------------------
 
 def deploy(session, config: DeployConfig, out: Callable[[str], None] = print, poll: float = 2.0) -> Deployment:
@@ -310,4 +339,6 @@ def deploy(session, config: DeployConfig, out: Callable[[str], None] = print, po
     machine = found["StateMachineArn"]
     version, published = publish_if_changed(sfn, machine, package.digest(data), out)
     prune_versions(sfn, machine, config.keep_versions, out)
+    prune_function_versions(sfn, session.client("lambda"), machine,
+                            [names.function(file) for file in lambda_files()], out)
     return Deployment(status, found, version, published, uploaded)

@@ -6,16 +6,21 @@ statements come from its front matter's `Access` and name only the
 configured buckets and the stack's own work bucket; the state machine may
 invoke only its own functions and read only its work bucket.
 
-The definition is rendered here, with the functions' ARNs written out
-(their names are fixed by the stack name), so the template holds it as a
-plain `DefinitionString` without `Fn::Sub` (whose list form would also
-rewrite ASL's `$$.` paths in some tools)."""
+Versions pin code (DESIGN departure noted in issue 7): every function has
+an `AWS::Lambda::Version` whose logical ID carries a hash of the function's
+code and configuration, kept on stack updates (`Retain`). The definition
+calls those version ARNs (through `DefinitionSubstitutions`), so a code or
+configuration change changes the definition, `fab deploy` publishes a state
+machine version for it, and `fab rollback` brings back old definition and
+old code together. Everything else in the definition is rendered here."""
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 
 from . import definition
+from .. import work
 from .config import DeployConfig
 from .frontmatter import LambdaFile, lambda_files
 
@@ -147,6 +152,14 @@ def access_statements(file: LambdaFile, config: DeployConfig, names: Names) -> l
     return statements
 
 
+def function_version(logical: str, properties: dict) -> str:
+    """The logical ID of a function's version: it changes exactly when the
+    code (the package's content-hashed key) or the configuration does, so
+    that CloudFormation publishes a version then and only then."""
+    digest = hashlib.sha256(json.dumps(properties, sort_keys=True).encode()).hexdigest()[:12]
+    return f"{logical}FunctionVersion{digest}"
+
+
 def function_environment(config: DeployConfig) -> dict:
     variables = {"BUCKETSYNC_WORK_BUCKET": {"Ref": "WorkBucket"}, "BUCKETSYNC_WORK_PREFIX": ""}
     topic = _topic_ref(config)
@@ -175,9 +188,9 @@ def build(config: DeployConfig, account: str, code_bucket: str, code_key: str) -
                                                "IgnorePublicAcls": True, "RestrictPublicBuckets": True},
             "OwnershipControls": {"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]},
             "LifecycleConfiguration": {"Rules": [{
-                "Id": "expire-scratch", "Status": "Enabled", "Prefix": "runs/",
+                "Id": f"expire-{prefix.rstrip('/')}", "Status": "Enabled", "Prefix": prefix,
                 "ExpirationInDays": config.work_bucket_retention_days,
-                "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 1}}]},
+                "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 1}} for prefix in (work.RUNS, work.MAP_RESULTS)]},
         },
     }
     resources["WorkBucketPolicy"] = {
@@ -189,6 +202,8 @@ def build(config: DeployConfig, account: str, code_bucket: str, code_key: str) -
     }
 
     environment = function_environment(config)
+    # Filled in by CloudFormation: the function versions the definition calls, the work bucket.
+    substitutions: dict = {"WorkBucket": {"Ref": "WorkBucket"}}
     for file in files:
         logical = file.logical_name
         name = names.function(file)
@@ -225,18 +240,37 @@ def build(config: DeployConfig, account: str, code_bucket: str, code_key: str) -
             properties["ReservedConcurrentExecutions"] = config.lambda_concurrency
         resources[f"{logical}Function"] = {"Type": "AWS::Serverless::Function",
                                            "DependsOn": f"{logical}LogGroup", "Properties": properties}
+        version = function_version(logical, properties)
+        resources[version] = {
+            "Type": "AWS::Lambda::Version",
+            # Kept when a newer version replaces it: older state machine
+            # versions (rollback targets) still call it. `fab deploy` deletes
+            # the versions that no kept state machine version calls.
+            "DeletionPolicy": "Retain", "UpdateReplacePolicy": "Retain",
+            "Properties": {"FunctionName": {"Ref": f"{logical}Function"},
+                           "Description": f"bucketsync {version[len(logical) + len('FunctionVersion'):]}"},
+        }
+        substitutions[file.arn_placeholder] = {"Ref": version}
 
-    arns = {file.arn_placeholder: names.function_arn(file) for file in files}
-    rendered = definition.render(dict(arns, MapConcurrency=config.map_concurrency, Partition=partition))
+    rendered = definition.render(dict({name: f"${{{name}}}" for name in substitutions},
+                                      MapConcurrency=config.map_concurrency, Partition=partition))
     executions = names.executions_arn
+    work_objects = {"Fn::Sub": "${WorkBucket.Arn}/" + work.RUNS + "*"}
+    map_results = {"Fn::Sub": "${WorkBucket.Arn}/" + work.MAP_RESULTS + "*"}
     resources["StateMachineRole"] = {
         "Type": "AWS::IAM::Role",
         "Properties": {"AssumeRolePolicyDocument": _assume("states.amazonaws.com"), "Policies": [{
             "PolicyName": "least-privilege", "PolicyDocument": {"Version": "2012-10-17", "Statement": [
+                # The definition calls function versions only (function:NAME:N);
+                # Lambda authorises a qualified call against the qualified ARN.
                 {"Effect": "Allow", "Action": ["lambda:InvokeFunction"],
-                 "Resource": sorted(arns.values()) + sorted(a + ":*" for a in arns.values())},
+                 "Resource": sorted(names.function_arn(file) + ":*" for file in files)},
                 # The Distributed Maps' ItemReader reads the chunk indexes.
-                {"Effect": "Allow", "Action": ["s3:GetObject"], "Resource": [_work_arn(True)]},
+                {"Effect": "Allow", "Action": ["s3:GetObject"], "Resource": [work_objects]},
+                # Their ResultWriter writes the child executions' results
+                # (multipart when large), under a prefix of its own.
+                {"Effect": "Allow", "Action": ["s3:PutObject", "s3:GetObject", "s3:ListMultipartUploadParts",
+                                               "s3:AbortMultipartUpload"], "Resource": [map_results]},
                 # A Distributed Map runs its items as child executions of this state machine.
                 {"Effect": "Allow", "Action": ["states:StartExecution"], "Resource": [names.state_machine_arn]},
                 {"Effect": "Allow", "Action": ["states:DescribeExecution", "states:StopExecution"],
@@ -261,6 +295,7 @@ def build(config: DeployConfig, account: str, code_bucket: str, code_key: str) -
             "StateMachineType": "STANDARD",
             "RoleArn": {"Fn::GetAtt": ["StateMachineRole", "Arn"]},
             "DefinitionString": json.dumps(rendered, sort_keys=True),
+            "DefinitionSubstitutions": substitutions,
             "LoggingConfiguration": {"Level": "ERROR", "IncludeExecutionData": False, "Destinations": [
                 {"CloudWatchLogsLogGroup": {"LogGroupArn": {"Fn::GetAtt": ["StateMachineLogGroup", "Arn"]}}}]},
         },

@@ -5,6 +5,7 @@ import dataclasses
 import io
 import json
 import os
+import re
 import socket
 
 import boto3
@@ -13,7 +14,8 @@ import requests
 from moto.server import ThreadedMotoServer
 
 from bucketsync.deploy import config as config_mod
-from bucketsync.deploy import stack, tasks
+from bucketsync.deploy import package, stack, tasks
+from bucketsync.deploy.frontmatter import FUNCTIONS_DIR
 from bucketsync.local import cli, engine
 
 REGION = "eu-west-1"
@@ -102,22 +104,96 @@ def test_unchanged_deploy_publishes_nothing(account, first_deploy):
     assert again.version_arn == first_deploy[0].version_arn
 
 
+def number(version_arn: str) -> int:
+    return int(version_arn.rsplit(":", 1)[-1])
+
+
 def test_changed_definition_publishes_and_rollback_moves_the_alias_back(account, first_deploy):
     session, cfg = account
     sfn = session.client("stepfunctions")
     alias = first_deploy[0].outputs["AliasArn"]
+    before = stack.alias_target(sfn, alias)
     changed = stack.deploy(session, dataclasses.replace(cfg, map_concurrency=7), out=lambda line: None, poll=0.1)
     assert changed.status == "updated" and changed.published
-    assert changed.version_arn.endswith(":2") and stack.alias_target(sfn, alias) == changed.version_arn
+    assert number(changed.version_arn) > number(before) and stack.alias_target(sfn, alias) == changed.version_arn
     code, text = run_quiet(tasks.rollback_command, {}, None)
-    assert code == 0 and "version 1" in text
-    assert stack.alias_target(sfn, alias).endswith(":1")
-    code, text = run_quiet(tasks.rollback_command, {}, 7)
+    assert code == 0 and f"version {number(before)}" in text
+    assert stack.alias_target(sfn, alias) == before
+    code, text = run_quiet(tasks.rollback_command, {}, 999)
     assert code == 1
-    # Back to the configured definition: `live` (version 1) already holds it, so nothing is published.
+    # Back to the configured definition: `live` already holds it, so nothing is published.
     restored = stack.deploy(session, cfg, out=lambda line: None, poll=0.1)
     assert restored.status == "updated" and not restored.published
-    assert restored.version_arn.endswith(":1") and stack.alias_target(sfn, alias) == restored.version_arn
+    assert restored.version_arn == before and stack.alias_target(sfn, alias) == restored.version_arn
+
+
+def called_functions(sfn, version_arn: str) -> set[str]:
+    definition = json.loads(sfn.describe_state_machine(stateMachineArn=version_arn)["definition"])
+    found = set()
+
+    def walk(states):
+        for state in states.values():
+            if state["Type"] == "Task":
+                found.add(state["Resource"])
+            if "ItemProcessor" in state:
+                walk(state["ItemProcessor"]["States"])
+    walk(definition["States"])
+    return found
+
+
+def start_and_wait(session, cfg) -> dict:
+    out, err = io.StringIO(), io.StringIO()
+    opts = cli.SyncOptions(source=cfg.source_buckets[0], destination=cfg.destination_buckets[0], json=True)
+    code = tasks.start_command({}, opts, wait=True, out=out, err=err, poll=0.1)
+    assert code == 0, err.getvalue()
+    return json.loads(out.getvalue().strip().splitlines()[-1])
+
+
+def test_versions_pin_the_code_and_rollback_restores_it(account, first_execution, monkeypatch, tmp_path):
+    """A code-only change publishes a new state machine version whose
+    definition calls new function versions, and executions of `live` run
+    the new code; rollback brings back the old definition and the old code."""
+    session, cfg = account
+    sfn = session.client("stepfunctions")
+    alias = f"{stack.template.Names(cfg, '123456789012').state_machine_arn}:live"
+    before = stack.alias_target(sfn, alias)
+    old_calls = called_functions(sfn, before)
+    assert all(re.fullmatch(r"arn:aws:lambda:eu-west-1:123456789012:function:bsync-test-[a-z-]+:\d+", arn)
+               for arn in old_calls), old_calls
+    assert "code" not in start_and_wait(session, cfg)
+
+    # New code: the Report handler marks the summary it returns.
+    marked = tmp_path / "report.py"
+    marked.write_text((FUNCTIONS_DIR / "report.py").read_text() +
+                      "\n_original = handler\n\ndef handler(event, context):\n"
+                      "    return dict(_original(event, context), code='new')\n")
+    real_files = package.files
+    monkeypatch.setattr(package, "files", lambda: [(name, marked if name == "report.py" else path)
+                                                   for name, path in real_files()])
+    new = stack.deploy(session, cfg, out=lambda line: None, poll=0.1)
+    assert new.status == "updated" and new.published and new.code_uploaded
+    assert number(new.version_arn) > number(before) and stack.alias_target(sfn, alias) == new.version_arn
+    new_calls = called_functions(sfn, new.version_arn)
+    assert not new_calls & old_calls, "new code: the definition calls new function versions"
+    assert start_and_wait(session, cfg)["code"] == "new"
+
+    code, text = run_quiet(tasks.rollback_command, {}, number(before))
+    assert code == 0 and stack.alias_target(sfn, alias) == before
+    assert "code" not in start_and_wait(session, cfg), "rollback restores the old code too"
+    monkeypatch.undo()
+    assert not stack.deploy(session, cfg, out=lambda line: None, poll=0.1).code_uploaded
+
+    # Function versions are kept only while a kept state machine version calls them.
+    lam = session.client("lambda")
+    pruned = stack.deploy(session, dataclasses.replace(cfg, keep_versions=1), out=lambda line: None, poll=0.1)
+    machine = pruned.outputs["StateMachineArn"]
+    called = called_functions(sfn, machine)
+    for version in stack.list_versions(sfn, machine):
+        called |= called_functions(sfn, version["arn"])
+    kept = {v["FunctionArn"] for v in lam.list_versions_by_function(FunctionName="bsync-test-report")["Versions"]
+            if v["Version"] != "$LATEST"}
+    assert kept == {arn for arn in called if ":function:bsync-test-report:" in arn}
+    assert old_calls - called and not (old_calls - called) & kept, "versions nothing calls are deleted"
 
 
 @pytest.fixture(scope="module")

@@ -10,6 +10,7 @@ import json
 import boto3
 import pytest
 
+from bucketsync import work
 from bucketsync.deploy import config, definition, template
 from bucketsync.deploy.frontmatter import lambda_files
 from tests import iam
@@ -193,30 +194,52 @@ def _states(node):
             yield from _states(state["ItemProcessor"])
 
 
+def _called_arn(built, names, resource: str) -> str:
+    """The ARN a Task's `${XFunctionArn}` becomes once CloudFormation fills
+    in DefinitionSubstitutions: the version of the function (number 3 here)."""
+    placeholder = resource.removeprefix("${").removesuffix("}")
+    version = built["Resources"]["StateMachine"]["Properties"]["DefinitionSubstitutions"][placeholder]["Ref"]
+    function = built["Resources"][version]["Properties"]["FunctionName"]["Ref"]
+    name = built["Resources"][function]["Properties"]["FunctionName"]
+    return f"arn:{names.partition}:lambda:{names.region}:{ACCOUNT}:function:{name}:3"
+
+
 def test_state_machine_role_allows_what_the_definition_does():
-    """Each Task's function ARN exactly as the definition names it (Lambda
-    authorises a qualified ARN only by a qualified or ':*' resource); the
-    ItemReader's object reads; the Distributed Maps' child executions."""
+    """Each Task's function version exactly as the definition calls it
+    (Lambda authorises a qualified ARN only by a qualified or ':*'
+    resource); the ItemReader's object reads; the ResultWriter's writes
+    (multipart included); the Distributed Maps' child executions."""
     built, names, roles = _deployed()
     policy = roles["StateMachineRole"]
     rendered = json.loads(built["Resources"]["StateMachine"]["Properties"]["DefinitionString"])
     needs = []
     for name, state in _states(rendered):
         if state["Type"] == "Task":
-            needs.append(("lambda:InvokeFunction", state["Resource"]))
+            needs.append(("lambda:InvokeFunction", _called_arn(built, names, state["Resource"])))
         if state["Type"] == "Map" and state.get("ItemProcessor", {}).get("ProcessorConfig", {}).get("Mode") == "DISTRIBUTED":
             assert state["ItemReader"]["Resource"] == f"arn:{names.partition}:states:::s3:getObject"
+            writer = state["ResultWriter"]
+            assert writer["Resource"] == f"arn:{names.partition}:states:::s3:putObject"
+            assert writer["Parameters"] == {"Bucket": "${WorkBucket}", "Prefix": work.MAP_RESULTS.rstrip("/")}
+            results = f"arn:{names.partition}:s3:::{iam.WORK}/{work.MAP_RESULTS}0c1d-map-run/"
             needs += [("s3:GetObject", f"arn:{names.partition}:s3:::{iam.WORK}/runs/x/plan/copy-index.json"),
+                      ("s3:PutObject", results + "manifest.json"), ("s3:PutObject", results + "FAILED_0.json"),
+                      ("s3:GetObject", results + "SUCCEEDED_0.json"),
+                      ("s3:ListMultipartUploadParts", results + "SUCCEEDED_0.json"),
+                      ("s3:AbortMultipartUpload", results + "SUCCEEDED_0.json"),
                       ("states:StartExecution", names.state_machine_arn),
                       ("states:DescribeExecution", f"{names.executions_arn}/{name}:child-id"),
                       ("states:StopExecution", f"{names.executions_arn}/{name}:child-id")]
     assert needs
     denied = [need for need in needs if not iam.allowed(policy, *need)]
     assert denied == []
-    # The role is scoped: another function, another bucket, another machine are refused.
-    other = names.function_arn(lambda_files()[0]).replace(names.stack, "someone-else")
-    assert not iam.allowed(policy, "lambda:InvokeFunction", other)
+    # The role is scoped: another function, the unqualified function (the
+    # definition never calls it), another bucket, another machine are refused.
+    function = names.function_arn(lambda_files()[0])
+    assert not iam.allowed(policy, "lambda:InvokeFunction", function.replace(names.stack, "someone-else") + ":3")
+    assert not iam.allowed(policy, "lambda:InvokeFunction", function)
     assert not iam.allowed(policy, "s3:GetObject", "arn:aws:s3:::dst-bucket/x")
+    assert not iam.allowed(policy, "s3:PutObject", f"arn:aws:s3:::{iam.WORK}/runs/x/plan/copy-index.json")
 
 
 def test_scheduler_role_may_start_exactly_the_live_alias():

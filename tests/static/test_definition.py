@@ -97,12 +97,12 @@ def test_every_lambda_file_is_used_and_has_a_handler():
 
 
 def test_placeholders_are_functions_and_settings_only():
-    assert definition.placeholders(DEFINITION) == set(FILES) | {"MapConcurrency", "Partition"}
+    assert definition.placeholders(DEFINITION) == set(FILES) | {"MapConcurrency", "Partition", "WorkBucket"}
 
 
 def test_render_fills_typed_values():
     values = {name: f"arn:aws:lambda:us-east-1:123456789012:function:{name}" for name in FILES}
-    rendered = definition.render(dict(values, MapConcurrency=7, Partition="aws"))
+    rendered = definition.render(dict(values, MapConcurrency=7, Partition="aws", WorkBucket="work"))
     assert rendered["States"]["Copy"]["MaxConcurrency"] == 7
     assert definition.placeholders(rendered) == set()
     with pytest.raises(KeyError, match="MapConcurrency"):

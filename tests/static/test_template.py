@@ -1,7 +1,9 @@
 """The generated SAM template: cfn-lint clean, expanded by aws-sam-translator,
 least privilege, and a deterministic code package."""
 import copy
+import dataclasses
 import json
+import re
 import zipfile
 import io
 
@@ -61,14 +63,41 @@ def test_every_lambda_file_becomes_a_function(built):
     assert tpl["Resources"]["CopyChunkFunction"]["Properties"]["ReservedConcurrentExecutions"] == 50
 
 
-def test_definition_names_the_stacks_own_functions(built):
-    _, tpl, _ = built
-    text = tpl["Resources"]["StateMachine"]["Properties"]["DefinitionString"]
+def test_definition_calls_pinned_function_versions(built):
+    """Every Task calls a version of the stack's own function (through
+    DefinitionSubstitutions, filled in by CloudFormation); nothing else is
+    left to substitute, and every substitution is used."""
+    _, tpl, translated = built
+    props = tpl["Resources"]["StateMachine"]["Properties"]
+    text, substitutions = props["DefinitionString"], props["DefinitionSubstitutions"]
+    assert "$$.Execution.Name" in text
+    assert set(re.findall(r"\$\{([A-Za-z0-9]+)\}", text)) == set(substitutions)
     definition = json.loads(text)
-    assert "${" not in text and "$$.Execution.Name" in text
-    resource = definition["States"]["Plan"]["Resource"]
-    assert resource == f"arn:aws:lambda:eu-west-1:{ACCOUNT}:function:bucketsync-plan"
+    assert definition["States"]["Plan"]["Resource"] == "${PlanFunctionArn}"
     assert definition["States"]["Copy"]["MaxConcurrency"] == 40
+    assert substitutions["WorkBucket"] == {"Ref": "WorkBucket"}
+    for file in lambda_files():
+        version = substitutions[file.arn_placeholder]["Ref"]
+        for resources in (tpl["Resources"], translated["Resources"]):
+            resource = resources[version]
+            assert resource["Type"] == "AWS::Lambda::Version"
+            assert resource["DeletionPolicy"] == resource["UpdateReplacePolicy"] == "Retain"
+            assert resource["Properties"]["FunctionName"] == {"Ref": f"{file.logical_name}Function"}
+    assert translated["Resources"]["StateMachine"]["Properties"]["DefinitionSubstitutions"] == substitutions
+
+
+def versions(tpl):
+    return {k for k, v in tpl["Resources"].items() if v["Type"] == "AWS::Lambda::Version"}
+
+
+def test_a_version_is_published_exactly_when_code_or_configuration_changes(built):
+    cfg, tpl, _ = built
+    assert versions(template.build(cfg, ACCOUNT, "artifacts-bucket", "code/abc.zip")) == versions(tpl)
+    new_code = versions(template.build(cfg, ACCOUNT, "artifacts-bucket", "code/def.zip"))
+    assert not new_code & versions(tpl), "new code: every function gets a new version"
+    concurrency = dataclasses.replace(cfg, lambda_concurrency=60)
+    changed = versions(template.build(concurrency, ACCOUNT, "artifacts-bucket", "code/abc.zip")) - versions(tpl)
+    assert [name.split("FunctionVersion")[0] for name in changed] == ["CopyChunk"]
 
 
 def statements(translated):
@@ -122,8 +151,8 @@ def test_rights_follow_front_matter(built):
     assert ("s3:PutObject", '"arn:aws:s3:::src-bucket/*"') not in copy_rights, "sources are read-only"
     machine = role_actions(translated, "StateMachineRole")
     assert {a for a, _ in machine if not a.startswith("logs:")} == {
-        "lambda:InvokeFunction", "s3:GetObject", "states:StartExecution", "states:DescribeExecution",
-        "states:StopExecution"}
+        "lambda:InvokeFunction", "s3:GetObject", "s3:PutObject", "s3:ListMultipartUploadParts",
+        "s3:AbortMultipartUpload", "states:StartExecution", "states:DescribeExecution", "states:StopExecution"}
 
 
 def test_work_bucket_is_private_encrypted_and_expiring(built):
