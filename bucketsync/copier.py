@@ -25,6 +25,7 @@ A failed multipart copy is aborted: nothing is ever half-copied.
 from __future__ import annotations
 
 import threading
+import time
 from dataclasses import asdict, dataclass, field
 
 from . import clients, interrupt, progress, s3, threads
@@ -57,9 +58,25 @@ class CopyResult:
         return asdict(self)
 
 
+# No object copy starts later than this before the Lambda's time is up: the
+# copies under way finish and the chunk's result is written, rather than the
+# Lambda being killed mid-chunk (a timeout would lose the whole chunk's result).
+TIME_RESERVE_SECONDS = 120
+
+
+def start_deadline(remaining_ms: int | None) -> float | None:
+    """The monotonic time after which no new copy starts, from the Lambda
+    context's remaining time (None: no limit)."""
+    if remaining_ms is None:
+        return None
+    remaining = remaining_ms / 1000
+    return time.monotonic() + max(remaining - TIME_RESERVE_SECONDS, remaining / 2)
+
+
 class Copier:
-    def __init__(self, run: Run, settings: Settings):
+    def __init__(self, run: Run, settings: Settings, deadline: float | None = None):
         self.run = run
+        self.deadline = deadline
         self.request = run.request
         self.settings = settings
         self.src = clients.data_client(run.source_region)
@@ -83,6 +100,10 @@ class Copier:
     def _act(self, action: CopyAction) -> None:
         if interrupt.requested():
             self._skip(action, "not copied: the run was interrupted; rerun to finish")
+            return
+        if self.deadline is not None and time.monotonic() > self.deadline:
+            self._fail(action, "not started: the copy chunk's Lambda was running out of time (chunks are "
+                               "sized by BUCKETSYNC_CHUNK_ACTIONS and BUCKETSYNC_CHUNK_BYTES); the next run copies it")
             return
         dst_key = self.request.destination_prefix + action.key
         why = _why(action)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from . import clients, interrupt, lease, notify, progress, report, s3
 from . import settings as settings_mod
-from .copier import Copier
+from .copier import Copier, start_deadline
 from .deleter import delete_chunk as delete_keys
 from .errors import AccessDeniedError, InvalidInputError
 from .guards import check_delete_guards
@@ -66,14 +66,16 @@ def guard(event: dict) -> dict:
     return {"run": event["run"], "plan": event["plan"]}
 
 
-def copy_chunk(event: dict) -> dict:
+def copy_chunk(event: dict, remaining_ms: int | None = None) -> dict:
+    """`remaining_ms`: the Lambda's time left; copies stop starting in time
+    for the result to be written."""
     run = Run.from_dict(event["run"])
     lease.renew_if_due(run, settings_mod.load())
     number = event["chunk"]["number"]
     work = clients.work_client()
     chunk = s3.get_json(work, run.work_bucket, run.chunk_key(COPY, number))
     actions = [decode_action(COPY, item) for item in chunk["actions"]]
-    result = Copier(run, settings_mod.load()).copy_chunk(actions)
+    result = Copier(run, settings_mod.load(), start_deadline(remaining_ms)).copy_chunk(actions)
     s3.put_json(work, run.work_bucket, run.result_key(COPY, number), result.to_dict())
     return {"number": number, "copied": result.copied, "failed": result.failed}
 

@@ -12,4 +12,4 @@ from bucketsync import steps
 
 
 def handler(event, context):
-    return steps.copy_chunk(event)
+    return steps.copy_chunk(event, context.get_remaining_time_in_millis())

@@ -2,11 +2,13 @@
 during a run, and the `fab sync` command's contract (exit status, --json)."""
 import io
 import json
+import time
 
 import boto3
 import pytest
 
-from bucketsync import clients, report
+from bucketsync import clients, report, steps
+from bucketsync.work import Run
 from bucketsync.local import cli, engine
 from bucketsync.local.verify import differences, snapshot
 from tests.backends import moto_backend
@@ -215,3 +217,82 @@ def test_plan_resumes_through_its_cursor(backend):
     assert outcome.ok, (outcome.error, outcome.cause)
     assert (outcome.output["copied"], outcome.output["unchanged"], outcome.output["deleted"]) == (1250, 1250, 1)
     assert set(backend.listing(destination)) == set(backend.listing(source))
+
+
+def _chunked_pair(backend):
+    """Six source objects in chunks of two, and one destination object the
+    run would delete."""
+    source, destination = backend.buckets()
+    for n in range(6):
+        backend.put(source, f"k{n}", f"body {n}".encode())
+    backend.put(destination, "extra", b"x")
+    return source, destination
+
+
+def _assert_chunk_named_and_nothing_deleted(backend, outcome, destination):
+    assert (outcome.status, outcome.error) == ("FAILED", "SyncFailedError")
+    summary = outcome.output
+    assert summary["unfinished_chunks"] == {"copy": [1]}
+    assert summary["failed"] == 2 and sorted(summary["failed_keys"]) == ["k0", "k1"]
+    assert summary["copied"] == 4 and summary["deleted"] == 0 and not summary["deletes_ran"]
+    assert "extra" in backend.listing(destination), "no deletes after a chunk that did not finish"
+    failed = [a for a in report.read(open(outcome.report_path))["actions"] if a["outcome"] == "failed"]
+    assert sorted(a["key"] for a in failed) == ["k0", "k1"]
+    assert all(a["reason"].startswith("copy chunk 1 did not finish") for a in failed)
+
+
+def test_a_copy_chunk_whose_lambda_fails_is_named_with_its_keys_and_stops_the_deletes(backend, monkeypatch):
+    """The Map tolerates failed children (every other chunk still runs);
+    Tally and Report decide from the result files."""
+    source, destination = _chunked_pair(backend)
+    real = steps.copy_chunk
+
+    def copy_chunk(event, *args):
+        if event["chunk"]["number"] == 1:
+            raise RuntimeError("the Lambda ran out of memory")
+        return real(event, *args)
+
+    monkeypatch.setattr(steps, "copy_chunk", copy_chunk)
+    outcome = backend.sync({"source": source, "destination": destination}, chunk_actions=2)
+    _assert_chunk_named_and_nothing_deleted(backend, outcome, destination)
+
+
+def test_a_copy_chunk_without_a_result_file_is_a_failure(backend, monkeypatch):
+    """A child that succeeded but left no result (it cannot happen unless
+    something is wrong): its keys count as failed, whatever the Map says."""
+    source, destination = _chunked_pair(backend)
+    real = steps.copy_chunk
+
+    def copy_chunk(event, *args):
+        result = real(event, *args)
+        if event["chunk"]["number"] == 1:
+            run = Run.from_dict(event["run"])
+            clients.work_client().delete_object(Bucket=run.work_bucket, Key=run.result_key("copy", 1))
+        return result
+
+    monkeypatch.setattr(steps, "copy_chunk", copy_chunk)
+    outcome = backend.sync({"source": source, "destination": destination}, chunk_actions=2)
+    _assert_chunk_named_and_nothing_deleted(backend, outcome, destination)
+
+
+def test_copies_stop_starting_before_the_lambda_times_out(backend, monkeypatch):
+    """A chunk whose Lambda runs short of time writes its result (the keys
+    not started are failures that name why), rather than being killed."""
+    source, destination = _chunked_pair(backend)
+    remaining = []
+    monkeypatch.setattr(steps, "start_deadline", lambda ms: remaining.append(ms) or 0.0)   # already past
+    outcome = backend.sync({"source": source, "destination": destination})
+    assert (outcome.status, outcome.error) == ("FAILED", "SyncFailedError")
+    assert outcome.output["failed"] == 6 and outcome.output["copied"] == 0 and "unfinished_chunks" not in outcome.output
+    assert list(backend.listing(destination)) == ["extra"], "nothing copied, nothing deleted"
+    reasons = {a["reason"] for a in report.read(open(outcome.report_path))["actions"] if a["outcome"] == "failed"}
+    assert len(reasons) == 1 and "running out of time" in reasons.pop()
+    assert remaining and all(0 < ms <= 900_000 for ms in remaining), "the handler passes the Lambda's time left"
+
+
+def test_the_copy_deadline_keeps_a_reserve():
+    from bucketsync import copier
+    now = time.monotonic()
+    assert copier.start_deadline(None) is None
+    assert 900 - copier.TIME_RESERVE_SECONDS - 1 < copier.start_deadline(900_000) - now < 900 - copier.TIME_RESERVE_SECONDS + 1
+    assert 29 < copier.start_deadline(60_000) - now < 31, "short timeouts: half the time"

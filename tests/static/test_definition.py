@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-from bucketsync import errors
+from bucketsync import errors, work
 from bucketsync.deploy import definition
 from bucketsync.deploy.frontmatter import FrontMatterError, lambda_files, parse
 
@@ -81,7 +81,8 @@ def test_every_custom_error_name_is_an_exception_class():
     names = set()
     for _, state, _ in STATES:
         for rule in state.get("Retry", []) + state.get("Catch", []):
-            names |= {e for e in rule["ErrorEquals"] if not e.startswith(("States.", "Lambda."))}
+            # States.*, Lambda.* and the Lambda service's own (Sandbox.*, Runtime.*) are AWS's.
+            names |= {e for e in rule["ErrorEquals"] if not e.startswith(("States.", "Lambda.", "Sandbox.", "Runtime."))}
         if state["Type"] == "Fail" and "Error" in state:
             names.add(state["Error"])
     assert names, "expected custom error names"
@@ -122,3 +123,21 @@ def test_front_matter_errors_name_the_file_and_key(tmp_path, text, message):
     with pytest.raises(FrontMatterError, match=re.escape(message)) as info:
         parse(path)
     assert "broken_fn.py" in str(info.value)
+
+
+def test_distributed_maps_tolerate_failed_chunks_and_write_results_outside_the_state():
+    """Every chunk runs whatever happens to the others (Tally and Report
+    decide, from the result files); child outputs go to the work bucket's
+    map-results/ prefix (its lifecycle rule and the state machine role's
+    grant are for that prefix), never into the 256 KiB state; a chunk
+    whose Lambda was killed runs once more."""
+    maps = [s for _, s, _ in STATES if s["Type"] == "Map"]
+    assert maps
+    for state in maps:
+        assert state["ItemProcessor"]["ProcessorConfig"]["Mode"] == "DISTRIBUTED"
+        assert state["ToleratedFailurePercentage"] == 100
+        assert state["ResultWriter"]["Parameters"] == {"Bucket": "${WorkBucket}",
+                                                       "Prefix": work.MAP_RESULTS.rstrip("/")}
+        (task,) = state["ItemProcessor"]["States"].values()
+        retried = {e for r in task["Retry"] for e in r["ErrorEquals"]}
+        assert {"Sandbox.Timedout", "States.Timeout"} <= retried
