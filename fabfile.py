@@ -93,7 +93,7 @@ def versions(c, region=None, profile=None, stack_name=None):
 def rollback(c, to=None, region=None, profile=None, stack_name=None):
     """Move the `live` alias back to an earlier version."""
     from bucketsync.deploy import tasks
-    sys.exit(tasks.rollback_command(_overrides(region, profile, stack_name), int(to) if to else None))
+    sys.exit(tasks.rollback_command(_overrides(region, profile, stack_name), to))
 
 
 @task(iterable=["include", "exclude"], help=dict(CONFIG_HELP, wait="follow the execution and print its summary"))

@@ -58,6 +58,14 @@ MAP_CONCURRENCY = 40
 # CloudWatch Logs retention of the functions and the state machine, in days.
 LOG_RETENTION_DAYS = 30
 
+# SSE-KMS: the ARNs of the customer managed keys that encrypt objects in the
+# source and destination buckets (key ARNs, not aliases). The functions that
+# read objects get kms:Decrypt, those that write get kms:GenerateDataKey and
+# kms:Decrypt (multipart copies), only through S3 in the key's region
+# (kms:ViaService). The key policy must also allow the account's IAM policies
+# (the default key policy does). Keys that AWS manages (aws/s3) need nothing.
+KMS_KEY_ARNS = []
+
 # Tags put on every resource of the stack.
 TAGS = {"project": "bucketsync"}
 

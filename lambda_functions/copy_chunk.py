@@ -3,8 +3,8 @@
 # MemorySize: 1024
 # Timeout: 900
 # Access:
-#   source: [list, read, tags]
-#   destination: [list, read, tags, write, retag, multipart]
+#   source: [list, read, tags, decrypt]
+#   destination: [list, read, tags, write, retag, multipart, encrypt]
 #   work: [list, read, write]
 # ---
 """Lambda handler for the CopyChunk state (logic in bucketsync.steps.copy_chunk)."""

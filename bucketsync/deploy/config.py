@@ -13,16 +13,13 @@ from pathlib import Path
 
 from ..errors import InvalidInputError
 from ..request import bucket_name_problem, validate
+from .errors import ConfigError
 from .frontmatter import ROOT
 
 CONFIG_FILE = ROOT / "fabfile_config.py"
 TEMPLATE_FILE = ROOT / "fabfile_config_template.py"
 LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827,
                       2192, 2557, 2922, 3288, 3653)
-
-
-class ConfigError(ValueError):
-    """A deploy setting is missing or wrong; the message says which and how to fix it."""
 
 
 @dataclass(frozen=True)
@@ -52,6 +49,7 @@ class DeployConfig:
     log_retention_days: int = 30
     tags: dict = field(default_factory=dict)
     keep_versions: int = 20
+    kms_key_arns: tuple[str, ...] = ()
 
     @property
     def notifications(self) -> bool:
@@ -149,6 +147,13 @@ def check(values: dict, where: str = "config") -> DeployConfig:
     logical = [re.sub(r"[^0-9A-Za-z]", "", n.title()) for n in names]
     if len(set(logical)) != len(logical):
         fail("schedules", f"has names that differ only in punctuation: {names}")
+    keys = values.get("kms_key_arns", [])
+    if not isinstance(keys, (list, tuple)) or not all(isinstance(k, str) for k in keys):
+        fail("kms_key_arns", f"must be a list of KMS key ARNs, got {keys!r}")
+    for key in keys:
+        if not KMS_KEY_ARN.fullmatch(key):
+            fail("kms_key_arns", f"{key!r} is not a KMS key ARN (arn:aws:kms:REGION:ACCOUNT:key/ID; "
+                                 f"an alias cannot scope a key policy grant)")
     return DeployConfig(
         region=region, profile=values.get("profile"), stack_name=stack,
         source_buckets=buckets["source_buckets"], destination_buckets=buckets["destination_buckets"],
@@ -157,9 +162,10 @@ def check(values: dict, where: str = "config") -> DeployConfig:
         notify_after_idle_runs=integer("notify_after_idle_runs", 1, optional=True),
         schedules=checked, lambda_concurrency=integer("lambda_concurrency", 1, optional=True),
         map_concurrency=integer("map_concurrency", 1, 10000) or 40, log_retention_days=retention,
-        tags=dict(tags), keep_versions=integer("keep_versions", 1, 1000) or 20)
+        tags=dict(tags), keep_versions=integer("keep_versions", 1, 1000) or 20, kms_key_arns=tuple(keys))
 
 
+KMS_KEY_ARN = re.compile(r"arn:aws(-cn|-us-gov|-iso|-iso-b)?:kms:[a-z0-9-]+:\d{12}:key/(mrk-)?[0-9a-f-]{32,36}")
 SCHEDULE_KEYS = {"name", "expression", "timezone", "input", "enabled"}
 
 

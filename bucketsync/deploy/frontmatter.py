@@ -2,6 +2,8 @@
 top of each `lambda_functions/*.py` file."""
 from __future__ import annotations
 
+from .errors import FrontMatterError
+
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,15 +17,12 @@ SAM_KEYS = {"Description", "MemorySize", "Timeout", "Environment", "ReservedConc
 # ...and `Access`, ours: what the function may do to which bucket, turned into
 # IAM statements scoped to the configured buckets (least privilege), e.g.
 #   Access: {source: [list, read, tags], destination: [list, read, write], work: [read, write]}
-# (the actions of each right: template.S3_RIGHTS).
-ACCESS_TARGETS = {"source": {"list", "read", "tags"},
-                  "destination": {"list", "read", "tags", "write", "retag", "multipart", "delete"},
+# (the actions of each right: template.S3_RIGHTS; `decrypt` and `encrypt`:
+# template.KMS_RIGHTS, on the configured KMS_KEY_ARNS through S3 only).
+ACCESS_TARGETS = {"source": {"list", "read", "tags", "decrypt"},
+                  "destination": {"list", "read", "tags", "write", "retag", "multipart", "delete", "encrypt"},
                   "work": {"list", "read", "write", "delete"}, "notifications": {"publish"}}
 ALLOWED_KEYS = SAM_KEYS | {"Access"}
-
-
-class FrontMatterError(ValueError):
-    pass
 
 
 @dataclass(frozen=True)

@@ -14,8 +14,9 @@ from typing import Callable
 
 from botocore.exceptions import ClientError
 
-from . import package, sam, template
+from . import concurrency, package, sam, template
 from .config import DeployConfig
+from .errors import DeployError
 from .frontmatter import lambda_files
 
 CAPABILITIES = ["CAPABILITY_IAM", "CAPABILITY_AUTO_EXPAND"]
@@ -24,10 +25,6 @@ TERMINAL_OK = {"CREATE_COMPLETE", "UPDATE_COMPLETE"}
 TERMINAL_BAD = {"CREATE_FAILED", "ROLLBACK_COMPLETE", "ROLLBACK_FAILED", "UPDATE_ROLLBACK_COMPLETE",
                 "UPDATE_ROLLBACK_FAILED", "DELETE_FAILED", "UPDATE_FAILED", "IMPORT_ROLLBACK_COMPLETE"}
 _DESCRIPTION = re.compile(r"code (?P<code>[0-9a-f]+) definition (?P<definition>[0-9a-f]+)")
-
-
-class DeployError(RuntimeError):
-    """A deploy step failed; the message says which and why."""
 
 
 @dataclass
@@ -327,11 +324,13 @@ def deploy(session, config: DeployConfig, out: Callable[[str], None] = print, po
     data = package.build()
     key, uploaded = upload_code(s3, bucket, data)
     out(f"code package {key} {'uploaded' if uploaded else 'unchanged (already uploaded)'}")
+    names = template.Names(config, account)
+    copier = next(file for file in lambda_files() if file.module == "copy_chunk")
+    config = concurrency.apply(session.client("lambda"), config, names.function(copier), out)
     body = render(config, account, bucket, key, translate=emulated())
     status = apply_stack(cfn, s3, config, body, bucket, out, poll)
     if status == "no changes":
         out(f"stack {config.stack_name}: no changes")
-    names = template.Names(config, account)
     # What the template's outputs say; derived from the names where an
     # emulator's CloudFormation keeps no outputs.
     found = {"StateMachineArn": names.state_machine_arn, "AliasArn": names.alias_arn}

@@ -16,10 +16,11 @@ from rich.table import Table
 
 from ..errors import InvalidInputError
 from ..local import cli
-from ..local.engine import outcome_from
+from ..outcome import outcome_from
 from ..request import validate
 from . import config as config_mod
 from . import package, stack, template
+from .errors import ConfigError, DeployError
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_CONFIG = 0, 1, 2
 
@@ -33,12 +34,12 @@ def _run(action, overrides: dict, err=None):
     err = err or sys.stderr
     try:
         cfg = config_mod.load(overrides=overrides)
-    except config_mod.ConfigError as exc:
+    except ConfigError as exc:
         print(f"error: ConfigError: {exc}", file=err)
         return EXIT_BAD_CONFIG
     try:
         return action(cfg, session_for(cfg))
-    except (stack.DeployError, InvalidInputError) as exc:
+    except (DeployError, InvalidInputError) as exc:
         print(f"error: {type(exc).__name__}: {exc}", file=err)
     except ClientError as exc:
         print(f"error: {exc.response.get('Error', {}).get('Code', 'ClientError')}: {exc}", file=err)
@@ -99,11 +100,20 @@ def versions_command(overrides: dict, out=None) -> int:
     return _run(action, overrides)
 
 
-def rollback_command(overrides: dict, to: int | None, out=print) -> int:
+def rollback_command(overrides: dict, to: int | str | None, out=print, err=None) -> int:
+    """`to`: a version number (as typed after --to), or None for the one before."""
     def action(cfg, session):
-        stack.rollback(session.client("stepfunctions"), _machine(cfg, session), to, out)
+        stack.rollback(session.client("stepfunctions"), _machine(cfg, session), version_number(to), out)
         return EXIT_OK
-    return _run(action, overrides)
+    return _run(action, overrides, err)
+
+
+def version_number(to: int | str | None) -> int | None:
+    if to is None or isinstance(to, int):
+        return to
+    if not str(to).strip().isdigit() or int(to) < 1:
+        raise DeployError(f"--to must be a version number (see `fab versions`), got {to!r}")
+    return int(to)
 
 
 def start_command(overrides: dict, opts: cli.SyncOptions, wait: bool, out=None, err=None, poll: float = 2.0) -> int:

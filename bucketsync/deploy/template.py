@@ -40,6 +40,16 @@ S3_RIGHTS = {   # right -> (bucket-level actions, object-level actions)
 }
 
 
+# SSE-KMS objects: what S3 asks KMS for, on the caller's behalf, for a
+# function that reads object content (`decrypt`) or writes it (`encrypt`:
+# a data key, which multipart writes also decrypt: UploadPartCopy,
+# CompleteMultipartUpload). Conditional deletes read no content: no KMS.
+KMS_RIGHTS = {
+    "decrypt": ("kms:Decrypt",),
+    "encrypt": ("kms:GenerateDataKey", "kms:Decrypt"),
+}
+
+
 def partition_of(region: str) -> str:
     """The ARN partition of a region (aws, aws-cn, aws-us-gov, aws-iso...)."""
     if region.startswith("cn-"):
@@ -131,6 +141,7 @@ def _topic_ref(config: DeployConfig):
 def access_statements(file: LambdaFile, config: DeployConfig, names: Names) -> list[dict]:
     """IAM statements for a function's front matter `Access`."""
     statements = []
+    kms_actions: set[str] = set()
     buckets = {"source": config.source_buckets, "destination": config.destination_buckets}
     for target, rights in (file.front_matter.get("Access") or {}).items():
         if target == "notifications":
@@ -138,9 +149,9 @@ def access_statements(file: LambdaFile, config: DeployConfig, names: Names) -> l
             if topic:
                 statements.append({"Effect": "Allow", "Action": ["sns:Publish"], "Resource": topic})
             continue
-        bucket_actions = sorted({a for r in rights for a in S3_RIGHTS[r][0]})
-        object_actions = sorted({a for r in rights for a in S3_RIGHTS[r][1]})
-        if target == "work":
+        bucket_actions = sorted({a for r in rights if r in S3_RIGHTS for a in S3_RIGHTS[r][0]})
+        object_actions = sorted({a for r in rights if r in S3_RIGHTS for a in S3_RIGHTS[r][1]})
+        if target == "work":   # SSE-S3: no KMS key
             bucket_res, object_res = [_work_arn(False)], [_work_arn(True)]
         else:
             bucket_res = [names.bucket_arn(b) for b in buckets[target]]
@@ -149,7 +160,23 @@ def access_statements(file: LambdaFile, config: DeployConfig, names: Names) -> l
             statements.append({"Effect": "Allow", "Action": bucket_actions, "Resource": bucket_res})
         if object_actions:
             statements.append({"Effect": "Allow", "Action": object_actions, "Resource": object_res})
+        kms_actions |= {a for r in rights for a in KMS_RIGHTS.get(r, ())}
+    statements += kms_statements(sorted(kms_actions), config.kms_key_arns)
     return statements
+
+
+def kms_statements(actions: list[str], keys) -> list[dict]:
+    """KMS use only through S3 in each key's own region (a bucket's key
+    lives in the bucket's region; S3 calls KMS on the caller's behalf)."""
+    if not actions or not keys:
+        return []
+    by_region: dict[str, list[str]] = {}
+    for key in keys:
+        by_region.setdefault(key.split(":")[3], []).append(key)
+    # AWS documents the ViaService value as s3.REGION.amazonaws.com in every partition.
+    return [{"Effect": "Allow", "Action": actions, "Resource": sorted(arns),
+             "Condition": {"StringEquals": {"kms:ViaService": f"s3.{region}.amazonaws.com"}}}
+            for region, arns in sorted(by_region.items())]
 
 
 def function_version(logical: str, properties: dict) -> str:

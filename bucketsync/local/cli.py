@@ -18,7 +18,7 @@ from rich.table import Table
 from .. import interrupt, report
 from ..errors import InvalidInputError
 from ..request import validate
-from . import engine
+from ..outcome import Outcome
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
 EXIT_INTERRUPTED = {signal.SIGINT: 130, signal.SIGTERM: 143}   # 128 + the signal, as shells report it
@@ -127,6 +127,7 @@ def sync(opts: SyncOptions, *, embedded: bool = False, settings: dict | None = N
         request = validate(execution_input)
     except InvalidInputError as exc:
         return fail_early("InvalidInputError", str(exc), opts.json, out, err, EXIT_BAD_INPUT)
+    from . import engine   # here, not at the top: `fab start`/`fab status` share this module and need no moto
     quiet_moto_logs()
     endpoint = endpoint_for(opts)
     err_console = Console(file=err)
@@ -147,6 +148,8 @@ def _mock(embedded: bool, endpoint: str | None, request):
         yield
         return
     from moto import mock_aws
+
+    from . import engine
     if endpoint:   # moto never intercepts a custom endpoint; only the scratch stays in memory
         config = engine.moto_config(real_credentials=True)
     else:          # AWS: exactly the user's two buckets pass through
@@ -200,7 +203,7 @@ def _progress(console: Console, enabled: bool):
 DRY_RUN_LINES = 200
 
 
-def print_planned(outcome: engine.Outcome, request, out, limit: int | None = None) -> None:
+def print_planned(outcome: Outcome, request, out, limit: int | None = None) -> None:
     """What a dry run would do, one line per object as `aws s3 sync --dryrun`
     prints it; beyond `limit` lines, a count and the report's path."""
     if outcome.report_path is None:
@@ -230,7 +233,7 @@ def print_planned(outcome: engine.Outcome, request, out, limit: int | None = Non
         print(f"(dryrun) ... and {more:,} more; every action is in {outcome.report_path}", file=out)
 
 
-def report_outcome(outcome: engine.Outcome, as_json: bool, out, err) -> int:
+def report_outcome(outcome: Outcome, as_json: bool, out, err) -> int:
     """Print the summary (table or JSON line) and errors as single lines;
     returns the exit status. With --json the last line of stdout is always
     one JSON object, also when the run failed before it had a summary."""

@@ -33,13 +33,13 @@ import types
 import traceback
 import uuid
 import zipfile
-from dataclasses import dataclass, field
 from pathlib import Path
 from unittest import mock
 
 import boto3
 
 from .. import clients, interrupt, progress, report, work
+from ..outcome import Outcome, outcome_from
 from ..deploy import definition
 from ..deploy.frontmatter import FUNCTIONS_DIR, lambda_files
 
@@ -93,21 +93,6 @@ def aws_passthrough_urls(buckets) -> list[str]:
         patterns.append(rf"^https?://s3[.-]{host}(?::\d+)?/{name}(?:/|\?|$)")
         patterns.append(rf"^https?://{name}\.s3\.amazonaws\.com(?::\d+)?(?:/|\?|$)")
     return patterns
-
-
-@dataclass
-class Outcome:
-    status: str                 # SUCCEEDED | FAILED | TIMED_OUT | ABORTED
-    output: dict | None         # the summary (also for SyncFailedError, from the cause)
-    error: str | None
-    cause: str | None
-    execution_arn: str
-    report_path: Path | None
-    notes: list = field(default_factory=list)   # what the report says the user should know
-
-    @property
-    def ok(self) -> bool:
-        return self.status == "SUCCEEDED" and bool(self.output) and self.output.get("failed", 1) == 0
 
 
 class _Context:
@@ -189,133 +174,6 @@ def in_process_lambdas(handlers: _Handlers | None = None):
     the real handler in this process, and the interpreter's JSONPath parses
     are memoised."""
     with _patched_moto(handlers or _Handlers()):
-        yield
-
-
-@contextlib.contextmanager
-def emulated_account():
-    """For deploying a stack into a moto server in this process (tests).
-
-    Where moto's emulation falls short of what a deployed stack relies on,
-    it is made to behave as AWS documents:
-    - Lambdas run in-process, each invocation with the handler file from the
-      code package of the version it names (so a test sees which code ran);
-    - state machines that CloudFormation creates land in the executing
-      interpreter's backend (moto's CloudFormation model writes them to the
-      non-executing one, where no execution would run);
-    - `DefinitionSubstitutions` are applied, and `Ref` of an
-      `AWS::Lambda::Version` is the version's ARN;
-    - starting an execution of an alias or a version runs that version's
-      definition (moto's version objects lack the execution machinery), and
-      versions can be deleted."""
-    from moto.awslambda.models import LambdaVersion
-    from moto.awslambda.models import get_backend as lambda_backend
-    from moto.cloudformation.parsing import ResourceMap
-    from moto.core.responses import EmptyResult
-    from moto.stepfunctions import models as sfn_models
-    from moto.stepfunctions.responses import StepFunctionResponse
-    from moto.stepfunctions.parser.models import StepFunctionsParserBackend, stepfunctions_parser_backends
-
-    original_start = StepFunctionsParserBackend.start_execution
-    original_version = LambdaVersion.create_from_cloudformation_json.__func__
-    original_create = sfn_models.StateMachine.create_from_cloudformation_json.__func__
-    original_update = sfn_models.StateMachine.update_from_cloudformation_json.__func__
-    original_stack_update = ResourceMap.update
-    updating = contextvars.ContextVar("bucketsync_stack_update", default=False)
-
-    def start_execution(backend, state_machine_arn, *args, **kwargs):
-        parts = state_machine_arn.split(":")
-        if not (len(parts) == 8 and parts[5] == "stateMachine"):
-            return original_start(backend, state_machine_arn, *args, **kwargs)
-        machine_arn = ":".join(parts[:7])
-        version_arn = state_machine_arn
-        if not parts[7].isdigit():   # an alias: the version it routes to
-            alias = backend.describe_state_machine_alias(state_machine_arn)
-            version_arn = alias.routing_configuration[0]["stateMachineVersionArn"]
-        machine = backend.describe_state_machine(machine_arn)
-        saved = machine.definition
-        machine.definition = backend.describe_state_machine(version_arn).definition
-        try:   # the execution takes its snapshot of the definition as it starts
-            return original_start(backend, machine_arn, *args, **kwargs)
-        finally:
-            machine.definition = saved
-
-    # moto's stack update creates new resources before it updates changed
-    # ones, so a new AWS::Lambda::Version would snapshot the old code. AWS
-    # orders by dependency: the version is published after the function's
-    # update. During an update the version number is therefore reserved
-    # (the next one) and published once the update is through.
-    pending: list = []
-
-    def create_version(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs):
-        name = cloudformation_json["Properties"]["FunctionName"].split(":")[-1]
-        lam = lambda_backend(account_id, region_name)
-        if updating.get():
-            reserved = len(lam._lambdas._functions[name]["versions"]) + 1
-            pending.append((lam, name, reserved))
-            created = LambdaVersion({"Version": reserved})
-        else:
-            created = original_version(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs)
-        created.physical_resource_id = f"arn:aws:lambda:{region_name}:{account_id}:function:{name}:{created.version}"
-        return created
-
-    def update_stack(resource_map, template, *args, **kwargs):
-        # A logical ID that comes back into the template (retained when it
-        # left) is a new resource on AWS; moto would reuse its old object.
-        for name in set(template["Resources"]) - set(resource_map._resource_json_map):
-            resource_map._parsed_resources.pop(name, None)
-        token = updating.set(True)
-        try:
-            result = original_stack_update(resource_map, template, *args, **kwargs)
-        finally:
-            updating.reset(token)
-        while pending:
-            lam, name, reserved = pending.pop(0)
-            published = lam.publish_version(name)
-            if int(published.version) != reserved:
-                raise RuntimeError(f"emulated account: {name} published version {published.version}, "
-                                   f"not the reserved {reserved}")
-        return result
-
-    def substituted(cloudformation_json):
-        properties = dict(cloudformation_json.get("Properties") or {})
-        text = properties.get("DefinitionString")
-        for name, value in (properties.pop("DefinitionSubstitutions", None) or {}).items():
-            text = text.replace("${" + name + "}", str(value))
-        properties["DefinitionString"] = text
-        return dict(cloudformation_json, Properties=properties)
-
-    def create_machine(cls, resource_name, cloudformation_json, *args, **kwargs):
-        return original_create(cls, resource_name, substituted(cloudformation_json), *args, **kwargs)
-
-    def update_machine(cls, original_resource, new_resource_name, cloudformation_json, *args, **kwargs):
-        return original_update(cls, original_resource, new_resource_name, substituted(cloudformation_json),
-                               *args, **kwargs)
-
-    def delete_version(backend, arn):
-        """DeleteStateMachineVersion, which moto lacks; AWS refuses to delete
-        a version an alias routes to (ConflictException)."""
-        machine_arn, number = arn.rsplit(":", 1)
-        machine = backend.describe_state_machine(machine_arn)
-        for alias in machine.aliases.values():
-            if any(r["stateMachineVersionArn"] == arn for r in alias.routing_configuration):
-                raise RuntimeError(f"version {arn} is referenced by alias {alias.name}")
-        machine.versions.pop(int(number), None)
-
-    def delete_version_response(responses):
-        delete_version(responses.stepfunction_backend, responses._get_param("stateMachineVersionArn"))
-        return EmptyResult()
-
-    with in_process_lambdas(_Handlers(from_package=True)), \
-         mock.patch.object(StepFunctionsParserBackend, "delete_state_machine_version", delete_version, create=True), \
-         mock.patch.object(StepFunctionResponse, "delete_state_machine_version", delete_version_response,
-                           create=True), \
-         mock.patch.object(sfn_models, "stepfunctions_backends", stepfunctions_parser_backends), \
-         mock.patch.object(StepFunctionsParserBackend, "start_execution", start_execution), \
-         mock.patch.object(LambdaVersion, "create_from_cloudformation_json", classmethod(create_version)), \
-         mock.patch.object(ResourceMap, "update", update_stack), \
-         mock.patch.object(sfn_models.StateMachine, "create_from_cloudformation_json", classmethod(create_machine)), \
-         mock.patch.object(sfn_models.StateMachine, "update_from_cloudformation_json", classmethod(update_machine)):
         yield
 
 
@@ -463,17 +321,6 @@ def _wait(sfn, execution_arn: str) -> dict:
             return description
         time.sleep(delay)
         delay = min(delay * 1.5, 0.25)
-
-
-def outcome_from(description: dict, execution_arn: str) -> Outcome:
-    """An Outcome from DescribeExecution; for SyncFailedError the summary is the cause."""
-    status = description["status"]
-    output = json.loads(description["output"]) if description.get("output") else None
-    error, cause = description.get("error"), description.get("cause")
-    if status == "FAILED" and error == "SyncFailedError" and cause:
-        with contextlib.suppress(ValueError):
-            output = json.loads(cause)
-    return Outcome(status, output, error, cause, execution_arn, None)
 
 
 def _save_report(s3, scratch: str, name: str, report_dir: Path | None, outcome: Outcome,

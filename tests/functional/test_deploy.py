@@ -16,7 +16,8 @@ from moto.server import ThreadedMotoServer
 from bucketsync.deploy import config as config_mod
 from bucketsync.deploy import package, stack, tasks
 from bucketsync.deploy.frontmatter import FUNCTIONS_DIR
-from bucketsync.local import cli, engine
+from bucketsync.local import cli
+from tests.emulated import emulated_account
 
 REGION = "eu-west-1"
 CONFIG = '''
@@ -48,7 +49,7 @@ def account(tmp_path_factory):
     saved_file = config_mod.CONFIG_FILE
     config_mod.CONFIG_FILE = path
     try:
-        with engine.emulated_account():
+        with emulated_account():
             yield boto3.Session(region_name=REGION), config_mod.load(path)
     finally:
         config_mod.CONFIG_FILE = saved_file
@@ -121,6 +122,9 @@ def test_changed_definition_publishes_and_rollback_moves_the_alias_back(account,
     assert stack.alias_target(sfn, alias) == before
     code, text = run_quiet(tasks.rollback_command, {}, 999)
     assert code == 1
+    err = io.StringIO()
+    assert tasks.rollback_command({}, "previous", out=lambda line: None, err=err) == 1
+    assert err.getvalue().count("\n") == 1 and "--to must be a version number" in err.getvalue()
     # Back to the configured definition: `live` already holds it, so nothing is published.
     restored = stack.deploy(session, cfg, out=lambda line: None, poll=0.1)
     assert restored.status == "updated" and not restored.published

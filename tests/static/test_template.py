@@ -261,3 +261,28 @@ def test_shipped_code_imports_only_stdlib_and_boto3():
             else:
                 continue
             assert set(roots) <= allowed, f"{name} imports {roots}"
+
+
+def test_kms_keys_are_granted_through_s3_only_to_the_functions_that_read_or_write_content(built):
+    cfg, _, _ = built
+    keys = ("arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+            "arn:aws:kms:us-east-1:123456789012:key/mrk-1234abcd12ab34cd56ef1234567890ab")
+    translated = sam.translate(template.build(dataclasses.replace(cfg, kms_key_arns=keys), ACCOUNT,
+                                              "artifacts-bucket", "code/abc.zip"), cfg.region)
+    kms = {}
+    for role, statement in statements(translated):
+        if any(a.startswith("kms:") for a in as_list(statement["Action"])):
+            kms.setdefault(role, []).append(statement)
+    assert set(kms) == {"CopyChunkRole"}, "deletes, listings and the work bucket need no key"
+    grants = {(tuple(s["Action"]), tuple(s["Resource"]), s["Condition"]["StringEquals"]["kms:ViaService"])
+              for s in kms["CopyChunkRole"]}
+    assert grants == {(("kms:Decrypt", "kms:GenerateDataKey"), (keys[0],), "s3.eu-west-1.amazonaws.com"),
+                      (("kms:Decrypt", "kms:GenerateDataKey"), (keys[1],), "s3.us-east-1.amazonaws.com")}
+    assert not any(a.startswith("kms:") for _, s in statements(built[2]) for a in as_list(s["Action"])), \
+        "no keys configured: no KMS rights"
+
+
+@pytest.mark.parametrize("value", [["alias/my-key"], ["arn:aws:kms:eu-west-1:123456789012:alias/my-key"], "arn", [3]])
+def test_kms_key_arns_must_be_key_arns(value):
+    with pytest.raises(config.ConfigError, match="KMS_KEY_ARNS"):
+        config.check(dict(SETTINGS, kms_key_arns=value))
