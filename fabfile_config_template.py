@@ -51,7 +51,9 @@ SCHEDULES = [
 ]
 
 # Reserved concurrency of the copy function (None: the account's pool), and how
-# many chunks each Distributed Map works on at once.
+# many chunks each Distributed Map works on at once. `fab deploy` lowers
+# MAP_CONCURRENCY (and says so) to what the account's Lambda concurrency quota
+# can run at once, and never above LAMBDA_CONCURRENCY.
 LAMBDA_CONCURRENCY = None
 MAP_CONCURRENCY = 40
 
@@ -70,5 +72,6 @@ KMS_KEY_ARNS = []
 TAGS = {"project": "bucketsync"}
 
 # Published state machine versions to keep (Step Functions keeps at most 1,000);
-# older ones are deleted on deploy, never the one the alias points at.
+# older ones are deleted on deploy, never the one the alias points at, and so
+# are the function versions that no kept state machine version calls.
 KEEP_VERSIONS = 20

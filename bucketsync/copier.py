@@ -329,7 +329,7 @@ class Copier:
             # AWS always has tagging: there a 5xx is an outage (retried by the
             # caller), never a reason to copy without tags.
             persistent_5xx = isinstance(exc, TransientError) and self.settings.endpoint_url
-            if not persistent_5xx and "NotImplemented" not in str(exc):
+            if not persistent_5xx and getattr(exc, "code", None) not in ("NotImplemented", "501"):
                 raise
             self._observe("tagging", "unsupported")
             return {}

@@ -81,7 +81,11 @@ class NoSuchKeyError(BucketsyncError):
 
 
 class S3Error(BucketsyncError):
-    """Any other S3 error, with the service's code in the message."""
+    """Any other S3 error, with the service's code in the message and in `code`."""
+
+    def __init__(self, message: str, code: str | None = None):
+        super().__init__(message)
+        self.code = code
 
 
 class SyncFailedError(BucketsyncError):

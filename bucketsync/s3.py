@@ -56,7 +56,7 @@ def translate(exc: ClientError, what: str) -> errors.BucketsyncError:
         return errors.SourceChangedError(text)
     if code in _THROTTLE or status >= 500:
         return errors.TransientError(text)
-    return errors.S3Error(text)
+    return errors.S3Error(text, code or str(status))
 
 
 @contextlib.contextmanager

@@ -86,11 +86,17 @@ def render(config: DeployConfig, account: str, bucket: str, key: str, translate:
     return sam.translate(body, config.region) if translate else body
 
 
+def _code(exc: ClientError) -> str:
+    return exc.response.get("Error", {}).get("Code", "")
+
+
 def stack_status(cfn, name: str) -> str | None:
     try:
         return cfn.describe_stacks(StackName=name)["Stacks"][0]["StackStatus"]
     except ClientError as exc:
-        if "does not exist" in str(exc):
+        # CloudFormation has no code of its own for a missing stack: it is a
+        # ValidationError whose message says the stack "does not exist".
+        if _code(exc) == "ValidationError" and "does not exist" in str(exc):
             return None
         raise
 
@@ -185,7 +191,7 @@ def alias_target(sfn, alias_arn: str) -> str | None:
     try:
         alias = sfn.describe_state_machine_alias(stateMachineAliasArn=alias_arn)
     except ClientError as exc:
-        if "NotFound" in str(exc) or "does not exist" in str(exc).lower():
+        if _code(exc) in ("ResourceNotFound", "ResourceNotFoundException", "StateMachineDoesNotExist"):
             return None
         raise
     return alias["routingConfiguration"][0]["stateMachineVersionArn"]

@@ -200,10 +200,39 @@ def function_environment(config: DeployConfig) -> dict:
 
 def build(config: DeployConfig, account: str, code_bucket: str, code_key: str) -> dict:
     names = Names(config, account)
-    partition = names.partition
     files = lambda_files()
-    resources: dict = {}
+    resources = _work_bucket(config)
+    functions, substitutions = _functions(config, names, files, code_bucket, code_key)
+    resources.update(functions)
+    resources.update(_state_machine(config, names, files, substitutions))
+    resources.update(_topic(config))
+    resources.update(_alarms(config, names))
+    if config.schedules:
+        resources.update(_schedules(config, names))
 
+    outputs = {
+        "StateMachineArn": {"Value": {"Ref": "StateMachine"}},
+        "AliasArn": {"Value": names.alias_arn},
+        "WorkBucketName": {"Value": {"Ref": "WorkBucket"}},
+        "ConsoleUrl": {"Value": f"https://{console_host(config.region)}/states/home?region="
+                                f"{config.region}#/statemachines/view/{names.alias_arn}"},
+    }
+    if _topic_ref(config):
+        outputs["NotificationTopicArn"] = {"Value": _topic_ref(config)}
+    return {
+        "AWSTemplateFormatVersion": "2010-09-09",
+        "Transform": "AWS::Serverless-2016-10-31",
+        "Description": f"bucketsync {config.stack_name}: one-way S3 bucket sync on Step Functions",
+        "Resources": resources,
+        "Outputs": outputs,
+    }
+
+
+
+
+def _work_bucket(config: DeployConfig) -> dict:
+    """The stack's own bucket: scratch files, reports, map results."""
+    resources: dict = {}
     resources["WorkBucket"] = {
         "Type": "AWS::S3::Bucket",
         "DeletionPolicy": "Retain",        # `fab destroy` empties it only when told to
@@ -227,7 +256,13 @@ def build(config: DeployConfig, account: str, code_bucket: str, code_key: str) -
             "Resource": [_work_arn(False), _work_arn(True)],
             "Condition": {"Bool": {"aws:SecureTransport": "false"}}}]}},
     }
+    return resources
 
+
+def _functions(config: DeployConfig, names: Names, files, code_bucket: str, code_key: str) -> tuple[dict, dict]:
+    """Per lambda_functions/ file: its role, log group, function and
+    version; and the definition's substitutions (the version ARNs)."""
+    resources: dict = {}
     environment = function_environment(config)
     # Filled in by CloudFormation: the function versions the definition calls, the work bucket.
     substitutions: dict = {"WorkBucket": {"Ref": "WorkBucket"}}
@@ -278,9 +313,14 @@ def build(config: DeployConfig, account: str, code_bucket: str, code_key: str) -
                            "Description": f"bucketsync {version[len(logical) + len('FunctionVersion'):]}"},
         }
         substitutions[file.arn_placeholder] = {"Ref": version}
+    return resources, substitutions
 
+
+def _state_machine(config: DeployConfig, names: Names, files, substitutions: dict) -> dict:
+    """The state machine, its role and its log group."""
+    resources: dict = {}
     rendered = definition.render(dict({name: f"${{{name}}}" for name in substitutions},
-                                      MapConcurrency=config.map_concurrency, Partition=partition))
+                                      MapConcurrency=config.map_concurrency, Partition=names.partition))
     executions = names.executions_arn
     work_objects = {"Fn::Sub": "${WorkBucket.Arn}/" + work.RUNS + "*"}
     map_results = {"Fn::Sub": "${WorkBucket.Arn}/" + work.MAP_RESULTS + "*"}
@@ -327,7 +367,12 @@ def build(config: DeployConfig, account: str, code_bucket: str, code_key: str) -
                 {"CloudWatchLogsLogGroup": {"LogGroupArn": {"Fn::GetAtt": ["StateMachineLogGroup", "Arn"]}}}]},
         },
     }
+    return resources
 
+
+def _topic(config: DeployConfig) -> dict:
+    """The notification topic, when the stack makes its own."""
+    resources: dict = {}
     if config.notification_email and not config.sns_topic_arn:
         resources["NotificationTopic"] = {"Type": "AWS::SNS::Topic",
                                           "Properties": {"TopicName": f"{config.stack_name}-notifications",
@@ -336,27 +381,7 @@ def build(config: DeployConfig, account: str, code_bucket: str, code_key: str) -
             "Type": "AWS::SNS::Subscription",
             "Properties": {"TopicArn": {"Ref": "NotificationTopic"}, "Protocol": "email",
                            "Endpoint": config.notification_email}}
-
-    resources.update(_alarms(config, names))
-    if config.schedules:
-        resources.update(_schedules(config, names))
-
-    outputs = {
-        "StateMachineArn": {"Value": {"Ref": "StateMachine"}},
-        "AliasArn": {"Value": names.alias_arn},
-        "WorkBucketName": {"Value": {"Ref": "WorkBucket"}},
-        "ConsoleUrl": {"Value": f"https://{console_host(config.region)}/states/home?region="
-                                f"{config.region}#/statemachines/view/{names.alias_arn}"},
-    }
-    if _topic_ref(config):
-        outputs["NotificationTopicArn"] = {"Value": _topic_ref(config)}
-    return {
-        "AWSTemplateFormatVersion": "2010-09-09",
-        "Transform": "AWS::Serverless-2016-10-31",
-        "Description": f"bucketsync {config.stack_name}: one-way S3 bucket sync on Step Functions",
-        "Resources": resources,
-        "Outputs": outputs,
-    }
+    return resources
 
 
 def _alarm_actions(config: DeployConfig) -> dict:
