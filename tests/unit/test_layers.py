@@ -25,3 +25,14 @@ def test_rollback_to_takes_a_version_number(typed, number):
 def test_rollback_to_anything_else_is_a_deploy_error(typed):
     with pytest.raises(DeployError, match="--to must be a version number"):
         tasks.version_number(typed)
+
+
+def test_the_unit_tier_needs_no_emulator():
+    """Unit tests are pure logic: moto, servers and the engine belong to the
+    functional and integration tiers."""
+    from pathlib import Path
+    offenders = [path.name for path in Path(__file__).parent.glob("test_*.py")
+                 if any(line.startswith(("from moto", "import moto", "from bucketsync.local import engine",
+                                         "from bucketsync.local.engine", "from tests.backends", "from tests.servers"))
+                        for line in path.read_text().splitlines())]
+    assert offenders == []
