@@ -48,7 +48,6 @@ class CopyResult:
     skipped: int = 0          # changed during the run at the source or the destination
     bytes_copied: int = 0
     failures: list = field(default_factory=list)
-    skipped_keys: list = field(default_factory=list)
     # One [key, size, outcome, reason] per action, for the report.
     actions: list = field(default_factory=list)
     # What the server was seen to do with preconditions (see Observations).
@@ -452,7 +451,6 @@ class Copier:
     def _skip(self, action: CopyAction, why: str) -> None:
         with self._lock:
             self.result.skipped += 1
-            self.result.skipped_keys.append({"key": action.key, "reason": why})
             self.result.actions.append([action.key, action.size, "skipped", why])
         progress.emit("skipped", 1, action.size)
 

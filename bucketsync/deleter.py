@@ -26,7 +26,6 @@ class DeleteResult:
     failed: int = 0
     skipped: int = 0          # changed or gone at the destination since planned
     failures: list = field(default_factory=list)
-    skipped_keys: list = field(default_factory=list)
     actions: list = field(default_factory=list)    # [key, size, outcome, reason]
     observed: dict = field(default_factory=dict)
 
@@ -51,7 +50,6 @@ def delete_chunk(run: Run, actions: list[DeleteAction], retry_seconds: float = 0
         if interrupt.requested():   # deletes done stay done; the rest waits for the next run
             for action in batch:
                 result.skipped += 1
-                result.skipped_keys.append({"key": action.key, "reason": "run interrupted"})
                 result.actions.append([action.key, action.size, "skipped", "not deleted: the run was interrupted"])
             continue
         targets = [(request.destination_prefix + a.key, a.etag) for a in batch]
@@ -62,7 +60,6 @@ def delete_chunk(run: Run, actions: list[DeleteAction], retry_seconds: float = 0
                 result.deleted += 1
             elif state == "skipped":
                 result.skipped += 1
-                result.skipped_keys.append({"key": action.key, "reason": why})
             else:
                 result.failed += 1
                 result.failures.append({"key": action.key, "error": why})

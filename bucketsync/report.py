@@ -101,16 +101,22 @@ def _unfinished(kind: str, number: int, errors: dict[int, str]) -> str:
     return f"{why} ({errors[number]})" if number in errors else why
 
 
-def collect(run: Run, kind: str, errors: dict[int, str]) -> dict:
+def collect(run: Run, kind: str, map_output: dict | None) -> dict:
     """Totals over `kind`'s result files: counts, the first failures, chunks
-    without a result (with why, from `errors`), and what the servers were seen to do."""
+    without a result (with why: the Map's FAILED results, read only when a
+    chunk is missing), and what the servers were seen to do."""
     counts = COPY_COUNTS if kind == COPY else DELETE_COUNTS
     totals = dict.fromkeys(counts, 0)
-    totals.update(failures=[], missing_chunks=[], observed={})
+    totals.update(failures=[], missing_chunks=[], observed={}, chunk_errors={})
+    errors = None
     for number, result, lost in _results(run, kind):
         if result is None:
+            if errors is None:
+                errors = chunk_errors(map_output)
             totals["missing_chunks"].append(number)
             totals["failed"] += len(lost)
+            if number in errors:
+                totals["chunk_errors"][str(number)] = errors[number]
             failures = [{"key": a.key, "error": _unfinished(kind, number, errors)} for a in lost]
         else:
             for name in counts:
@@ -129,14 +135,14 @@ def merge_observed(into: dict, new: dict) -> None:
             into[name] = value
 
 
-def copy_totals(run: Run, errors: dict[int, str]) -> dict:
+def copy_totals(run: Run, map_output: dict | None) -> dict:
     """The copy results summed: Tally sums them once and keeps the sum; a
     report made before Tally (a failure earlier on) sums them itself."""
     work = clients.work_client()
     saved = s3.get_json(work, run.work_bucket, run.copy_totals_key, missing=None)
     if saved is not None:
         return saved
-    totals = collect(run, COPY, errors)
+    totals = collect(run, COPY, map_output)
     s3.put_json(work, run.work_bucket, run.copy_totals_key, totals)
     return totals
 
@@ -146,11 +152,10 @@ def summarize(run: Run, plan_totals: dict, deletes_ran: bool, maps: dict | None 
     """(summary, details): the flat execution output, and what the report's
     run line adds. In a dry run, `deleted` is what the deletes would be.
     `maps` holds the Distributed Maps' outputs ({"copy": ..., "delete": ...})."""
-    errors = {kind: chunk_errors((maps or {}).get(kind)) for kind in (COPY, DELETE)}
-    copies = copy_totals(run, errors[COPY])
+    copies = copy_totals(run, (maps or {}).get(COPY))
     request = run.request
     if deletes_ran:
-        deletes = collect(run, DELETE, errors[DELETE])
+        deletes = collect(run, DELETE, (maps or {}).get(DELETE))
     else:
         would = plan_totals.get("delete", 0) if request.dry_run and request.delete else 0
         deletes = {"deleted": would, "failed": 0, "skipped": 0, "failures": [], "missing_chunks": [],
@@ -186,7 +191,7 @@ def summarize(run: Run, plan_totals: dict, deletes_ran: bool, maps: dict | None 
     merge_observed(observed, deletes.get("observed") or {})
     details = {"plan": plan_totals, "server": observed, "notes": notes(observed, plan_totals, request),
                "missing_chunks": {"copy": copies["missing_chunks"], "delete": deletes["missing_chunks"]},
-               "chunk_errors": {kind: {str(n): why for n, why in found.items()} for kind, found in errors.items()}}
+               "chunk_errors": {COPY: copies.get("chunk_errors") or {}, DELETE: deletes.get("chunk_errors") or {}}}
     return summary, details
 
 
@@ -230,7 +235,10 @@ def write(run: Run, summary: dict, details: dict) -> None:
     """Stream the report (JSON Lines) into the work area."""
     cfg = settings_mod.load()
     ended = datetime.now(timezone.utc)
-    started = _parse_time(run.started)
+    try:
+        started = s3.parse_time(run.started) if run.started else None
+    except ValueError:
+        started = None
     head = {
         "type": "run", "run_id": run.id, "started": run.started,
         "ended": ended.isoformat().replace("+00:00", "Z"),
@@ -289,16 +297,6 @@ def versions() -> dict:
     import botocore
     return {"bucketsync": __version__, "python": platform.python_version(),
             "boto3": boto3.__version__, "botocore": botocore.__version__}
-
-
-def _parse_time(value: str | None) -> datetime | None:
-    if not value:
-        return None
-    try:
-        parsed = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
 
 
 def records(lines) -> Iterator[dict]:

@@ -8,7 +8,7 @@ import hashlib
 import json
 import random
 import time
-from datetime import datetime
+from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
 from typing import Iterator
 from urllib.parse import quote, urlencode
@@ -326,11 +326,13 @@ def parse_time(value) -> datetime:
     """A time as S3 answers it (a string: our clients skip botocore's
     timestamp parsing; see clients.session), in RFC 1123 or ISO 8601."""
     if isinstance(value, datetime):
-        return value
-    try:
-        return parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+        parsed = value
+    else:
+        try:
+            parsed = parsedate_to_datetime(value)
+        except (TypeError, ValueError):
+            parsed = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
 
 
 def encode_tags(tags: dict[str, str]) -> str:

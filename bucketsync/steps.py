@@ -84,7 +84,7 @@ def tally(event: dict) -> dict:
     """After the copies: deletes run only when every copy chunk finished
     with no failure (and it is not a dry run)."""
     run = Run.from_dict(event["run"])
-    copies = report.copy_totals(run, report.chunk_errors((event.get("maps") or {}).get(COPY)))
+    copies = report.copy_totals(run, (event.get("maps") or {}).get(COPY))
     interrupt.check()   # an interrupted run stops here: no deletes
     request = run.request
     failed = copies["failed"] > 0 or bool(copies["missing_chunks"])

@@ -21,8 +21,11 @@ def run_prefix(base: str, execution: str) -> str:
     return f"{base}{RUNS}{execution}/"
 
 
+REPORT_FILE = "report.jsonl"
+
+
 def report_key(base: str, execution: str) -> str:
-    return f"{run_prefix(base, execution)}report.jsonl"
+    return f"{run_prefix(base, execution)}{REPORT_FILE}"
 
 
 @dataclass(frozen=True)
@@ -64,7 +67,7 @@ class Run:
 
     @property
     def report_key(self) -> str:
-        return f"{self.work_prefix}report.jsonl"   # = report_key(base, id)
+        return f"{self.work_prefix}{REPORT_FILE}"
 
     @property
     def report_location(self) -> str:

@@ -8,9 +8,34 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import io
+import types
+import zipfile
 from unittest import mock
 
 from bucketsync.local.engine import _Handlers, in_process_lambdas
+
+
+class PackagedHandlers(_Handlers):
+    """A deployed function runs the handler file of its own code package, the
+    one of the version invoked (the `bucketsync` library is this process's
+    either way), so a test sees which code ran."""
+
+    def __init__(self):
+        super().__init__()
+        self.packaged: dict[tuple[str, str], object] = {}
+
+    def handler_for(self, function, module: str):
+        if not getattr(function, "code_bytes", None):
+            return super().handler_for(function, module)
+        key = (function.code_sha_256, module)
+        if key not in self.packaged:
+            with zipfile.ZipFile(io.BytesIO(function.code_bytes)) as archive:
+                source = archive.read(f"{module}.py").decode("utf-8")
+            loaded = types.ModuleType(f"bucketsync_lambda_{module}_{function.code_sha_256[:8]}")
+            exec(compile(source, f"{module}.py", "exec"), loaded.__dict__)   # noqa: S102 - our own package
+            self.packaged[key] = loaded.handler
+        return self.packaged[key]
 
 
 @contextlib.contextmanager
@@ -125,7 +150,7 @@ def emulated_account():
         delete_version(responses.stepfunction_backend, responses._get_param("stateMachineVersionArn"))
         return EmptyResult()
 
-    with in_process_lambdas(_Handlers(from_package=True)), \
+    with in_process_lambdas(PackagedHandlers()), \
          mock.patch.object(StepFunctionsParserBackend, "delete_state_machine_version", delete_version, create=True), \
          mock.patch.object(StepFunctionResponse, "delete_state_machine_version", delete_version_response,
                            create=True), \

@@ -73,6 +73,16 @@ def _bucket(name: str, work_buckets: set[str]) -> str:
     return f"arn:aws:s3:::{WORK if name in work_buckets else name}"
 
 
+# Calls that AWS authorises by one action on the bucket, or on the object.
+BUCKET_ACTIONS = {"ListObjectsV2": "s3:ListBucket", "ListObjects": "s3:ListBucket", "HeadBucket": "s3:ListBucket",
+                  "GetBucketLocation": "s3:GetBucketLocation",
+                  "ListMultipartUploads": "s3:ListBucketMultipartUploads"}
+OBJECT_ACTIONS = {"GetObjectTagging": "s3:GetObjectTagging", "PutObjectTagging": "s3:PutObjectTagging",
+                  "DeleteObjectTagging": "s3:DeleteObjectTagging", "UploadPart": "s3:PutObject",
+                  "CompleteMultipartUpload": "s3:PutObject", "AbortMultipartUpload": "s3:AbortMultipartUpload",
+                  "DeleteObject": "s3:DeleteObject"}
+
+
 def needs(call: Call, work_buckets: set[str]) -> list[tuple[str, str]]:
     """(IAM action, resource ARN) pairs AWS checks for this call."""
     p = call.params
@@ -83,12 +93,10 @@ def needs(call: Call, work_buckets: set[str]) -> list[tuple[str, str]]:
     bucket = _bucket(p["Bucket"], work_buckets)
     obj = f"{bucket}/{p.get('Key')}"
     op = call.operation
-    if op in ("ListObjectsV2", "ListObjects", "HeadBucket"):
-        return [("s3:ListBucket", bucket)]
-    if op == "GetBucketLocation":
-        return [("s3:GetBucketLocation", bucket)]
-    if op == "ListMultipartUploads":
-        return [("s3:ListBucketMultipartUploads", bucket)]
+    if op in BUCKET_ACTIONS:
+        return [(BUCKET_ACTIONS[op], bucket)]
+    if op in OBJECT_ACTIONS:
+        return [(OBJECT_ACTIONS[op], obj)]
     if op in ("GetObject", "HeadObject"):
         out = [("s3:GetObject", obj)]
         if call.status == 404:
@@ -96,21 +104,11 @@ def needs(call: Call, work_buckets: set[str]) -> list[tuple[str, str]]:
         if op == "GetObject" and "IfMatch" in p:
             out.append(("s3:GetObjectTagging", obj))
         return out
-    if op == "GetObjectTagging":
-        return [("s3:GetObjectTagging", obj)]
-    if op == "PutObjectTagging":
-        return [("s3:PutObjectTagging", obj)]
-    if op == "DeleteObjectTagging":
-        return [("s3:DeleteObjectTagging", obj)]
     if op in ("PutObject", "CreateMultipartUpload"):
         out = [("s3:PutObject", obj)]
         if p.get("Tagging"):
             out.append(("s3:PutObjectTagging", obj))
         return out
-    if op in ("UploadPart", "CompleteMultipartUpload"):
-        return [("s3:PutObject", obj)]
-    if op == "AbortMultipartUpload":
-        return [("s3:AbortMultipartUpload", obj)]
     if op in ("CopyObject", "UploadPartCopy"):
         source = p["CopySource"]
         if isinstance(source, str):   # boto3 may have quoted it into "bucket/key" already
@@ -130,8 +128,6 @@ def needs(call: Call, work_buckets: set[str]) -> list[tuple[str, str]]:
             if item.get("ETag"):
                 out.append(("s3:GetObject", f"{bucket}/{item['Key']}"))
         return out
-    if op == "DeleteObject":
-        return [("s3:DeleteObject", obj)]
     raise AssertionError(f"{call.function} called s3.{op}, which the contract does not know")
 
 

@@ -30,6 +30,11 @@ class Schedule:
     input: dict
     enabled: bool = True
 
+    @property
+    def logical_name(self) -> str:
+        """Its resource's name in the template (letters and digits only)."""
+        return "Schedule" + re.sub(r"[^0-9A-Za-z]", "", self.name.title())
+
 
 @dataclass(frozen=True)
 class DeployConfig:
@@ -144,7 +149,7 @@ def check(values: dict, where: str = "config") -> DeployConfig:
     names = [s.name for s in checked]
     if len(set(names)) != len(names):
         fail("schedules", f"has duplicate names: {sorted({n for n in names if names.count(n) > 1})}")
-    logical = [re.sub(r"[^0-9A-Za-z]", "", n.title()) for n in names]
+    logical = [s.logical_name for s in checked]
     if len(set(logical)) != len(logical):
         fail("schedules", f"has names that differ only in punctuation: {names}")
     keys = values.get("kms_key_arns", [])

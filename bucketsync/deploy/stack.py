@@ -14,6 +14,7 @@ from typing import Callable
 
 from botocore.exceptions import ClientError
 
+from ..s3 import error_code
 from . import concurrency, package, sam, template
 from .config import DeployConfig
 from .errors import DeployError
@@ -86,17 +87,13 @@ def render(config: DeployConfig, account: str, bucket: str, key: str, translate:
     return sam.translate(body, config.region) if translate else body
 
 
-def _code(exc: ClientError) -> str:
-    return exc.response.get("Error", {}).get("Code", "")
-
-
 def stack_status(cfn, name: str) -> str | None:
     try:
         return cfn.describe_stacks(StackName=name)["Stacks"][0]["StackStatus"]
     except ClientError as exc:
         # CloudFormation has no code of its own for a missing stack: it is a
         # ValidationError whose message says the stack "does not exist".
-        if _code(exc) == "ValidationError" and "does not exist" in str(exc):
+        if error_code(exc) == "ValidationError" and "does not exist" in str(exc):
             return None
         raise
 
@@ -191,7 +188,7 @@ def alias_target(sfn, alias_arn: str) -> str | None:
     try:
         alias = sfn.describe_state_machine_alias(stateMachineAliasArn=alias_arn)
     except ClientError as exc:
-        if _code(exc) in ("ResourceNotFound", "ResourceNotFoundException", "StateMachineDoesNotExist"):
+        if error_code(exc) in ("ResourceNotFound", "ResourceNotFoundException", "StateMachineDoesNotExist"):
             return None
         raise
     return alias["routingConfiguration"][0]["stateMachineVersionArn"]
@@ -230,7 +227,7 @@ def move_alias(sfn, machine_arn: str, version_arn: str) -> None:
 
 
 def list_versions(sfn, machine_arn: str) -> list[dict]:
-    """[{arn, number, description}] newest first. Uses ListStateMachineVersions;
+    """[{arn, number, description, definition}] newest first. Uses ListStateMachineVersions;
     on an emulator without it, probes version numbers below the alias's."""
     try:
         arns, token = [], None
@@ -251,7 +248,8 @@ def list_versions(sfn, machine_arn: str) -> list[dict]:
         except ClientError:
             continue
         versions.append({"arn": arn, "number": int(arn.rsplit(":", 1)[-1]),
-                         "description": described.get("description", "")})
+                         "description": described.get("description", ""),
+                         "definition": described.get("definition", "")})
     return sorted(versions, key=lambda v: -v["number"])
 
 
@@ -273,10 +271,12 @@ def rollback(sfn, machine_arn: str, to: int | None, out) -> str:
     return target["arn"]
 
 
-def prune_versions(sfn, machine_arn: str, keep: int, out) -> list[str]:
-    """Delete versions beyond the newest `keep`, never the alias's."""
+def prune_versions(sfn, machine_arn: str, keep: int, out, versions: list[dict] | None = None) -> list[str]:
+    """Delete versions beyond the newest `keep`, never the alias's.
+    `versions`: list_versions' answer, when the caller has it already."""
     current = alias_target(sfn, f"{machine_arn}:{template.ALIAS}")
-    doomed = [v["arn"] for v in list_versions(sfn, machine_arn)[keep:] if v["arn"] != current]
+    versions = list_versions(sfn, machine_arn) if versions is None else versions
+    doomed = [v["arn"] for v in versions[keep:] if v["arn"] != current]
     deleted = []
     for arn in doomed:
         try:
@@ -293,14 +293,14 @@ def prune_versions(sfn, machine_arn: str, keep: int, out) -> list[str]:
 _FUNCTION_VERSION = re.compile(r"arn:[\w-]+:lambda:[\w-]+:\d+:function:[\w-]+:\d+")
 
 
-def prune_function_versions(sfn, lam, machine_arn: str, functions: list[str], out) -> list[str]:
+def prune_function_versions(sfn, lam, machine_arn: str, kept: list[dict], functions: list[str], out) -> list[str]:
     """Delete the function versions that neither the state machine nor any
-    of its kept versions calls. The stack keeps every version it publishes
-    (`Retain`), so that rollback finds the old code; this bounds them to
-    what a rollback can reach."""
+    of its `kept` versions (list_versions' entries) calls. The stack keeps
+    every version it publishes (`Retain`), so that rollback finds the old
+    code; this bounds them to what a rollback can reach."""
     called = set(_FUNCTION_VERSION.findall(sfn.describe_state_machine(stateMachineArn=machine_arn)["definition"]))
-    for version in list_versions(sfn, machine_arn):
-        called |= set(_FUNCTION_VERSION.findall(sfn.describe_state_machine(stateMachineArn=version["arn"])["definition"]))
+    for version in kept:
+        called |= set(_FUNCTION_VERSION.findall(version["definition"]))
     deleted = []
     for function in functions:
         for page in lam.get_paginator("list_versions_by_function").paginate(FunctionName=function):
@@ -343,7 +343,9 @@ def deploy(session, config: DeployConfig, out: Callable[[str], None] = print, po
     found.update(outputs(cfn, config.stack_name))
     machine = found["StateMachineArn"]
     version, published = publish_if_changed(sfn, machine, package.digest(data), out)
-    prune_versions(sfn, machine, config.keep_versions, out)
+    versions = list_versions(sfn, machine)
+    deleted = prune_versions(sfn, machine, config.keep_versions, out, versions)
     prune_function_versions(sfn, session.client("lambda"), machine,
+                            [v for v in versions if v["arn"] not in deleted],
                             [names.function(file) for file in lambda_files()], out)
     return Deployment(status, found, version, published, uploaded)

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 
 from . import definition
 from .. import work
@@ -85,8 +84,12 @@ class Names:
     def function(self, file: LambdaFile) -> str:
         return f"{self.stack}-{file.module.replace('_', '-')}"
 
+    def arn(self, service: str, resource: str) -> str:
+        """An ARN of this stack's partition, region and account."""
+        return f"arn:{self.partition}:{service}:{self.region}:{self.account}:{resource}"
+
     def function_arn(self, file: LambdaFile) -> str:
-        return f"arn:{self.partition}:lambda:{self.region}:{self.account}:function:{self.function(file)}"
+        return self.arn("lambda", f"function:{self.function(file)}")
 
     @property
     def state_machine(self) -> str:
@@ -94,21 +97,21 @@ class Names:
 
     @property
     def state_machine_arn(self) -> str:
-        return f"arn:{self.partition}:states:{self.region}:{self.account}:stateMachine:{self.stack}"
+        return self.arn("states", f"stateMachine:{self.stack}")
 
     @property
     def alias_arn(self) -> str:
         return f"{self.state_machine_arn}:{ALIAS}"
 
     def log_group_arn(self, name: str) -> str:
-        return f"arn:{self.partition}:logs:{self.region}:{self.account}:log-group:{name}:*"
+        return self.arn("logs", f"log-group:{name}:*")
 
     def bucket_arn(self, bucket: str) -> str:
         return f"arn:{self.partition}:s3:::{bucket}"
 
     @property
     def executions_arn(self) -> str:
-        return f"arn:{self.partition}:states:{self.region}:{self.account}:execution:{self.state_machine}"
+        return self.arn("states", f"execution:{self.state_machine}")
 
     @property
     def schedule_group(self) -> str:
@@ -118,7 +121,7 @@ class Names:
 
     @property
     def schedule_group_arn(self) -> str:
-        return f"arn:{self.partition}:scheduler:{self.region}:{self.account}:schedule-group/{self.schedule_group}"
+        return self.arn("scheduler", f"schedule-group/{self.schedule_group}")
 
 
 def _assume(service: str, condition: dict | None = None) -> dict:
@@ -443,8 +446,7 @@ def _schedules(config: DeployConfig, names: Names) -> dict:
         },
     }
     for schedule in config.schedules:
-        logical = "Schedule" + re.sub(r"[^0-9A-Za-z]", "", schedule.name.title())
-        resources[logical] = {
+        resources[schedule.logical_name] = {
             "Type": "AWS::Scheduler::Schedule",
             "Properties": {
                 "Name": schedule.name,

@@ -129,30 +129,19 @@ class _Handlers:
     environment variables are applied to this process before its handler
     runs (a process has one environment; a stack's functions share theirs)."""
 
-    def __init__(self, directory: Path = FUNCTIONS_DIR, from_package: bool = False):
+    def __init__(self, directory: Path = FUNCTIONS_DIR):
         self.table = {f.module: (_load_handler(f.path), int(f.front_matter.get("Timeout", 900)))
                       for f in lambda_files(directory)}
-        # A deployed function runs the handler file of its own code package
-        # (the `bucketsync` library is this process's either way).
-        self.from_package = from_package
-        self.packaged: dict[tuple[str, str], object] = {}
 
-    def _packaged_handler(self, function, module: str):
-        key = (function.code_sha_256, module)
-        if key not in self.packaged:
-            with zipfile.ZipFile(io.BytesIO(function.code_bytes)) as archive:
-                source = archive.read(f"{module}.py").decode("utf-8")
-            loaded = types.ModuleType(f"bucketsync_lambda_{module}_{function.code_sha_256[:8]}")
-            exec(compile(source, f"{module}.py", "exec"), loaded.__dict__)   # noqa: S102 - our own package
-            self.packaged[key] = loaded.handler
-        return self.packaged[key]
+    def handler_for(self, function, module: str):
+        """The handler that answers `function` (moto's function object)."""
+        return self.table[module][0]
 
     def invoke(self, backend, function_name, qualifier, body, headers, response_headers):
         function = backend.get_function(function_name, qualifier)
         module = (function.handler or "").split(".")[0]
-        handler, timeout = self.table[module]
-        if self.from_package and getattr(function, "code_bytes", None):
-            handler = self._packaged_handler(function, module)
+        timeout = self.table[module][1]
+        handler = self.handler_for(function, module)
         for name, value in (function.environment_vars or {}).items():
             os.environ[name] = str(value)
         event = json.loads(body) if body else {}
