@@ -26,12 +26,13 @@ from __future__ import annotations
 
 import threading
 import time
-from dataclasses import asdict, dataclass, field
 
 from . import clients, interrupt, progress, s3, threads
 from .errors import (AccessDeniedError, BucketsyncError, DestinationChangedError, NoSuchKeyError, RunInterrupted, S3Error,
                      SourceChangedError, TransientError)
 from .plan import CHECK, META, CopyAction, is_multipart_etag, normalise_etag
+from .results import (COPIED, FAILED, SKIPPED, UNCHANGED, UPDATED, WOULD_COPY, WOULD_UPDATE, ActionResult,
+                      CopyResult)
 from .settings import Settings
 from .work import Run
 
@@ -39,28 +40,11 @@ MAX_PARTS = 10_000
 MIN_PART = 5 * 1024 * 1024
 
 
-@dataclass
-class CopyResult:
-    copied: int = 0
-    unchanged: int = 0        # CHECK and META actions proven the same
-    updated: int = 0          # META actions whose tags alone were brought in line
-    failed: int = 0
-    skipped: int = 0          # changed during the run at the source or the destination
-    bytes_copied: int = 0
-    failures: list = field(default_factory=list)
-    # One [key, size, outcome, reason] per action, for the report.
-    actions: list = field(default_factory=list)
-    # What the server was seen to do with preconditions (see Observations).
-    observed: dict = field(default_factory=dict)
-
-    def to_dict(self) -> dict:
-        return asdict(self)
-
-
 # No object copy starts later than this before the Lambda's time is up: the
 # copies under way finish and the chunk's result is written, rather than the
 # Lambda being killed mid-chunk (a timeout would lose the whole chunk's result).
 TIME_RESERVE_SECONDS = 120
+INTERRUPTED = "not copied: the run was interrupted; rerun to finish"
 
 
 def start_deadline(remaining_ms: int | None) -> float | None:
@@ -97,36 +81,48 @@ class Copier:
             self._fail(action, f"{type(exc).__name__}: {exc}")
 
     def _act(self, action: CopyAction) -> None:
-        if interrupt.requested():
-            self._skip(action, "not copied: the run was interrupted; rerun to finish")
-            return
-        if self.deadline is not None and time.monotonic() > self.deadline:
-            self._fail(action, "not started: the copy chunk's Lambda was running out of time (chunks are "
-                               "sized by BUCKETSYNC_CHUNK_ACTIONS and BUCKETSYNC_CHUNK_BYTES); the next run copies it")
+        if not self._may_start(action):
             return
         dst_key = self.request.destination_prefix + action.key
-        why = _why(action)
-        if action.op in (CHECK, META) and self.request.check_metadata:
-            why = self._metadata_check(action, dst_key)
-            if why is None:
-                return
-        elif action.op == CHECK and self._stamped_same(dst_key, action.etag):
-            self._done(action, "unchanged", "same content (proven by the source-ETag stamp)", event="checked")
+        why = self._why_copy(action, dst_key)
+        if why is None:   # done with: proven the same, updated, or skipped
             return
         if self.request.dry_run:
-            self._done(action, "would-copy", why)
+            self._done(action, WOULD_COPY, why)
             return
         try:
             size = self._copy_as_planned_or_now(action)
         except RunInterrupted:   # a multipart copy stopped between parts (and aborted)
-            self._skip(action, "not copied: the run was interrupted; rerun to finish")
+            self._skip(action, INTERRUPTED)
             return
         except DestinationChangedError as exc:
             self._skip(action, f"changed at the destination during the run ({exc}); left for the next run")
             return
-        if size is None:
-            return
-        self._done(action, "copied", why, size)
+        if size is not None:
+            self._done(action, COPIED, why, size)
+
+    def _may_start(self, action: CopyAction) -> bool:
+        """False (and the action reported) once the run is interrupted or the
+        Lambda's time is nearly up."""
+        if interrupt.requested():
+            self._skip(action, INTERRUPTED)
+            return False
+        if self.deadline is not None and time.monotonic() > self.deadline:
+            self._fail(action, "not started: the copy chunk's Lambda was running out of time (chunks are "
+                               "sized by BUCKETSYNC_CHUNK_ACTIONS and BUCKETSYNC_CHUNK_BYTES); the next run copies it")
+            return False
+        return True
+
+    def _why_copy(self, action: CopyAction, dst_key: str) -> str | None:
+        """Why the object must be copied, or None when it need not be. CHECK
+        and META actions are proven here (by the stamp, or with
+        `check_metadata` by comparing metadata and tags)."""
+        if action.op in (CHECK, META) and self.request.check_metadata:
+            return self._metadata_check(action, dst_key)
+        if action.op == CHECK and self._stamped_same(dst_key, action.etag):
+            self._done(action, UNCHANGED, "same content (proven by the source-ETag stamp)", event="checked")
+            return None
+        return _why(action)
 
     def _metadata_check(self, action: CopyAction, dst_key: str) -> str | None:
         """For `check_metadata`: None when the object is done with (the same
@@ -150,20 +146,20 @@ class Copier:
         if differences:
             return f"same content, metadata differs ({', '.join(differences)})"
         if src_count == dst_count == 0:
-            self._done(action, "unchanged", "same content, metadata and tags", event="checked")
+            self._done(action, UNCHANGED, "same content, metadata and tags", event="checked")
             return None
         src_tags = self._tags(src_key) if src_count != 0 else {}
         if self.result.observed.get("tagging") == "unsupported":
-            self._done(action, "unchanged", "same content and metadata (tags not compared: no tagging)",
+            self._done(action, UNCHANGED, "same content and metadata (tags not compared: no tagging)",
                        event="checked")
             return None
         dst_tags = s3.get_tags(self.dst, req.destination, dst_key) if dst_count != 0 else {}
         if src_tags == dst_tags:
-            self._done(action, "unchanged", "same content, metadata and tags", event="checked")
+            self._done(action, UNCHANGED, "same content, metadata and tags", event="checked")
             return None
         if not req.dry_run:
             s3.put_tags(self.dst, req.destination, dst_key, src_tags)
-        self._done(action, "would-update" if req.dry_run else "updated", "same content and metadata, tags differ",
+        self._done(action, WOULD_UPDATE if req.dry_run else UPDATED, "same content and metadata, tags differ",
                    event="checked")
         return None
 
@@ -431,27 +427,27 @@ class Copier:
               event: str | None = None) -> None:
         size = action.size if size is None else size
         with self._lock:
-            if outcome == "unchanged":
+            if outcome == UNCHANGED:
                 self.result.unchanged += 1
-            elif outcome in ("updated", "would-update"):
+            elif outcome in (UPDATED, WOULD_UPDATE):
                 self.result.updated += 1
             else:   # copied, or would-copy in a dry run (counted as copies, as the real run would)
                 self.result.copied += 1
                 self.result.bytes_copied += size
-            self.result.actions.append([action.key, size, outcome, why])
-        progress.emit(event or "copied", 1, size if outcome in ("copied", "would-copy") else 0)
+            self.result.actions.append(ActionResult(action.key, size, outcome, why))
+        progress.emit(event or "copied", 1, size if outcome in (COPIED, WOULD_COPY) else 0)
 
     def _fail(self, action: CopyAction, error: str) -> None:
         with self._lock:
             self.result.failed += 1
             self.result.failures.append({"key": action.key, "error": error})
-            self.result.actions.append([action.key, action.size, "failed", error])
+            self.result.actions.append(ActionResult(action.key, action.size, FAILED, error))
         progress.emit("failed", 1, action.size)
 
     def _skip(self, action: CopyAction, why: str) -> None:
         with self._lock:
             self.result.skipped += 1
-            self.result.actions.append([action.key, action.size, "skipped", why])
+            self.result.actions.append(ActionResult(action.key, action.size, SKIPPED, why))
         progress.emit("skipped", 1, action.size)
 
     def _observe(self, what: str, value: str) -> None:

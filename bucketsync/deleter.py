@@ -10,27 +10,14 @@ again without it, and the report says so."""
 from __future__ import annotations
 
 import uuid
-from dataclasses import asdict, dataclass, field
 
 from . import clients, interrupt, progress, s3
 from .errors import BucketsyncError
 from .plan import DeleteAction
+from .results import DELETED, FAILED, SKIPPED, ActionResult, DeleteResult
 from .work import Run
 
 BATCH = 1000
-
-
-@dataclass
-class DeleteResult:
-    deleted: int = 0
-    failed: int = 0
-    skipped: int = 0          # changed or gone at the destination since planned
-    failures: list = field(default_factory=list)
-    actions: list = field(default_factory=list)    # [key, size, outcome, reason]
-    observed: dict = field(default_factory=dict)
-
-    def to_dict(self) -> dict:
-        return asdict(self)
 
 
 def delete_chunk(run: Run, actions: list[DeleteAction], retry_seconds: float = 0) -> DeleteResult:
@@ -50,20 +37,21 @@ def delete_chunk(run: Run, actions: list[DeleteAction], retry_seconds: float = 0
         if interrupt.requested():   # deletes done stay done; the rest waits for the next run
             for action in batch:
                 result.skipped += 1
-                result.actions.append([action.key, action.size, "skipped", "not deleted: the run was interrupted"])
+                result.actions.append(ActionResult(action.key, action.size, SKIPPED,
+                                                   "not deleted: the run was interrupted"))
             continue
         targets = [(request.destination_prefix + a.key, a.etag) for a in batch]
         outcome = _delete(client, request.destination, targets, result, retry_seconds)
         for action in batch:
-            state, why = outcome.get(request.destination_prefix + action.key, ("deleted", "absent at the source"))
-            if state == "deleted":
+            state, why = outcome.get(request.destination_prefix + action.key, (DELETED, "absent at the source"))
+            if state == DELETED:
                 result.deleted += 1
-            elif state == "skipped":
+            elif state == SKIPPED:
                 result.skipped += 1
             else:
                 result.failed += 1
                 result.failures.append({"key": action.key, "error": why})
-            result.actions.append([action.key, action.size, state, why])
+            result.actions.append(ActionResult(action.key, action.size, state, why))
         progress.emit("deleted", sum(1 for a in batch if outcome.get(request.destination_prefix + a.key) is None))
     return result
 
@@ -79,13 +67,13 @@ def _delete(client, bucket: str, targets: list[tuple[str, str]], result: DeleteR
         result.observed["conditional_deletes"] = "rejected"
         return _delete(client, bucket, targets, result, retry_seconds)
     except BucketsyncError as exc:
-        return {key: ("failed", f"{type(exc).__name__}: {exc}") for key, _ in targets}
+        return {key: (FAILED, f"{type(exc).__name__}: {exc}") for key, _ in targets}
     outcome = {}
     for key, code, message in refused:
         if code in ("PreconditionFailed", "412", "ConditionalRequestConflict"):
-            outcome[key] = ("skipped", "changed at the destination since it was planned; kept")
+            outcome[key] = (SKIPPED, "changed at the destination since it was planned; kept")
         elif code in ("NoSuchKey", "404"):
-            outcome[key] = ("skipped", "already gone from the destination")
+            outcome[key] = (SKIPPED, "already gone from the destination")
         else:
-            outcome[key] = ("failed", f"{code}: {message}")
+            outcome[key] = (FAILED, f"{code}: {message}")
     return outcome

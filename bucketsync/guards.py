@@ -2,18 +2,19 @@
 from __future__ import annotations
 
 from .errors import DeleteGuardError
+from .plan import PlanTotals
 from .request import SyncRequest, delete_limit
 
 
-def check_delete_guards(request: SyncRequest, totals: dict) -> None:
+def check_delete_guards(request: SyncRequest, totals: PlanTotals) -> None:
     """Raise DeleteGuardError, naming both numbers, when the planned deletes
     are not allowed. `allow_empty_source` lifts only the empty-source guard;
     `max_delete` always applies (give "100%" to allow deleting everything)."""
     if not request.delete:
         return
-    deletes = totals["delete"]
-    destination = totals["destination_objects"]
-    if totals["source_objects"] == 0 and destination > 0 and not request.allow_empty_source:
+    deletes = totals.delete
+    destination = totals.destination_objects
+    if totals.source_objects == 0 and destination > 0 and not request.allow_empty_source:
         raise DeleteGuardError(
             f"the source s3://{request.source}/{request.source_prefix} lists no objects but the destination "
             f"has {destination}; refusing to delete them all (set allow_empty_source to allow it)")

@@ -20,7 +20,7 @@ about content; this opt-in extends it to what describes the content).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, fields
 from typing import Iterable, Iterator, NamedTuple
 
 from .errors import DuplicateKeyError, ListingOrderError
@@ -76,6 +76,39 @@ def encode_action(action: CopyAction | DeleteAction | UnchangedAction) -> list:
 def decode_action(kind: str, item: list) -> CopyAction | DeleteAction | UnchangedAction:
     """The one decoder for chunk files' actions."""
     return _ACTIONS[kind](*item)
+
+
+@dataclass
+class PlanTotals:
+    """What the plan found and decided, summed over the whole listing. It
+    travels as a JSON object (`to_dict`) in the planner's cursor and in the
+    state machine's `$.plan.totals`, and lands in the report's run line."""
+    source_objects: int = 0
+    source_bytes: int = 0
+    destination_objects: int = 0
+    destination_bytes: int = 0
+    copy: int = 0              # COPY actions: absent at the destination, or a different size
+    copy_bytes: int = 0
+    check: int = 0             # CHECK actions: same size, different ETags
+    check_bytes: int = 0
+    delete: int = 0            # destination keys absent at the source (planned only with delete on)
+    delete_bytes: int = 0
+    unchanged: int = 0         # same size and ETag (or both empty)
+    meta: int = 0              # same content, metadata and tags to compare (check_metadata)
+
+    @property
+    def to_copy(self) -> tuple[int, int]:
+        """(objects, bytes) the copy chunks will look at."""
+        return self.copy + self.check + self.meta, self.copy_bytes + self.check_bytes
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, document: dict | None) -> "PlanTotals":
+        """Tolerant of absent fields: a run that failed before planning has none."""
+        document = document or {}
+        return cls(**{f.name: int(document.get(f.name) or 0) for f in fields(cls)})
 
 
 @dataclass(frozen=True)

@@ -14,16 +14,11 @@ from typing import Callable, Iterator
 
 from . import clients, interrupt, progress, s3
 from .filters import KeyFilter
-from .plan import (CHECK, COPY, DELETE, META, UNCHANGED, CopyAction, DeleteAction, Entry, UnchangedAction,
-                   check_order, encode_action, merge)
+from .plan import (CHECK, COPY, DELETE, META, UNCHANGED, CopyAction, DeleteAction, Entry, PlanTotals,
+                   UnchangedAction, check_order, encode_action, merge)
 from .prefetch import Prefetch
 from .settings import Settings
 from .work import Run
-
-TOTAL_FIELDS = ("source_objects", "source_bytes", "destination_objects", "destination_bytes",
-                "copy", "copy_bytes", "check", "check_bytes", "delete", "delete_bytes", "unchanged",
-                "meta")
-
 
 # Unchanged keys are written down only for the report, in larger chunks.
 UNCHANGED_CHUNK_ACTIONS = 10_000
@@ -31,7 +26,7 @@ UNCHANGED_CHUNK_ACTIONS = 10_000
 
 def new_cursor() -> dict:
     return {"after": None, "copy_chunks": 0, "delete_chunks": 0, "unchanged_chunks": 0,
-            "totals": dict.fromkeys(TOTAL_FIELDS, 0)}
+            "totals": PlanTotals().to_dict()}
 
 
 def entries(pages: Iterator[list[Entry]], keep: KeyFilter) -> Iterator[Entry]:
@@ -92,7 +87,7 @@ def plan_step(run: Run, cursor: dict | None, settings: Settings,
     copies = ChunkWriter(run, COPY, cursor["copy_chunks"], settings.chunk_actions, settings.chunk_bytes, write)
     deletes = ChunkWriter(run, DELETE, cursor["delete_chunks"], settings.chunk_actions, 1 << 62, write)
     same = ChunkWriter(run, UNCHANGED, cursor.get("unchanged_chunks", 0), UNCHANGED_CHUNK_ACTIONS, 1 << 62, write)
-    totals = cursor["totals"]
+    totals = PlanTotals.from_dict(cursor["totals"])
     after = cursor["after"]
     deadline = now() + settings.plan_seconds
 
@@ -117,41 +112,45 @@ def plan_step(run: Run, cursor: dict | None, settings: Settings,
     for writer in (copies, deletes, same):
         writer.flush()
     cursor = {"after": after, "copy_chunks": copies.number, "delete_chunks": deletes.number,
-              "unchanged_chunks": same.number, "totals": totals}
+              "unchanged_chunks": same.number, "totals": totals.to_dict()}
     if done:
         _write_indexes(run, cursor, write)
     return cursor, done
 
 
-def _account(decision, totals: dict, copies: ChunkWriter, deletes: ChunkWriter | None,
+def _account(decision, totals: PlanTotals, copies: ChunkWriter, deletes: ChunkWriter | None,
              same: ChunkWriter, check_metadata: bool = False) -> None:
     src, dst = decision.source, decision.destination
     if src is not None:
-        totals["source_objects"] += 1
-        totals["source_bytes"] += src.size
+        totals.source_objects += 1
+        totals.source_bytes += src.size
     if dst is not None:
-        totals["destination_objects"] += 1
-        totals["destination_bytes"] += dst.size
+        totals.destination_objects += 1
+        totals.destination_bytes += dst.size
+    if decision.action == COPY:
+        totals.copy += 1
+        totals.copy_bytes += src.size
+    elif decision.action == CHECK:
+        totals.check += 1
+        totals.check_bytes += src.size
     if decision.action in (COPY, CHECK):
-        totals[decision.action] += 1
-        totals[decision.action + "_bytes"] += src.size
         copies.add(CopyAction(decision.action, decision.key, src.size, src.etag,
                               dst.etag if dst is not None else None, dst.size if dst is not None else None),
                    src.size)
     elif decision.action == DELETE:
-        totals["delete"] += 1
-        totals["delete_bytes"] += dst.size
+        totals.delete += 1
+        totals.delete_bytes += dst.size
         if deletes is not None:   # with delete off, extras are counted, never written down
             deletes.add(DeleteAction(decision.key, dst.size, dst.etag), 0)
     elif check_metadata:   # same content: the copy step compares metadata and tags
         assert decision.action == UNCHANGED
-        totals["meta"] = totals.get("meta", 0) + 1
+        totals.meta += 1
         # Counted at full size in the chunk's byte budget: a difference in
         # system or user metadata is mended by a (server-side) copy.
         copies.add(CopyAction(META, decision.key, src.size, src.etag, dst.etag, dst.size), src.size)
     else:
         assert decision.action == UNCHANGED
-        totals["unchanged"] += 1
+        totals.unchanged += 1
         same.add(UnchangedAction(decision.key, src.size, "both empty" if src.size == 0 else "same size and ETag"), 0)
 
 

@@ -19,18 +19,19 @@ from typing import Iterator
 
 from . import __version__, clients, s3, threads
 from . import settings as settings_mod
-from .plan import COPY, DELETE, UNCHANGED, decode_action
+from .plan import COPY, DELETE, UNCHANGED, PlanTotals, decode_action
+from .results import FAILED, WOULD_DELETE, ChunkResult, CopyResult, DeleteResult
+from .results import UNCHANGED as SAME
 from .work import Run
 
 SUMMARY_FAILED_KEYS = 10
 KEPT_FAILURES = 1000        # failures kept in totals; the report lists every one
-COPY_COUNTS = ("copied", "unchanged", "updated", "failed", "skipped", "bytes_copied")
-DELETE_COUNTS = ("deleted", "failed", "skipped")
+RESULTS: dict[str, type[ChunkResult]] = {COPY: CopyResult, DELETE: DeleteResult}
 # When results disagree about a server, the finding that needs attention wins.
 _OBSERVED_RANK = {"honoured": 0, "supported": 0, "rejected": 1, "ignored": 2, "unsupported": 2}
 
 
-def _results(run: Run, kind: str) -> Iterator[tuple[int, dict | None, list | None]]:
+def _results(run: Run, kind: str) -> Iterator[tuple[int, ChunkResult | None, list | None]]:
     """(number, result, None) per finished chunk of `kind`, in order, or
     (number, None, actions) for a chunk without a result file."""
     work = clients.work_client()
@@ -42,7 +43,7 @@ def _results(run: Run, kind: str) -> Iterator[tuple[int, dict | None, list | Non
         if result is None:   # the chunk never finished: all of it failed
             chunk = s3.get_json(work, run.work_bucket, run.chunk_key(kind, number))
             return number, None, [decode_action(kind, item) for item in chunk["actions"]]
-        return number, result, None
+        return number, RESULTS[kind].from_dict(result), None
 
     with threads.pool(16) as pool:
         yield from pool.map(read, index)
@@ -105,7 +106,7 @@ def collect(run: Run, kind: str, map_output: dict | None) -> dict:
     """Totals over `kind`'s result files: counts, the first failures, chunks
     without a result (with why: the Map's FAILED results, read only when a
     chunk is missing), and what the servers were seen to do."""
-    counts = COPY_COUNTS if kind == COPY else DELETE_COUNTS
+    counts = RESULTS[kind].COUNTS
     totals = dict.fromkeys(counts, 0)
     totals.update(failures=[], missing_chunks=[], observed={}, chunk_errors={})
     errors = None
@@ -120,9 +121,9 @@ def collect(run: Run, kind: str, map_output: dict | None) -> dict:
             failures = [{"key": a.key, "error": _unfinished(kind, number, errors)} for a in lost]
         else:
             for name in counts:
-                totals[name] += result.get(name, 0)
-            failures = result.get("failures", ())
-            merge_observed(totals["observed"], result.get("observed") or {})
+                totals[name] += getattr(result, name)
+            failures = result.failures
+            merge_observed(totals["observed"], result.observed)
         totals["failures"].extend(failures[:KEPT_FAILURES - len(totals["failures"])])
     return totals
 
@@ -147,7 +148,7 @@ def copy_totals(run: Run, map_output: dict | None) -> dict:
     return totals
 
 
-def summarize(run: Run, plan_totals: dict, deletes_ran: bool, maps: dict | None = None,
+def summarize(run: Run, plan_totals: PlanTotals, deletes_ran: bool, maps: dict | None = None,
               error: dict | None = None) -> tuple[dict, dict]:
     """(summary, details): the flat execution output, and what the report's
     run line adds. In a dry run, `deleted` is what the deletes would be.
@@ -155,16 +156,19 @@ def summarize(run: Run, plan_totals: dict, deletes_ran: bool, maps: dict | None 
     copies = copy_totals(run, (maps or {}).get(COPY))
     request = run.request
     if deletes_ran:
+        # The delete results are read here for the totals the report's first
+        # line needs, and again by `action_lines`: twice a GET per thousand
+        # deletes, where holding every line instead would grow with the bucket.
         deletes = collect(run, DELETE, (maps or {}).get(DELETE))
     else:
-        would = plan_totals.get("delete", 0) if request.dry_run and request.delete else 0
+        would = plan_totals.delete if request.dry_run and request.delete else 0
         deletes = {"deleted": would, "failed": 0, "skipped": 0, "failures": [], "missing_chunks": [],
                    "observed": {}}
     failures = copies["failures"] + deletes["failures"]
     summary = {
         "copied": copies["copied"],
         "deleted": deletes["deleted"],
-        "unchanged": plan_totals.get("unchanged", 0) + copies["unchanged"],
+        "unchanged": plan_totals.unchanged + copies["unchanged"],
         "checked": copies["unchanged"],
         "updated": copies.get("updated", 0),
         "failed": copies["failed"] + deletes["failed"],
@@ -176,8 +180,8 @@ def summarize(run: Run, plan_totals: dict, deletes_ran: bool, maps: dict | None 
         "run_id": run.id,
         "source": f"s3://{request.source}/{request.source_prefix}",
         "destination": f"s3://{request.destination}/{request.destination_prefix}",
-        "source_objects": plan_totals.get("source_objects", 0),
-        "destination_objects": plan_totals.get("destination_objects", 0),
+        "source_objects": plan_totals.source_objects,
+        "destination_objects": plan_totals.destination_objects,
         "failed_keys": [f["key"] for f in failures[:SUMMARY_FAILED_KEYS]],
     }
     unfinished = {kind: totals["missing_chunks"] for kind, totals in ((COPY, copies), (DELETE, deletes))
@@ -189,13 +193,13 @@ def summarize(run: Run, plan_totals: dict, deletes_ran: bool, maps: dict | None 
         summary["cause"] = summary["message"] = error.get("Cause")
     observed = dict(copies.get("observed") or {})
     merge_observed(observed, deletes.get("observed") or {})
-    details = {"plan": plan_totals, "server": observed, "notes": notes(observed, plan_totals, request),
+    details = {"plan": plan_totals.to_dict(), "server": observed, "notes": notes(observed, plan_totals, request),
                "missing_chunks": {"copy": copies["missing_chunks"], "delete": deletes["missing_chunks"]},
                "chunk_errors": {COPY: copies.get("chunk_errors") or {}, DELETE: deletes.get("chunk_errors") or {}}}
     return summary, details
 
 
-def notes(observed: dict, plan_totals: dict, request) -> list[str]:
+def notes(observed: dict, plan_totals: PlanTotals, request) -> list[str]:
     """Plain sentences for what the user should know about this run."""
     out = []
     if observed.get("copy_source_if_match") == "ignored":
@@ -226,7 +230,7 @@ def notes(observed: dict, plan_totals: dict, request) -> list[str]:
         out.append("incomplete multipart uploads left by earlier runs could not be listed at the destination "
                    "(s3:ListBucketMultipartUploads missing, or not implemented): a lifecycle rule with "
                    "AbortIncompleteMultipartUpload removes them")
-    if request.include and plan_totals.get("source_objects", 0) == 0:
+    if request.include and plan_totals.source_objects == 0:
         out.append(f"the include pattern(s) {list(request.include)} matched no source key")
     return out
 
@@ -250,12 +254,13 @@ def write(run: Run, summary: dict, details: dict) -> None:
     }
     with s3.LineWriter(clients.work_client(), run.work_bucket, run.report_key) as out:
         out.write(head)
-        for line in action_lines(run, details["plan"], summary["deletes_ran"], details.get("chunk_errors")):
+        for line in action_lines(run, PlanTotals.from_dict(details["plan"]), summary["deletes_ran"],
+                                 details.get("chunk_errors")):
             out.write(line)
         out.write(dict(summary, type="summary"))
 
 
-def action_lines(run: Run, plan_totals: dict, deletes_ran: bool,
+def action_lines(run: Run, plan_totals: PlanTotals, deletes_ran: bool,
                  chunk_errors_seen: dict | None = None) -> Iterator[dict]:
     """Every key the run looked at, one line each."""
     request = run.request
@@ -263,20 +268,20 @@ def action_lines(run: Run, plan_totals: dict, deletes_ran: bool,
         if kind == DELETE and not deletes_ran:
             if request.dry_run and request.delete:   # what the real run would delete
                 for action in _planned(run, DELETE):
-                    yield _line(action.key, action.size, "would-delete", "absent at the source")
+                    yield _line(action.key, action.size, WOULD_DELETE, "absent at the source")
             continue
         errors = {int(n): why for n, why in (chunk_errors_seen or {}).get(kind, {}).items()}
         for number, result, lost in _results(run, kind):
             if result is None:
                 for action in lost:
-                    yield _line(action.key, getattr(action, "size", 0), "failed", _unfinished(kind, number, errors))
+                    yield _line(action.key, action.size, FAILED, _unfinished(kind, number, errors))
                 continue
-            for key, size, outcome, why in result.get("actions", ()):
-                yield _line(key, size, outcome, why)
+            for done in result.actions:
+                yield _line(*done)
     for action in _planned(run, UNCHANGED):
-        yield _line(action.key, action.size, "unchanged", action.why)
-    if not request.delete and plan_totals.get("delete"):
-        yield {"type": "note", "text": f"{plan_totals['delete']} destination object(s) absent at the source were "
+        yield _line(action.key, action.size, SAME, action.why)
+    if not request.delete and plan_totals.delete:
+        yield {"type": "note", "text": f"{plan_totals.delete} destination object(s) absent at the source were "
                                        f"kept (delete is off)"}
 
 

@@ -13,7 +13,7 @@ from .deleter import delete_chunk as delete_keys
 from .errors import AccessDeniedError, InvalidInputError
 from .guards import check_delete_guards
 from .planner import plan_step
-from .plan import COPY, DELETE, decode_action
+from .plan import COPY, DELETE, PlanTotals, decode_action
 from .request import validate
 from .work import Run, run_prefix
 
@@ -51,9 +51,7 @@ def plan(event: dict) -> dict:
     cursor, done = plan_step(run, event.get("cursor"), cfg)
     result = {"run": event["run"], "cursor": cursor, "plan": {"done": done}}
     if done:
-        totals = cursor["totals"]
-        progress.emit("planned", totals["copy"] + totals["check"] + totals.get("meta", 0),
-                      totals["copy_bytes"] + totals["check_bytes"])
+        progress.emit("planned", *PlanTotals.from_dict(cursor["totals"]).to_copy)
         result["cursor"] = None
         result["plan"].update(totals=cursor["totals"], copy_index=run.index_key(COPY),
                               delete_index=run.index_key(DELETE))
@@ -62,7 +60,7 @@ def plan(event: dict) -> dict:
 
 def guard(event: dict) -> dict:
     run = Run.from_dict(event["run"])
-    check_delete_guards(run.request, event["plan"]["totals"])
+    check_delete_guards(run.request, PlanTotals.from_dict(event["plan"]["totals"]))
     return {"run": event["run"], "plan": event["plan"]}
 
 
@@ -89,7 +87,7 @@ def tally(event: dict) -> dict:
     request = run.request
     failed = copies["failed"] > 0 or bool(copies["missing_chunks"])
     delete_next = (request.delete and not request.dry_run and not failed
-                   and event["plan"]["totals"]["delete"] > 0)
+                   and PlanTotals.from_dict(event["plan"]["totals"]).delete > 0)
     if delete_next:   # deletes only under a lease that is still ours
         lease.renew_if_due(run, settings_mod.load(), force=True)
     return {"run": event["run"], "plan": event["plan"], "maps": event.get("maps") or {}, "delete_next": delete_next}
@@ -110,8 +108,8 @@ def delete_chunk(event: dict) -> dict:
 def finish(event: dict) -> dict:
     """Write the report; the output is the flat summary of DESIGN.md section 2."""
     run = Run.from_dict(event["run"])
-    summary, details = report.summarize(run, event["plan"]["totals"], event.get("delete_next", False),
-                                        event.get("maps"))
+    summary, details = report.summarize(run, PlanTotals.from_dict(event["plan"]["totals"]),
+                                        event.get("delete_next", False), event.get("maps"))
     report.write(run, summary, details)
     _release(run)
     _notify(summary, run, None)
@@ -127,7 +125,7 @@ def report_failure(event: dict) -> dict:
     run, summary = None, {"failed": 0}
     if isinstance(event.get("run"), dict):
         run = Run.from_dict(event["run"])
-        totals = (event.get("plan") or {}).get("totals") or {}
+        totals = PlanTotals.from_dict((event.get("plan") or {}).get("totals"))
         summary, details = report.summarize(run, totals, event.get("delete_next", False), event.get("maps"),
                                             {"Error": name, "Cause": cause})
         report.write(run, summary, details)

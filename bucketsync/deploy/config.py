@@ -92,82 +92,116 @@ def load(path: Path | None = None, overrides: dict | None = None) -> DeployConfi
 
 
 def check(values: dict, where: str = "config") -> DeployConfig:
+    """The settings (lower-case names) checked into a DeployConfig; raises
+    ConfigError naming the first setting that is wrong and why."""
     for name in REQUIRED:
         if values.get(name.lower()) in (None, "", [], ()):
             raise ConfigError(f"{where}: {name} is not set")
+    buckets = _buckets(values, where)
+    email, topic, notify_on = _notifications(values, where)
+    retention = values.get("log_retention_days", 30)
+    if retention not in LOG_RETENTION_DAYS:
+        _fail(where, "log_retention_days", f"must be one of CloudWatch's values {LOG_RETENTION_DAYS}, got {retention!r}")
+    tags = values.get("tags", {})
+    if not isinstance(tags, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in tags.items()):
+        _fail(where, "tags", f"must be a dict of strings to strings, got {tags!r}")
 
-    def fail(name, problem):
-        raise ConfigError(f"{where}: {name.upper()} {problem}")
+    def integer(name, low, high=None):
+        return _integer(values, where, name, low, high)
 
-    def integer(name, low, high=None, optional=False):
-        value = values.get(name)
-        if value is None and optional:
-            return None
-        if value is None:
-            return None
-        if isinstance(value, bool) or not isinstance(value, int) or value < low or (high and value > high):
-            fail(name, f"must be an integer from {low}{f' to {high}' if high else ' up'}, got {value!r}")
-        return value
+    return DeployConfig(
+        region=_region(values, where), profile=values.get("profile"), stack_name=_stack_name(values, where),
+        source_buckets=buckets["source_buckets"], destination_buckets=buckets["destination_buckets"],
+        work_bucket_retention_days=integer("work_bucket_retention_days", 1, 3650) or 14,
+        notification_email=email, sns_topic_arn=topic, notify_on=notify_on,
+        notify_after_idle_runs=integer("notify_after_idle_runs", 1),
+        schedules=_schedules(values, buckets, where), lambda_concurrency=integer("lambda_concurrency", 1),
+        map_concurrency=integer("map_concurrency", 1, 10000) or 40, log_retention_days=retention,
+        tags=dict(tags), keep_versions=integer("keep_versions", 1, 1000) or 20,
+        kms_key_arns=_kms_key_arns(values, where))
 
+
+def _fail(where: str, name: str, problem: str):
+    raise ConfigError(f"{where}: {name.upper()} {problem}")
+
+
+def _integer(values: dict, where: str, name: str, low: int, high: int | None = None) -> int | None:
+    """The setting as an integer within [low, high], or None when unset."""
+    value = values.get(name)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or value < low or (high and value > high):
+        _fail(where, name, f"must be an integer from {low}{f' to {high}' if high else ' up'}, got {value!r}")
+    return value
+
+
+def _region(values: dict, where: str) -> str:
     region = values["region"]
     if not isinstance(region, str) or not re.fullmatch(r"[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d", region):
-        fail("region", f"is not an AWS region name (like eu-west-1), got {region!r}")
+        _fail(where, "region", f"is not an AWS region name (like eu-west-1), got {region!r}")
+    return region
+
+
+def _stack_name(values: dict, where: str) -> str:
     stack = values.get("stack_name", "bucketsync")
     if not isinstance(stack, str) or not re.fullmatch(r"[A-Za-z][A-Za-z0-9-]{0,39}", stack):
-        fail("stack_name", f"must be 1-40 letters, digits or hyphens, starting with a letter, got {stack!r}")
+        _fail(where, "stack_name", f"must be 1-40 letters, digits or hyphens, starting with a letter, got {stack!r}")
+    return stack
+
+
+def _buckets(values: dict, where: str) -> dict[str, tuple[str, ...]]:
     buckets = {}
     for name in ("source_buckets", "destination_buckets"):
         value = values[name]
         if isinstance(value, str) or not isinstance(value, (list, tuple)) or not value:
-            fail(name, f"must be a non-empty list of bucket names, got {value!r}")
+            _fail(where, name, f"must be a non-empty list of bucket names, got {value!r}")
         for bucket in value:
             problem = bucket_name_problem(bucket) if isinstance(bucket, str) else "is not a string"
             if problem:
-                fail(name, f"has {bucket!r}, which is not a valid bucket name: it {problem}")
+                _fail(where, name, f"has {bucket!r}, which is not a valid bucket name: it {problem}")
         buckets[name] = tuple(value)
+    return buckets
+
+
+def _notifications(values: dict, where: str) -> tuple[str | None, str | None, str]:
     email = values.get("notification_email")
     if email is not None and (not isinstance(email, str) or not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", email)):
-        fail("notification_email", f"is not an email address, got {email!r}")
+        _fail(where, "notification_email", f"is not an email address, got {email!r}")
     topic = values.get("sns_topic_arn")
-    if topic is not None and (not isinstance(topic, str) or not re.fullmatch(r"arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[\w-]+", topic)):
-        fail("sns_topic_arn", f"is not an SNS topic ARN, got {topic!r}")
+    if topic is not None and (not isinstance(topic, str)
+                              or not re.fullmatch(r"arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[\w-]+", topic)):
+        _fail(where, "sns_topic_arn", f"is not an SNS topic ARN, got {topic!r}")
     notify_on = values.get("notify_on", "all")
     if notify_on not in ("all", "failure"):
-        fail("notify_on", f"must be \"all\" or \"failure\", got {notify_on!r}")
-    retention = values.get("log_retention_days", 30)
-    if retention not in LOG_RETENTION_DAYS:
-        fail("log_retention_days", f"must be one of CloudWatch's values {LOG_RETENTION_DAYS}, got {retention!r}")
-    tags = values.get("tags", {})
-    if not isinstance(tags, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in tags.items()):
-        fail("tags", f"must be a dict of strings to strings, got {tags!r}")
+        _fail(where, "notify_on", f"must be \"all\" or \"failure\", got {notify_on!r}")
+    return email, topic, notify_on
+
+
+def _schedules(values: dict, buckets: dict, where: str) -> tuple[Schedule, ...]:
     schedules = values.get("schedules", [])
     if not isinstance(schedules, (list, tuple)):
-        fail("schedules", f"must be a list, got {type(schedules).__name__}")
+        _fail(where, "schedules", f"must be a list, got {type(schedules).__name__}")
     checked = tuple(check_schedule(s, buckets, where) for s in schedules)
     # Names are unique within the stack's schedule group; their letters and
     # digits alone also name the template resources, so those must differ too.
     names = [s.name for s in checked]
     if len(set(names)) != len(names):
-        fail("schedules", f"has duplicate names: {sorted({n for n in names if names.count(n) > 1})}")
+        _fail(where, "schedules", f"has duplicate names: {sorted({n for n in names if names.count(n) > 1})}")
     logical = [s.logical_name for s in checked]
     if len(set(logical)) != len(logical):
-        fail("schedules", f"has names that differ only in punctuation: {names}")
+        _fail(where, "schedules", f"has names that differ only in punctuation: {names}")
+    return checked
+
+
+def _kms_key_arns(values: dict, where: str) -> tuple[str, ...]:
     keys = values.get("kms_key_arns", [])
     if not isinstance(keys, (list, tuple)) or not all(isinstance(k, str) for k in keys):
-        fail("kms_key_arns", f"must be a list of KMS key ARNs, got {keys!r}")
+        _fail(where, "kms_key_arns", f"must be a list of KMS key ARNs, got {keys!r}")
     for key in keys:
         if not KMS_KEY_ARN.fullmatch(key):
-            fail("kms_key_arns", f"{key!r} is not a KMS key ARN (arn:aws:kms:REGION:ACCOUNT:key/ID; "
-                                 f"an alias cannot scope a key policy grant)")
-    return DeployConfig(
-        region=region, profile=values.get("profile"), stack_name=stack,
-        source_buckets=buckets["source_buckets"], destination_buckets=buckets["destination_buckets"],
-        work_bucket_retention_days=integer("work_bucket_retention_days", 1, 3650) or 14,
-        notification_email=email, sns_topic_arn=topic, notify_on=notify_on,
-        notify_after_idle_runs=integer("notify_after_idle_runs", 1, optional=True),
-        schedules=checked, lambda_concurrency=integer("lambda_concurrency", 1, optional=True),
-        map_concurrency=integer("map_concurrency", 1, 10000) or 40, log_retention_days=retention,
-        tags=dict(tags), keep_versions=integer("keep_versions", 1, 1000) or 20, kms_key_arns=tuple(keys))
+            _fail(where, "kms_key_arns", f"{key!r} is not a KMS key ARN (arn:aws:kms:REGION:ACCOUNT:key/ID; "
+                                         f"an alias cannot scope a key policy grant)")
+    return tuple(keys)
 
 
 KMS_KEY_ARN = re.compile(r"arn:aws(-cn|-us-gov|-iso|-iso-b)?:kms:[a-z0-9-]+:\d{12}:key/(mrk-)?[0-9a-f-]{32,36}")

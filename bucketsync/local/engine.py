@@ -234,6 +234,36 @@ def run(execution_input: dict, *, endpoint_url: str | None = None, settings: dic
     (started with `moto_config`). Scratch data lives in an in-memory bucket that
     is removed afterwards; the report is saved under `report_dir`."""
     scratch = f"bucketsync-scratch-{uuid.uuid4().hex[:12]}"
+    handlers = _Handlers()
+    name = name or f"sync-{time.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:8]}"
+    interrupt.clear()
+    with _environment(_run_environment(scratch, endpoint_url, settings)), _patched_moto(handlers), \
+            _endpoint_clients_bypass_moto(endpoint_url), _signals():
+        clients.reset()
+        progress.listen(listener)
+        # The engine's own clients only ever talk to moto.
+        session = boto3.session.Session(region_name=REGION, aws_access_key_id="bucketsync-local",
+                                        aws_secret_access_key="bucketsync-local")
+        s3, sfn = session.client("s3"), session.client("stepfunctions")
+        undo: list = []
+        try:
+            s3.create_bucket(Bucket=scratch)
+            machine = _create_state_machine(session, scratch, map_concurrency, undo)
+            execution = sfn.start_execution(stateMachineArn=machine, name=name,
+                                            input=json.dumps(execution_input))["executionArn"]
+            outcome = outcome_from(_wait(sfn, execution), execution)
+            return _with_report(outcome, s3, scratch, name, report_dir, execution_input)
+        finally:
+            progress.listen(None)
+            _empty_bucket(s3, scratch)
+            for step in reversed(undo):
+                with contextlib.suppress(Exception):
+                    step()
+            clients.reset()
+
+
+def _run_environment(scratch: str, endpoint_url: str | None, settings: dict | None) -> dict:
+    """The functions' environment for one local run (None: unset)."""
     env = {name: None for name in _ENDPOINT_VARIABLES}
     env.update({"BUCKETSYNC_S3_ENDPOINT_URL": endpoint_url, "BUCKETSYNC_WORK_BUCKET": scratch,
                 "BUCKETSYNC_LEASE_DIR": str(state_dir() / "leases"),
@@ -243,55 +273,40 @@ def run(execution_input: dict, *, endpoint_url: str | None = None, settings: dic
         # Nothing configured: moto (scratch) needs no real keys, and an
         # S3-compatible server without auth takes any; AWS will say no clearly.
         env.update(AWS_ACCESS_KEY_ID="bucketsync-local", AWS_SECRET_ACCESS_KEY="bucketsync-local")
-    handlers = _Handlers()
-    name = name or f"sync-{time.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:8]}"
-    interrupt.clear()
-    with _environment(env), _patched_moto(handlers), _endpoint_clients_bypass_moto(endpoint_url), _signals():
-        clients.reset()
-        progress.listen(listener)
-        # The engine's own clients only ever talk to moto.
-        session = boto3.session.Session(region_name=REGION, aws_access_key_id="bucketsync-local",
-                                        aws_secret_access_key="bucketsync-local")
-        s3 = session.client("s3")
-        iam = session.client("iam")
-        lam = session.client("lambda")
-        sfn = session.client("stepfunctions")
-        created: list = []
-        try:
-            s3.create_bucket(Bucket=scratch)
-            role = iam.create_role(RoleName=f"bucketsync-{uuid.uuid4().hex[:8]}",
-                                   AssumeRolePolicyDocument="{}")["Role"]["Arn"]
-            created.append(lambda: iam.delete_role(RoleName=role.rsplit("/", 1)[-1]))
-            arns = {"MapConcurrency": map_concurrency, "Partition": "aws", "WorkBucket": scratch}
-            code = _dummy_zip()
-            for file in lambda_files():
-                fn_name = FUNCTION_PREFIX + file.module
-                with contextlib.suppress(lam.exceptions.ResourceConflictException):
-                    lam.create_function(FunctionName=fn_name, Runtime="python3.12", Role=role,
-                                        Handler=f"{file.module}.handler", Code={"ZipFile": code})
-                arns[file.arn_placeholder] = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{fn_name}"
-            machine = sfn.create_state_machine(
-                name=f"bucketsync-{uuid.uuid4().hex[:8]}", roleArn=role,
-                definition=json.dumps(definition.render(arns)))["stateMachineArn"]
-            created.append(lambda: sfn.delete_state_machine(stateMachineArn=machine))
-            execution = sfn.start_execution(stateMachineArn=machine, name=name,
-                                            input=json.dumps(execution_input))["executionArn"]
-            description = _wait(sfn, execution)
-            outcome = outcome_from(description, execution)
-            outcome.report_path = _save_report(s3, scratch, name, report_dir, outcome, execution_input)
-            outcome.notes = _notes(outcome.report_path)
-            if outcome.output is None:   # a failed run: the counts known so far, from its report
-                outcome.output = _failed_summary(outcome.report_path)
-            if outcome.output:
-                outcome.output["report"] = str(outcome.report_path)
-            return outcome
-        finally:
-            progress.listen(None)
-            _empty_bucket(s3, scratch)
-            for undo in reversed(created):
-                with contextlib.suppress(Exception):
-                    undo()
-            clients.reset()
+    return env
+
+
+def _create_state_machine(session, scratch: str, map_concurrency: int, undo: list) -> str:
+    """The functions (their code runs in-process) and the state machine of
+    the real definition, in moto; `undo` gets what removes them."""
+    iam, lam, sfn = session.client("iam"), session.client("lambda"), session.client("stepfunctions")
+    role = iam.create_role(RoleName=f"bucketsync-{uuid.uuid4().hex[:8]}", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
+    undo.append(lambda: iam.delete_role(RoleName=role.rsplit("/", 1)[-1]))
+    arns = {"MapConcurrency": map_concurrency, "Partition": "aws", "WorkBucket": scratch}
+    code = _dummy_zip()
+    for file in lambda_files():
+        fn_name = FUNCTION_PREFIX + file.module
+        with contextlib.suppress(lam.exceptions.ResourceConflictException):
+            lam.create_function(FunctionName=fn_name, Runtime="python3.12", Role=role,
+                                Handler=f"{file.module}.handler", Code={"ZipFile": code})
+        arns[file.arn_placeholder] = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{fn_name}"
+    machine = sfn.create_state_machine(name=f"bucketsync-{uuid.uuid4().hex[:8]}", roleArn=role,
+                                       definition=json.dumps(definition.render(arns)))["stateMachineArn"]
+    undo.append(lambda: sfn.delete_state_machine(stateMachineArn=machine))
+    return machine
+
+
+def _with_report(outcome: Outcome, s3, scratch: str, name: str, report_dir: Path | None,
+                 execution_input: dict) -> Outcome:
+    """The outcome with its report saved on this machine, its notes, and (for
+    a failed run) the counts known so far."""
+    outcome.report_path = _save_report(s3, scratch, name, report_dir, outcome, execution_input)
+    outcome.notes = _notes(outcome.report_path)
+    if outcome.output is None:   # a failed run: the counts known so far, from its report
+        outcome.output = _failed_summary(outcome.report_path)
+    if outcome.output:
+        outcome.output["report"] = str(outcome.report_path)
+    return outcome
 
 
 def state_dir() -> Path:

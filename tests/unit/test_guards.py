@@ -3,11 +3,12 @@ import pytest
 
 from bucketsync.errors import DeleteGuardError
 from bucketsync.guards import check_delete_guards
+from bucketsync.plan import PlanTotals
 from bucketsync.request import validate
 
 
 def totals(source, destination, delete):
-    return {"source_objects": source, "destination_objects": destination, "delete": delete}
+    return PlanTotals(source_objects=source, destination_objects=destination, delete=delete)
 
 
 @pytest.mark.parametrize("extra, t, message", [
