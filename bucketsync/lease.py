@@ -18,12 +18,8 @@ Dry runs write nothing and take no lease.
 """
 from __future__ import annotations
 
-import contextlib
-import fcntl
 import hashlib
-import json
 import os
-import random
 import socket
 import time
 from dataclasses import asdict, dataclass
@@ -31,17 +27,11 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable
 
-from botocore.exceptions import ClientError
-
-from . import clients, s3
-from .errors import DestinationBusyError, LeaseLostError, TransientError
+from . import clients
+from .errors import DestinationBusyError, LeaseLostError
 from .settings import Settings
+from .stores import DirectoryStore, S3Store
 from .work import Run
-
-# An update maps the current document (None: absent) to the new one (None:
-# delete it); returning the very object it was given writes nothing.
-Update = Callable[[dict | None], dict | None]
-
 
 @dataclass(frozen=True)
 class Holder:
@@ -148,71 +138,6 @@ class Lease:
 
 def _iso(epoch: float) -> str:
     return datetime.fromtimestamp(epoch, timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z")
-
-
-# ---- stores -----------------------------------------------------------------
-
-class DirectoryStore:
-    """Lease documents in a local directory (local runs), each updated under
-    an exclusive lock of its own lock file."""
-
-    def __init__(self, directory: Path):
-        self.directory = Path(directory)
-
-    def update(self, name: str, update: Update) -> None:
-        self.directory.mkdir(parents=True, exist_ok=True)
-        path = self.directory / name
-        with open(path.with_suffix(".lock"), "a+") as lock:
-            fcntl.flock(lock, fcntl.LOCK_EX)
-            doc = json.loads(path.read_text()) if path.exists() else None
-            new = update(doc)
-            if new is doc and doc is not None:
-                return
-            if new is None:
-                with contextlib.suppress(FileNotFoundError):
-                    path.unlink()
-            else:
-                scratch = path.with_suffix(".tmp")
-                scratch.write_text(json.dumps(new))
-                scratch.replace(path)
-
-
-class S3Store:
-    """Lease documents in the work bucket, updated with conditional writes."""
-
-    ATTEMPTS = 30
-
-    def __init__(self, client, bucket: str, prefix: str):
-        self.client, self.bucket, self.prefix = client, bucket, prefix
-
-    def update(self, name: str, update: Update) -> None:
-        key = self.prefix + name
-        for attempt in range(self.ATTEMPTS):
-            try:
-                response = self.client.get_object(Bucket=self.bucket, Key=key)
-                doc, etag = json.loads(response["Body"].read()), response["ETag"]
-            except ClientError as exc:
-                if s3.error_code(exc) not in ("NoSuchKey", "404"):
-                    raise s3.translate(exc, f"GetObject {self.bucket}/{key}") from exc
-                doc, etag = None, None
-            new = update(doc)
-            if new is doc and doc is not None:
-                return
-            try:
-                if new is None:
-                    if etag is not None:
-                        self.client.delete_object(Bucket=self.bucket, Key=key, IfMatch=etag)
-                    return
-                condition = {"IfMatch": etag} if etag else {"IfNoneMatch": "*"}
-                self.client.put_object(Bucket=self.bucket, Key=key, Body=json.dumps(new).encode(),
-                                       ContentType="application/json", **condition)
-                return
-            except ClientError as exc:
-                status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
-                if status not in (404, 409, 412):
-                    raise s3.translate(exc, f"PutObject {self.bucket}/{key}") from exc
-            time.sleep(random.uniform(0, min(0.05 * 2 ** attempt, 2.0)))   # another wrote first: read again
-        raise TransientError(f"the lease document {key} kept changing; try again")
 
 
 def for_run(run: Run, settings: Settings) -> Lease:

@@ -175,6 +175,29 @@ def list_pages(client, bucket: str, prefix: str, start_after: str | None = None,
         kwargs["ContinuationToken"] = token
 
 
+def list_folders(client, bucket: str, prefix: str) -> Iterator[str]:
+    """The folder names directly under `prefix` (CommonPrefixes with "/" as
+    the delimiter), over every page."""
+    kwargs = {"Bucket": bucket, "Prefix": prefix, "Delimiter": "/"}
+    what = f"ListObjectsV2 {bucket}/{prefix} (folders)"
+    while True:
+        with _call(what):
+            page = client.list_objects_v2(**kwargs)
+        for common in page.get("CommonPrefixes", ()):
+            name = common["Prefix"][len(prefix):]
+            if name.endswith("/") and len(name) > 1:
+                yield name[:-1]
+        if not page.get("IsTruncated"):
+            return
+        kwargs["ContinuationToken"] = page["NextContinuationToken"]
+
+
+def any_key(client, bucket: str, prefix: str) -> bool:
+    """Whether some key starts with `prefix` (one request)."""
+    with _call(f"ListObjectsV2 {bucket}/{prefix}"):
+        return bool(client.list_objects_v2(Bucket=bucket, Prefix=prefix, MaxKeys=1).get("Contents"))
+
+
 # ---- objects ---------------------------------------------------------------
 
 def head_object(client, bucket: str, key: str, part_number: int | None = None) -> dict:

@@ -1,0 +1,229 @@
+"""A local DataSync for local runs and tests: it really copies (moto's
+DataSync records tasks and statuses but copies nothing).
+
+It answers the calls bucketsync makes, in boto3's shapes
+(`start_task_execution`, `describe_task_execution`, `list_task_executions`),
+so the steps run the same code against it as against AWS. An execution runs
+in a thread through DataSync's statuses (QUEUED while another execution of
+the task runs, LAUNCHING, PREPARING, TRANSFERRING, VERIFYING, then SUCCESS or
+ERROR with an ErrorCode and ErrorDetail) and counts files and bytes.
+
+Semantics kept (API_Options.html, filtering.html):
+- include/exclude SIMPLE_PATTERN filters (bucketsync.datasync.filters);
+- TransferMode CHANGED transfers what is absent or differs at the
+  destination (size or content: DataSync compares metadata; here the ETag,
+  or the MD5 of a local file, stands in for it), ALL transfers everything;
+- OverwriteMode NEVER leaves existing destination objects alone;
+- PreserveDeletedFiles REMOVE deletes destination objects that the source
+  lacks, within the execution's filters only;
+- ObjectTags PRESERVE copies S3 tags, NONE drops them.
+Sources: an S3 location (on the run's endpoint) or a local directory
+standing in for EFS; destinations: S3.
+"""
+from __future__ import annotations
+
+import hashlib
+import itertools
+import os
+import threading
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+from botocore.exceptions import ClientError
+
+from .. import clients
+from . import filters
+from .tasks import TaskSpec
+
+ACCOUNT, REGION = "123456789012", "us-east-1"
+TERMINAL = ("SUCCESS", "ERROR")
+
+
+def task_arn(name: str) -> str:
+    digest = hashlib.sha256(name.encode()).hexdigest()[:17]
+    return f"arn:aws:datasync:{REGION}:{ACCOUNT}:task/task-{digest}"
+
+
+def _invalid(message: str) -> ClientError:
+    return ClientError({"Error": {"Code": "InvalidRequestException", "Message": message},
+                        "ResponseMetadata": {"HTTPStatusCode": 400}}, "StartTaskExecution")
+
+
+@dataclass
+class _Execution:
+    arn: str
+    task: TaskSpec
+    includes: str
+    excludes: str
+    options: dict
+    status: str = "QUEUED"
+    start: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
+    counts: dict = field(default_factory=lambda: dict.fromkeys(
+        ("EstimatedFilesToTransfer", "EstimatedBytesToTransfer", "FilesTransferred", "BytesTransferred",
+         "BytesWritten", "FilesDeleted", "FilesSkipped", "FilesVerified"), 0))
+    error: tuple[str, str] | None = None
+    done: threading.Event = field(default_factory=threading.Event)
+
+
+class LocalDataSync:
+    def __init__(self, tasks: dict[str, TaskSpec]):
+        self.tasks = {task_arn(name): spec for name, spec in tasks.items()}
+        self.executions: dict[str, _Execution] = {}
+        self._lock = threading.Lock()
+        self._ids = itertools.count(1)
+        self._changed = threading.Condition(self._lock)
+
+    # ---- the API -------------------------------------------------------------
+    def start_task_execution(self, TaskArn: str, Includes=(), Excludes=(), OverrideOptions=None, **_):
+        spec = self.tasks.get(TaskArn)
+        if spec is None:
+            raise _invalid(f"Task {TaskArn} not found")
+        options = dict(spec.options, **(OverrideOptions or {}))
+        with self._lock:
+            running = [e for e in self.executions.values() if e.task is spec and e.status not in TERMINAL]
+            if running and options.get("TaskQueueing", "ENABLED") == "DISABLED":
+                raise _invalid(f"Task {TaskArn} is already running an execution (TaskQueueing is DISABLED)")
+            arn = f"{TaskArn}/execution/exec-{next(self._ids):017x}"
+            execution = _Execution(arn, spec, _value(Includes), _value(Excludes), options)
+            self.executions[arn] = execution
+        threading.Thread(target=self._run, args=(execution, running), daemon=True,
+                         name=f"local-datasync-{arn[-8:]}").start()
+        return {"TaskExecutionArn": arn}
+
+    def describe_task_execution(self, TaskExecutionArn: str, wait: float = 0.2):
+        """As DataSync answers it. Waits up to `wait` seconds for a change of
+        status first, so a poll loop with no Wait time does not spin."""
+        with self._changed:
+            execution = self.executions.get(TaskExecutionArn)
+            if execution is None:
+                raise _invalid(f"Task execution {TaskExecutionArn} not found")
+            if execution.status not in TERMINAL and wait:
+                self._changed.wait(wait)
+            answer = {"TaskExecutionArn": execution.arn, "Status": execution.status,
+                      "StartTime": execution.start, "Options": execution.options,
+                      "Includes": filters.filter_rules(execution.includes),
+                      "Excludes": filters.filter_rules(execution.excludes), **execution.counts}
+            result = {}
+            if execution.error:
+                result = {"ErrorCode": execution.error[0], "ErrorDetail": execution.error[1]}
+            answer["Result"] = result
+            return answer
+
+    def list_task_executions(self, TaskArn: str | None = None, **_):
+        with self._lock:
+            return {"TaskExecutions": [{"TaskExecutionArn": e.arn, "Status": e.status}
+                                       for e in self.executions.values() if TaskArn is None or e.task is self.tasks.get(TaskArn)]}
+
+    # ---- running ---------------------------------------------------------------
+    def _status(self, execution: _Execution, status: str) -> None:
+        with self._changed:
+            execution.status = status
+            self._changed.notify_all()
+
+    def _run(self, execution: _Execution, ahead: list[_Execution]) -> None:
+        for other in ahead:          # queued: first in, first out
+            other.done.wait()
+        try:
+            for status in ("LAUNCHING", "PREPARING"):
+                self._status(execution, status)
+            plan = _Transfer(execution)
+            self._status(execution, "TRANSFERRING")
+            plan.transfer()
+            self._status(execution, "VERIFYING")
+            plan.verify()
+            self._status(execution, "SUCCESS")
+        except Exception as exc:   # noqa: BLE001 - reported as DataSync reports errors
+            execution.error = (getattr(exc, "code", None) or type(exc).__name__, str(exc))
+            self._status(execution, "ERROR")
+        finally:
+            execution.done.set()
+
+
+def _value(rules) -> str:
+    rules = list(rules or ())
+    return rules[0]["Value"] if rules else ""
+
+
+class _Transfer:
+    """One execution's work: what to transfer and delete, then doing it."""
+
+    def __init__(self, execution: _Execution):
+        self.execution = execution
+        spec = execution.task
+        self.source, self.destination = spec.source, spec.destination
+        self.client = clients.data_client()
+        includes, excludes = filters.compile_filter(execution.includes), filters.compile_filter(execution.excludes)
+
+        def keep(path):
+            return filters.selects(path, includes, excludes)
+        self.src = {p: v for p, v in self._source_objects().items() if keep(p)}
+        self.dst = {p: v for p, v in self._destination_objects().items() if keep(p)}
+        options = execution.options
+        mode_all = options.get("TransferMode", "CHANGED") == "ALL"
+        never = options.get("OverwriteMode", "ALWAYS") == "NEVER"
+        self.to_copy, self.skipped = [], 0
+        for path, (size, tag) in sorted(self.src.items()):
+            there = self.dst.get(path)
+            if there is not None and never:
+                self.skipped += 1
+            elif there is None or mode_all or there != (size, tag):
+                self.to_copy.append((path, size))
+        self.to_delete = (sorted(set(self.dst) - set(self.src))
+                          if options.get("PreserveDeletedFiles", "PRESERVE") == "REMOVE" else [])
+        counts = execution.counts
+        counts["EstimatedFilesToTransfer"] = len(self.to_copy)
+        counts["EstimatedBytesToTransfer"] = sum(size for _, size in self.to_copy)
+
+    def _source_objects(self) -> dict[str, tuple[int, str]]:
+        if self.source.kind == "file":
+            root = Path(self.source.path)
+            found = {}
+            for directory, _, files in os.walk(root):
+                for name in files:
+                    path = Path(directory) / name
+                    digest = hashlib.md5(path.read_bytes()).hexdigest()   # noqa: S324 - S3's ETag of a PUT
+                    found["/" + path.relative_to(root).as_posix()] = (path.stat().st_size, digest)
+            return found
+        return self._s3_objects(self.source)
+
+    def _destination_objects(self):
+        return self._s3_objects(self.destination)
+
+    def _s3_objects(self, location) -> dict[str, tuple[int, str]]:
+        found = {}
+        for page in self.client.get_paginator("list_objects_v2").paginate(Bucket=location.bucket,
+                                                                           Prefix=location.prefix):
+            for item in page.get("Contents", ()):
+                relative = item["Key"][len(location.prefix):]
+                if relative and not relative.endswith("/"):
+                    found["/" + relative] = (item["Size"], item["ETag"].strip('"'))
+        return found
+
+    def transfer(self) -> None:
+        counts = self.execution.counts
+        tags = self.execution.options.get("ObjectTags", "PRESERVE") == "PRESERVE"
+        for path, size in self.to_copy:
+            key = self.destination.key(path)
+            if self.source.kind == "file":
+                self.client.upload_file(str(Path(self.source.path) / path.lstrip("/")), self.destination.bucket, key)
+            else:
+                source = {"Bucket": self.source.bucket, "Key": self.source.key(path)}
+                extra = {} if tags else {"TaggingDirective": "REPLACE", "Tagging": ""}
+                self.client.copy_object(CopySource=source, Bucket=self.destination.bucket, Key=key, **extra)
+            counts["FilesTransferred"] += 1
+            counts["BytesTransferred"] += size
+            counts["BytesWritten"] += size
+        for path in self.to_delete:
+            self.client.delete_object(Bucket=self.destination.bucket, Key=self.destination.key(path))
+            counts["FilesDeleted"] += 1
+        counts["FilesSkipped"] = self.skipped
+
+    def verify(self) -> None:
+        """Every transferred object is at the destination with its size."""
+        for path, size in self.to_copy:
+            head = self.client.head_object(Bucket=self.destination.bucket, Key=self.destination.key(path))
+            if head["ContentLength"] != size:
+                raise RuntimeError(f"verification failed: {path} has {head['ContentLength']} bytes at the "
+                                   f"destination, {size} at the source")
+            self.execution.counts["FilesVerified"] += 1
