@@ -34,11 +34,13 @@ def demo(c):
         "check-metadata": "also compare metadata and tags of same-content objects and update them",
         "endpoint-url": "an S3-compatible endpoint (default: AWS_ENDPOINT_URL_S3 or AWS)",
         "json": "print only the summary as JSON on the last line",
+        "input": "a whole execution input as JSON, or @file.json (as the console would start it; "
+                 "e.g. with a `datasync` key); replaces the flags above",
     },
 )
 def sync(c, source=None, destination=None, prefix=None, source_prefix=None, destination_prefix=None,
          include=None, exclude=None, dry_run=False, no_delete=False, max_delete=None,
-         allow_empty_source=False, check_metadata=False, endpoint_url=None, json=False):
+         allow_empty_source=False, check_metadata=False, endpoint_url=None, json=False, input=None):
     """Make the destination an exact copy of the source (one-way), from this machine."""
     from bucketsync.local import cli
     _refuse_flags_without_value(json)
@@ -47,7 +49,7 @@ def sync(c, source=None, destination=None, prefix=None, source_prefix=None, dest
         destination_prefix=destination_prefix, include=list(include or []), exclude=list(exclude or []),
         dry_run=dry_run, no_delete=no_delete, max_delete=max_delete,
         allow_empty_source=allow_empty_source, check_metadata=check_metadata, endpoint_url=endpoint_url,
-        json=json)
+        json=json, input=input)
     sys.exit(cli.sync(options))
 
 
@@ -96,10 +98,11 @@ def rollback(c, to=None, region=None, profile=None, stack_name=None):
     sys.exit(tasks.rollback_command(_overrides(region, profile, stack_name), to))
 
 
-@task(iterable=["include", "exclude"], help=dict(CONFIG_HELP, wait="follow the execution and print its summary"))
+@task(iterable=["include", "exclude"], help=dict(CONFIG_HELP, wait="follow the execution and print its summary",
+                                                input="a whole execution input as JSON, or @file.json"))
 def start(c, source=None, destination=None, prefix=None, source_prefix=None, destination_prefix=None,
           include=None, exclude=None, dry_run=False, no_delete=False, max_delete=None, allow_empty_source=False,
-          check_metadata=False, json=False, wait=False, region=None, profile=None, stack_name=None):
+          check_metadata=False, json=False, wait=False, input=None, region=None, profile=None, stack_name=None):
     """Start a sync on the deployed stack (the `live` alias); same flags as `fab sync`."""
     from bucketsync.deploy import tasks
     from bucketsync.local import cli
@@ -108,7 +111,7 @@ def start(c, source=None, destination=None, prefix=None, source_prefix=None, des
         source=source, destination=destination, prefix=prefix, source_prefix=source_prefix,
         destination_prefix=destination_prefix, include=list(include or []), exclude=list(exclude or []),
         dry_run=dry_run, no_delete=no_delete, max_delete=max_delete, allow_empty_source=allow_empty_source,
-        check_metadata=check_metadata, json=json)
+        check_metadata=check_metadata, json=json, input=input)
     sys.exit(tasks.start_command(_overrides(region, profile, stack_name), options, wait))
 
 

@@ -121,3 +121,25 @@ def _client(purpose: str, region: str | None, endpoint: str | None, pool: int, p
             for customize in _customizers:
                 customize(purpose, client)
         return client
+
+
+_datasync = None   # a stand-in DataSync (the local engine's), else None for AWS's
+
+
+def use_datasync(service) -> None:
+    """Route `datasync_client()` to `service` (None: back to AWS)."""
+    global _datasync
+    _datasync = service
+
+
+def datasync_client():
+    """DataSync's API: AWS's (the functions' region), or the local stand-in."""
+    if _datasync is not None:
+        return _datasync
+    sess = session()
+    with _lock:
+        client = _clients.get(("datasync",))
+        if client is None:
+            client = _clients[("datasync",)] = sess.client(
+                "datasync", config=Config(retries={"mode": "standard", "total_max_attempts": 10}))
+        return client

@@ -154,7 +154,7 @@ _renewed: dict[str, float] = {}   # run id -> when this process last renewed its
 def renew_if_due(run: Run, settings: Settings, force: bool = False) -> None:
     """Renew the run's lease when a third of its time has passed since this
     process last did (each step calls this; it costs nothing in between)."""
-    if run.request.dry_run:
+    if run.request is None or run.request.dry_run:   # no lease taken
         return
     now = time.monotonic()
     if not force and now - _renewed.get(run.id, float("-inf")) < settings.lease_seconds / 3:

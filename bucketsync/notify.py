@@ -33,7 +33,26 @@ def message(summary: dict, run: Run | None, error: dict | None) -> tuple[str, st
         lines += [f"error: {error.get('Error')}", f"cause: {error.get('Cause')}"]
     if summary.get("failed_keys"):
         lines.append("failed keys: " + ", ".join(summary["failed_keys"]))
+    lines += datasync_lines(summary.get("datasync"))
     return subject, "\n".join(lines) + "\n"
+
+
+def datasync_lines(datasync: dict | None) -> list[str]:
+    """The DataSync part of a run's message (absent fields left out)."""
+    if not datasync:
+        return []
+    lines = [f"datasync task: {datasync.get('task')}", f"datasync status: {datasync.get('status')}"]
+    if datasync.get("dates"):
+        lines.append("datasync dates: " + ", ".join(datasync["dates"]))
+    if datasync.get("empty_dates"):
+        lines.append("datasync dates with nothing at the source yet: " + ", ".join(datasync["empty_dates"]))
+    for name in ("files_transferred", "bytes_transferred", "files_deleted", "execution_arn", "reason"):
+        if datasync.get(name) not in (None, ""):
+            lines.append(f"datasync {name.replace('_', ' ')}: {datasync[name]}")
+    error = datasync.get("error")
+    if error:
+        lines.append(f"datasync error: {error.get('Error')}: {error.get('Cause')}")
+    return lines
 
 
 def idle_runs(run: Run, copied: int) -> int:
@@ -53,7 +72,7 @@ def notify(summary: dict, run: Run | None, error: dict | None = None) -> bool:
     failed = bool(error) or summary.get("failed", 0) > 0
     wanted = failed or os.environ.get("BUCKETSYNC_NOTIFY_ON", "all") == "all"
     threshold = int(os.environ.get("BUCKETSYNC_NOTIFY_AFTER_IDLE_RUNS") or 0)
-    if threshold and run is not None and not failed and not summary.get("dry_run"):
+    if threshold and run is not None and run.request is not None and not failed and not summary.get("dry_run"):
         idle = idle_runs(run, summary.get("copied", 0))
         if idle >= threshold:
             wanted = True

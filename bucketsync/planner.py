@@ -13,6 +13,7 @@ import time
 from typing import Callable, Iterator
 
 from . import clients, interrupt, progress, s3
+from .datasync.ownership import OwnedKeys
 from .filters import KeyFilter
 from .plan import (CHECK, COPY, DELETE, META, UNCHANGED, CopyAction, DeleteAction, Entry, PlanTotals,
                    UnchangedAction, check_order, encode_action, merge)
@@ -40,6 +41,13 @@ def entries(pages: Iterator[list[Entry]], keep: KeyFilter) -> Iterator[Entry]:
         for entry in page:
             if entry.key and keep(entry.key):
                 yield entry
+
+
+def _not_owned(keep: KeyFilter, owned: OwnedKeys, bucket: str, prefix: str):
+    """The side's filter, less the keys DataSync owns in this run."""
+    if not owned:
+        return keep
+    return lambda relative_key: keep(relative_key) and not owned(bucket, prefix + relative_key)
 
 
 class ChunkWriter:
@@ -79,6 +87,7 @@ def plan_step(run: Run, cursor: dict | None, settings: Settings,
     cursor = cursor or new_cursor()
     request = run.request
     keep = KeyFilter(request.include, request.exclude)
+    owned = OwnedKeys(run.owned)
     work = clients.work_client()
 
     def write(key, document):
@@ -98,8 +107,10 @@ def plan_step(run: Run, cursor: dict | None, settings: Settings,
                                 retry_seconds=retry)) as src_pages, \
          Prefetch(s3.list_pages(dst_client, request.destination, request.destination_prefix, after,
                                 retry_seconds=retry)) as dst_pages:
-        source = check_order(entries(src_pages, keep), "source", after)
-        destination = check_order(entries(dst_pages, keep), "destination", after)
+        source = check_order(entries(src_pages, _not_owned(keep, owned, request.source, request.source_prefix)),
+                             "source", after)
+        destination = check_order(entries(dst_pages, _not_owned(keep, owned, request.destination,
+                                                                request.destination_prefix)), "destination", after)
         done = True
         for count, decision in enumerate(merge(source, destination), start=1):
             _account(decision, totals, copies, deletes if request.delete else None, same,

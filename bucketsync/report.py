@@ -19,6 +19,7 @@ from typing import Iterator
 
 from . import __version__, clients, s3, threads
 from . import settings as settings_mod
+from .datasync.steps import summary as datasync_summary
 from .plan import COPY, DELETE, UNCHANGED, PlanTotals, decode_action
 from .results import FAILED, WOULD_DELETE, ChunkResult, CopyResult, DeleteResult
 from .results import UNCHANGED as SAME
@@ -149,19 +150,21 @@ def copy_totals(run: Run, map_output: dict | None) -> dict:
 
 
 def summarize(run: Run, plan_totals: PlanTotals, deletes_ran: bool, maps: dict | None = None,
-              error: dict | None = None) -> tuple[dict, dict]:
+              error: dict | None = None, datasync: dict | None = None) -> tuple[dict, dict]:
     """(summary, details): the flat execution output, and what the report's
     run line adds. In a dry run, `deleted` is what the deletes would be.
-    `maps` holds the Distributed Maps' outputs ({"copy": ..., "delete": ...})."""
+    `maps` holds the Distributed Maps' outputs ({"copy": ..., "delete": ...});
+    `datasync` the DataSync branch's state, when the input had one."""
     copies = copy_totals(run, (maps or {}).get(COPY))
     request = run.request
+    dry_run = run.dry_run or bool((datasync or {}).get("dry_run"))
     if deletes_ran:
         # The delete results are read here for the totals the report's first
         # line needs, and again by `action_lines`: twice a GET per thousand
         # deletes, where holding every line instead would grow with the bucket.
         deletes = collect(run, DELETE, (maps or {}).get(DELETE))
     else:
-        would = plan_totals.delete if request.dry_run and request.delete else 0
+        would = plan_totals.delete if run.dry_run and request.delete else 0
         deletes = {"deleted": would, "failed": 0, "skipped": 0, "failures": [], "missing_chunks": [],
                    "observed": {}}
     failures = copies["failures"] + deletes["failures"]
@@ -174,12 +177,13 @@ def summarize(run: Run, plan_totals: PlanTotals, deletes_ran: bool, maps: dict |
         "failed": copies["failed"] + deletes["failed"],
         "skipped": copies["skipped"] + deletes["skipped"],
         "bytes_copied": copies["bytes_copied"],
-        "dry_run": request.dry_run,
+        "dry_run": dry_run,
         "deletes_ran": deletes_ran,
         "report": run.report_location,
         "run_id": run.id,
-        "source": f"s3://{request.source}/{request.source_prefix}",
-        "destination": f"s3://{request.destination}/{request.destination_prefix}",
+        "source": f"s3://{request.source}/{request.source_prefix}" if request else (datasync or {}).get("source"),
+        "destination": (f"s3://{request.destination}/{request.destination_prefix}" if request
+                        else (datasync or {}).get("destination")),
         "source_objects": plan_totals.source_objects,
         "destination_objects": plan_totals.destination_objects,
         "failed_keys": [f["key"] for f in failures[:SUMMARY_FAILED_KEYS]],
@@ -188,6 +192,8 @@ def summarize(run: Run, plan_totals: PlanTotals, deletes_ran: bool, maps: dict |
                   if totals["missing_chunks"]}
     if unfinished:   # chunks whose Lambda never finished: their keys are in failed_keys and the report
         summary["unfinished_chunks"] = unfinished
+    if datasync:
+        summary["datasync"] = datasync_summary(datasync)
     if error:
         summary["error"] = error.get("Error")
         summary["cause"] = summary["message"] = error.get("Cause")
@@ -230,7 +236,7 @@ def notes(observed: dict, plan_totals: PlanTotals, request) -> list[str]:
         out.append("incomplete multipart uploads left by earlier runs could not be listed at the destination "
                    "(s3:ListBucketMultipartUploads missing, or not implemented): a lifecycle rule with "
                    "AbortIncompleteMultipartUpload removes them")
-    if request.include and plan_totals.source_objects == 0:
+    if request is not None and request.include and plan_totals.source_objects == 0:
         out.append(f"the include pattern(s) {list(request.include)} matched no source key")
     return out
 
@@ -250,7 +256,7 @@ def write(run: Run, summary: dict, details: dict) -> None:
         "source": summary["source"], "destination": summary["destination"],
         "endpoints": {"source": cfg.endpoint_url or f"AWS S3 ({run.source_region or 'default region'})",
                       "destination": cfg.endpoint_url or f"AWS S3 ({run.destination_region or 'default region'})"},
-        "versions": versions(), "request": run.request.to_dict(), **details,
+        "versions": versions(), "request": run.request.to_dict() if run.request else None, **details,
     }
     with s3.LineWriter(clients.work_client(), run.work_bucket, run.report_key) as out:
         out.write(head)
@@ -262,11 +268,14 @@ def write(run: Run, summary: dict, details: dict) -> None:
 
 def action_lines(run: Run, plan_totals: PlanTotals, deletes_ran: bool,
                  chunk_errors_seen: dict | None = None) -> Iterator[dict]:
-    """Every key the run looked at, one line each."""
+    """Every key the run looked at, one line each (DataSync reports counts,
+    not keys: its part is the summary's `datasync`)."""
     request = run.request
+    if request is None:
+        return
     for kind in (COPY, DELETE):
         if kind == DELETE and not deletes_ran:
-            if request.dry_run and request.delete:   # what the real run would delete
+            if run.dry_run and request.delete:   # what the real run would delete
                 for action in _planned(run, DELETE):
                     yield _line(action.key, action.size, WOULD_DELETE, "absent at the source")
             continue

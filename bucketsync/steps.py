@@ -14,34 +14,63 @@ from .errors import AccessDeniedError, InvalidInputError
 from .guards import check_delete_guards
 from .planner import plan_step
 from .plan import COPY, DELETE, PlanTotals, decode_action
-from .request import validate
+from .datasync.ownership import owned as owned_area
+from .datasync.steps import check_expandable, resolve_task
+from .inputs import validate_input as validate_execution
 from .work import Run, run_prefix
 
 
 def validate_input(event: dict) -> dict:
-    """{"input": <execution input>, "execution": <name>} -> {"run", "cursor"}."""
-    request = validate(event.get("input"))
+    """{"input": <execution input>, "execution": <name>} -> {"run", "cursor", "datasync"}."""
+    inputs = validate_execution(event.get("input"))
     cfg = settings_mod.load()
     if not cfg.work_bucket:
         raise InvalidInputError("BUCKETSYNC_WORK_BUCKET is not set: the functions have no work area")
     execution = str(event.get("execution") or "run")
+    request = inputs.sync
+    regions: dict = {"source": None, "destination": None}
+    if request is not None:
+        regions = _check_buckets(request)
+    owned: tuple = ()
+    datasync = None
+    if inputs.datasync is not None:
+        spec = resolve_task(inputs.datasync)
+        check_expandable(inputs.datasync, spec)
+        datasync = {"request": inputs.datasync.to_dict(), "dry_run": inputs.dry_run}
+        if request is not None:
+            owned = _owned(request, inputs.datasync, spec)
+    run = Run(id=execution, request=request,
+              source_region=regions["source"], destination_region=regions["destination"],
+              work_bucket=cfg.work_bucket, work_prefix=run_prefix(cfg.work_prefix, execution),
+              started=event.get("started"), owned=owned)
+    if request is not None and not request.dry_run:   # a dry run writes nothing and needs no lease
+        lease.for_run(run, cfg).acquire()
+    return {"run": run.to_dict(), "cursor": None, "datasync": datasync}
+
+
+def _check_buckets(request) -> dict:
+    """Each bucket's region; HeadBucket proves it exists, a one-key listing
+    that we may read it."""
     default = clients.probe_client()
     regions = {}
     for side, bucket in (("source", request.source), ("destination", request.destination)):
         region = s3.bucket_region(default, bucket)
         regions[side] = region
-        # HeadBucket proves existence; a one-key listing proves we may read.
         try:
             next(s3.list_pages(clients.probe_client(region), bucket, "", page_size=1), None)
         except AccessDeniedError as exc:
             raise AccessDeniedError(f"cannot list {side} bucket {bucket!r}: {exc}") from exc
-    run = Run(id=execution, request=request,
-              source_region=regions["source"], destination_region=regions["destination"],
-              work_bucket=cfg.work_bucket, work_prefix=run_prefix(cfg.work_prefix, execution),
-              started=event.get("started"))
-    if not request.dry_run:   # a dry run writes nothing and needs no lease
-        lease.for_run(run, cfg).acquire()
-    return {"run": run.to_dict(), "cursor": None}
+    return regions
+
+
+def _owned(request, datasync, spec) -> tuple:
+    """The areas DataSync owns, which the object-level sync leaves alone."""
+    if spec is None:
+        raise InvalidInputError(
+            f"datasync task {datasync.task!r} is not one of DATASYNC_TASKS: with 'source' and 'destination' "
+            f"also given, bucketsync must know the task's locations to leave DataSync's keys to it")
+    areas = [owned_area(spec.source, datasync.include), owned_area(spec.destination, datasync.include)]
+    return tuple(a.to_dict() for a in areas if a is not None)
 
 
 def plan(event: dict) -> dict:
@@ -49,7 +78,7 @@ def plan(event: dict) -> dict:
     cfg = settings_mod.load()
     lease.renew_if_due(run, cfg)
     cursor, done = plan_step(run, event.get("cursor"), cfg)
-    result = {"run": event["run"], "cursor": cursor, "plan": {"done": done}}
+    result = {"run": event["run"], "cursor": cursor, "plan": {"done": done}, "datasync": event.get("datasync")}
     if done:
         progress.emit("planned", *PlanTotals.from_dict(cursor["totals"]).to_copy)
         result["cursor"] = None
@@ -61,7 +90,7 @@ def plan(event: dict) -> dict:
 def guard(event: dict) -> dict:
     run = Run.from_dict(event["run"])
     check_delete_guards(run.request, PlanTotals.from_dict(event["plan"]["totals"]))
-    return {"run": event["run"], "plan": event["plan"]}
+    return {"run": event["run"], "plan": event["plan"], "datasync": event.get("datasync")}
 
 
 def copy_chunk(event: dict, remaining_ms: int | None = None) -> dict:
@@ -90,7 +119,8 @@ def tally(event: dict) -> dict:
                    and PlanTotals.from_dict(event["plan"]["totals"]).delete > 0)
     if delete_next:   # deletes only under a lease that is still ours
         lease.renew_if_due(run, settings_mod.load(), force=True)
-    return {"run": event["run"], "plan": event["plan"], "maps": event.get("maps") or {}, "delete_next": delete_next}
+    return {"run": event["run"], "plan": event["plan"], "maps": event.get("maps") or {}, "delete_next": delete_next,
+            "datasync": event.get("datasync")}
 
 
 def delete_chunk(event: dict) -> dict:
@@ -108,8 +138,9 @@ def delete_chunk(event: dict) -> dict:
 def finish(event: dict) -> dict:
     """Write the report; the output is the flat summary of DESIGN.md section 2."""
     run = Run.from_dict(event["run"])
-    summary, details = report.summarize(run, PlanTotals.from_dict(event["plan"]["totals"]),
-                                        event.get("delete_next", False), event.get("maps"))
+    summary, details = report.summarize(run, PlanTotals.from_dict((event.get("plan") or {}).get("totals")),
+                                        event.get("delete_next", False), event.get("maps"),
+                                        datasync=event.get("datasync"))
     report.write(run, summary, details)
     _release(run)
     _notify(summary, run, None)
@@ -127,7 +158,7 @@ def report_failure(event: dict) -> dict:
         run = Run.from_dict(event["run"])
         totals = PlanTotals.from_dict((event.get("plan") or {}).get("totals"))
         summary, details = report.summarize(run, totals, event.get("delete_next", False), event.get("maps"),
-                                            {"Error": name, "Cause": cause})
+                                            {"Error": name, "Cause": cause}, datasync=event.get("datasync"))
         report.write(run, summary, details)
         _release(run)
     elif isinstance(event.get("source"), str):     # failed validation: the raw input is all there is
@@ -138,7 +169,7 @@ def report_failure(event: dict) -> dict:
 
 def _release(run: Run) -> None:
     """Release the run's lease; one that cannot be released expires."""
-    if run.request.dry_run:
+    if run.request is None or run.request.dry_run:   # no lease taken
         return
     try:
         lease.for_run(run, settings_mod.load()).release()

@@ -31,25 +31,34 @@ def report_key(base: str, execution: str) -> str:
 @dataclass(frozen=True)
 class Run:
     id: str
-    request: SyncRequest
+    request: SyncRequest | None   # None: a DataSync-only run (no object-level sync)
     source_region: str | None
     destination_region: str | None
     work_bucket: str
     work_prefix: str        # ends with "/"; every scratch key of this run starts with it
     started: str | None = None   # the execution's start time (ISO 8601)
+    # Keys DataSync owns in this run (datasync.ownership.Owned as dicts):
+    # the object-level sync neither copies nor deletes them.
+    owned: tuple[dict, ...] = ()
 
     def to_dict(self) -> dict:
-        return {"id": self.id, "request": self.request.to_dict(),
+        return {"id": self.id, "request": self.request.to_dict() if self.request else None,
                 "source_region": self.source_region, "destination_region": self.destination_region,
-                "work": {"bucket": self.work_bucket, "prefix": self.work_prefix}, "started": self.started}
+                "work": {"bucket": self.work_bucket, "prefix": self.work_prefix}, "started": self.started,
+                "owned": list(self.owned)}
 
     @classmethod
     def from_dict(cls, data: dict) -> "Run":
-        return cls(id=data["id"], request=SyncRequest.from_dict(data["request"]),
+        request = data.get("request")
+        return cls(id=data["id"], request=SyncRequest.from_dict(request) if request else None,
                    source_region=data.get("source_region"),
                    destination_region=data.get("destination_region"),
                    work_bucket=data["work"]["bucket"], work_prefix=data["work"]["prefix"],
-                   started=data.get("started"))
+                   started=data.get("started"), owned=tuple(data.get("owned") or ()))
+
+    @property
+    def dry_run(self) -> bool:
+        return bool(self.request and self.request.dry_run)
 
     # ---- scratch layout ----
     def chunk_key(self, kind: str, number: int) -> str:

@@ -68,11 +68,17 @@ class _Execution:
 
 class LocalDataSync:
     def __init__(self, tasks: dict[str, TaskSpec]):
-        self.tasks = {task_arn(name): spec for name, spec in tasks.items()}
+        self.tasks: dict[str, TaskSpec] = {}
         self.executions: dict[str, _Execution] = {}
         self._lock = threading.Lock()
         self._ids = itertools.count(1)
         self._changed = threading.Condition(self._lock)
+        self.add_tasks(tasks)
+
+    def add_tasks(self, tasks: dict[str, TaskSpec]) -> None:
+        """Define (or redefine) tasks by name; running executions keep theirs."""
+        with self._lock:
+            self.tasks.update({task_arn(name): spec for name, spec in tasks.items()})
 
     # ---- the API -------------------------------------------------------------
     def start_task_execution(self, TaskArn: str, Includes=(), Excludes=(), OverrideOptions=None, **_):
@@ -81,7 +87,7 @@ class LocalDataSync:
             raise _invalid(f"Task {TaskArn} not found")
         options = dict(spec.options, **(OverrideOptions or {}))
         with self._lock:
-            running = [e for e in self.executions.values() if e.task is spec and e.status not in TERMINAL]
+            running = [e for e in self.executions.values() if e.task.name == spec.name and e.status not in TERMINAL]
             if running and options.get("TaskQueueing", "ENABLED") == "DISABLED":
                 raise _invalid(f"Task {TaskArn} is already running an execution (TaskQueueing is DISABLED)")
             arn = f"{TaskArn}/execution/exec-{next(self._ids):017x}"
@@ -113,7 +119,8 @@ class LocalDataSync:
     def list_task_executions(self, TaskArn: str | None = None, **_):
         with self._lock:
             return {"TaskExecutions": [{"TaskExecutionArn": e.arn, "Status": e.status}
-                                       for e in self.executions.values() if TaskArn is None or e.task is self.tasks.get(TaskArn)]}
+                                       for e in self.executions.values()
+                                       if TaskArn is None or task_arn(e.task.name) == TaskArn]}
 
     # ---- running ---------------------------------------------------------------
     def _status(self, execution: _Execution, status: str) -> None:

@@ -119,14 +119,12 @@ def target_date(spec: str, now: datetime, zone: str) -> date:
     return date.fromisoformat(spec)
 
 
-def run_dates(target: date, catch_up_days: int, last_done: date | None) -> list[date]:
-    """The dates one run transfers, oldest first: `target`, and before it
-    every day of the `catch_up_days` window not yet transferred (after
-    `last_done`, the last date a run transferred successfully). Without a
-    record the whole window is missed (a first run catches it up; with
-    TransferMode CHANGED, folders already in place cost a comparison only)."""
-    first = target - timedelta(days=catch_up_days)
-    if last_done is not None:
-        first = max(first, last_done + timedelta(days=1))
-    first = min(first, target)
-    return [first + timedelta(days=n) for n in range((target - first).days + 1)]
+def run_dates(target: date, catch_up_days: int, done: set[date]) -> list[date]:
+    """The dates one run transfers, oldest first: `target` always, and each
+    of the `catch_up_days` days before it not yet transferred (not in
+    `done`, the dates runs transferred successfully). A date that failed or
+    had nothing at the source yet stays missed until a run transfers it.
+    Without a record the whole window is missed (with TransferMode CHANGED,
+    folders already in place cost a comparison only)."""
+    window = [target - timedelta(days=n) for n in range(catch_up_days, 0, -1)]
+    return [d for d in window if d not in done] + [target]

@@ -11,8 +11,10 @@ import zoneinfo
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
+from ..datasync.tasks import check_tasks
 from ..errors import InvalidInputError
-from ..request import bucket_name_problem, validate
+from ..inputs import validate_input
+from ..request import bucket_name_problem
 from .errors import ConfigError
 from .frontmatter import ROOT
 
@@ -55,6 +57,7 @@ class DeployConfig:
     tags: dict = field(default_factory=dict)
     keep_versions: int = 20
     kms_key_arns: tuple[str, ...] = ()
+    datasync_tasks: dict = field(default_factory=dict)   # name -> datasync.tasks.TaskSpec
 
     @property
     def notifications(self) -> bool:
@@ -65,6 +68,24 @@ SETTING_NAMES = {f.name.upper(): f.name for f in fields(DeployConfig)}
 REQUIRED = ("REGION", "SOURCE_BUCKETS", "DESTINATION_BUCKETS")
 
 
+def _read(path: Path) -> dict:
+    """The file's settings, by their upper-case names."""
+    try:
+        namespace = runpy.run_path(str(path))
+    except Exception as exc:
+        raise ConfigError(f"{path.name} could not be read: {type(exc).__name__}: {exc}") from exc
+    return {name: value for name, value in namespace.items() if name.isupper() and not name.startswith("_")}
+
+
+def load_datasync_tasks(path: Path | None = None) -> dict:
+    """DATASYNC_TASKS alone, for local runs (which need no REGION or
+    buckets): {} when there is no settings file or no such setting."""
+    path = Path(path or CONFIG_FILE)
+    if not path.exists():
+        return {}
+    return _datasync_tasks({"datasync_tasks": _read(path).get("DATASYNC_TASKS")}, path.name)
+
+
 def load(path: Path | None = None, overrides: dict | None = None) -> DeployConfig:
     """Read and check the settings file (default: fabfile_config.py in the
     project); `overrides` (lower-case names, from command-line flags) win over
@@ -73,11 +94,7 @@ def load(path: Path | None = None, overrides: dict | None = None) -> DeployConfi
     if not path.exists():
         raise ConfigError(f"{path.name} not found: copy {TEMPLATE_FILE.name} to {path.name} "
                           f"and set at least {', '.join(REQUIRED)}")
-    try:
-        namespace = runpy.run_path(str(path))
-    except Exception as exc:
-        raise ConfigError(f"{path.name} could not be read: {type(exc).__name__}: {exc}") from exc
-    settings = {name: value for name, value in namespace.items() if name.isupper() and not name.startswith("_")}
+    settings = _read(path)
     unknown = sorted(set(settings) - set(SETTING_NAMES))
     if unknown:
         raise ConfigError(f"{path.name}: unknown setting(s) {', '.join(unknown)}; the settings are "
@@ -118,7 +135,7 @@ def check(values: dict, where: str = "config") -> DeployConfig:
         schedules=_schedules(values, buckets, where), lambda_concurrency=integer("lambda_concurrency", 1),
         map_concurrency=integer("map_concurrency", 1, 10000) or 40, log_retention_days=retention,
         tags=dict(tags), keep_versions=integer("keep_versions", 1, 1000) or 20,
-        kms_key_arns=_kms_key_arns(values, where))
+        kms_key_arns=_kms_key_arns(values, where), datasync_tasks=_datasync_tasks(values, where))
 
 
 def _fail(where: str, name: str, problem: str):
@@ -181,7 +198,8 @@ def _schedules(values: dict, buckets: dict, where: str) -> tuple[Schedule, ...]:
     schedules = values.get("schedules", [])
     if not isinstance(schedules, (list, tuple)):
         _fail(where, "schedules", f"must be a list, got {type(schedules).__name__}")
-    checked = tuple(check_schedule(s, buckets, where) for s in schedules)
+    tasks = _datasync_tasks(values, where)
+    checked = tuple(check_schedule(s, buckets, where, tasks) for s in schedules)
     # Names are unique within the stack's schedule group; their letters and
     # digits alone also name the template resources, so those must differ too.
     names = [s.name for s in checked]
@@ -204,11 +222,18 @@ def _kms_key_arns(values: dict, where: str) -> tuple[str, ...]:
     return tuple(keys)
 
 
+def _datasync_tasks(values: dict, where: str) -> dict:
+    try:
+        return check_tasks(values.get("datasync_tasks"))
+    except InvalidInputError as exc:
+        raise ConfigError(f"{where}: DATASYNC_TASKS: {exc}") from None
+
+
 KMS_KEY_ARN = re.compile(r"arn:aws(-cn|-us-gov|-iso|-iso-b)?:kms:[a-z0-9-]+:\d{12}:key/(mrk-)?[0-9a-f-]{32,36}")
 SCHEDULE_KEYS = {"name", "expression", "timezone", "input", "enabled"}
 
 
-def check_schedule(entry, buckets: dict, where: str) -> Schedule:
+def check_schedule(entry, buckets: dict, where: str, tasks: dict | None = None) -> Schedule:
     if not isinstance(entry, dict):
         raise ConfigError(f"{where}: each SCHEDULES entry must be a dict, got {entry!r}")
     label = f"{where}: schedule {entry.get('name', '?')!r}"
@@ -230,13 +255,16 @@ def check_schedule(entry, buckets: dict, where: str) -> Schedule:
     except (zoneinfo.ZoneInfoNotFoundError, ValueError, TypeError):
         raise ConfigError(f"{label}: timezone {timezone!r} is not an IANA time zone name (like Europe/Paris or UTC)") from None
     try:
-        request = validate(entry["input"])
+        inputs = validate_input(entry["input"])
     except InvalidInputError as exc:
         raise ConfigError(f"{label}: input is not valid: {exc}") from None
-    if request.source not in buckets["source_buckets"]:
+    request = inputs.sync
+    if request is not None and request.source not in buckets["source_buckets"]:
         raise ConfigError(f"{label}: source {request.source!r} is not in SOURCE_BUCKETS, so the stack may not read it")
-    if request.destination not in buckets["destination_buckets"]:
+    if request is not None and request.destination not in buckets["destination_buckets"]:
         raise ConfigError(f"{label}: destination {request.destination!r} is not in DESTINATION_BUCKETS, so the stack may not write it")
+    if inputs.datasync is not None and not inputs.datasync.by_arn and inputs.datasync.task not in (tasks or {}):
+        raise ConfigError(f"{label}: datasync task {inputs.datasync.task!r} is not in DATASYNC_TASKS")
     enabled = entry.get("enabled", True)
     if not isinstance(enabled, bool):
         raise ConfigError(f"{label}: enabled must be true or false")

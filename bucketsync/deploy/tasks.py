@@ -17,7 +17,7 @@ from rich.table import Table
 from ..errors import InvalidInputError
 from ..local import cli
 from ..outcome import outcome_from
-from ..request import validate
+from ..inputs import validate_input
 from . import config as config_mod
 from . import package, stack, template
 from .errors import ConfigError, DeployError
@@ -120,19 +120,23 @@ def start_command(overrides: dict, opts: cli.SyncOptions, wait: bool, out=None, 
     """Start an execution on the `live` alias; with `wait`, follow it and
     print the summary (exit status as for `fab sync`)."""
     out, err = out or sys.stdout, err or sys.stderr
-    execution_input = cli.build_input(opts)
-
     try:
-        request = validate(execution_input)
+        execution_input = cli.execution_input(opts)
+        inputs = validate_input(execution_input)
     except InvalidInputError as exc:
         print(f"error: InvalidInputError: {exc}", file=err)
         return cli.EXIT_BAD_INPUT
+    request = inputs.sync
 
     def action(cfg, session):
-        if request.source not in cfg.source_buckets or request.destination not in cfg.destination_buckets:
+        if request is not None and (request.source not in cfg.source_buckets
+                                    or request.destination not in cfg.destination_buckets):
             raise InvalidInputError(
                 f"the stack may read only {list(cfg.source_buckets)} and write only {list(cfg.destination_buckets)}; "
                 f"add the buckets to SOURCE_BUCKETS/DESTINATION_BUCKETS and deploy first")
+        if inputs.datasync is not None and not inputs.datasync.by_arn and inputs.datasync.task not in cfg.datasync_tasks:
+            raise InvalidInputError(f"datasync task {inputs.datasync.task!r} is not in DATASYNC_TASKS; add it and "
+                                    f"deploy first")
         sfn = session.client("stepfunctions")
         alias = f"{_machine(cfg, session)}:{template.ALIAS}"
         name = f"start-{datetime.now(timezone.utc):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:6]}"

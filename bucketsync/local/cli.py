@@ -10,14 +10,17 @@ import os
 import signal
 import sys
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from .. import interrupt, report
+from ..datasync.steps import check_expandable, resolve_task
+from ..deploy.errors import ConfigError
 from ..errors import InvalidInputError
-from ..request import validate
+from ..inputs import validate_input
 from ..outcome import Outcome
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
@@ -40,6 +43,32 @@ class SyncOptions:
     check_metadata: bool = False
     endpoint_url: str | None = None
     json: bool = False
+    input: str | None = None          # a whole execution input: JSON, or @file.json
+
+
+INPUT_FLAGS = ("source", "destination", "prefix", "source_prefix", "destination_prefix", "include", "exclude",
+               "dry_run", "no_delete", "max_delete", "allow_empty_source", "check_metadata")
+
+
+def execution_input(opts: SyncOptions) -> dict:
+    """The execution input: `--input` as given (exactly what the console
+    would start), or the one the flags build. Raises InvalidInputError."""
+    if opts.input is None:
+        return build_input(opts)
+    given = [name.replace("_", "-") for name in INPUT_FLAGS if getattr(opts, name) not in (None, False, [])]
+    if given:
+        raise InvalidInputError(f"--input is the whole execution input: leave out --{', --'.join(given)} "
+                                f"(put them in the input)")
+    text = opts.input
+    if text.startswith("@"):
+        try:
+            text = Path(text[1:]).read_text(encoding="utf-8")
+        except OSError as exc:
+            raise InvalidInputError(f"--input {opts.input}: cannot read the file: {exc.strerror}") from None
+    try:
+        return json.loads(text)
+    except ValueError as exc:
+        raise InvalidInputError(f"--input is not valid JSON: {exc}") from None
 
 
 def build_input(opts: SyncOptions) -> dict:
@@ -122,28 +151,55 @@ def sync(opts: SyncOptions, *, embedded: bool = False, settings: dict | None = N
     started moto and the buckets live there (demo, tests)."""
     out = out or sys.stdout
     err = err or sys.stderr
-    execution_input = build_input(opts)
     try:
-        request = validate(execution_input)
-    except InvalidInputError as exc:
-        return fail_early("InvalidInputError", str(exc), opts.json, out, err, EXIT_BAD_INPUT)
+        given = execution_input(opts)
+        inputs = validate_input(given)
+        tasks = datasync_tasks_for(inputs)
+    except (InvalidInputError, ConfigError) as exc:
+        return fail_early(type(exc).__name__, str(exc), opts.json, out, err, EXIT_BAD_INPUT)
+    request = inputs.sync
     from . import engine   # here, not at the top: `fab start`/`fab status` share this module and need no moto
     quiet_moto_logs()
     endpoint = endpoint_for(opts)
     err_console = Console(file=err)
     show_progress = not opts.json and err_console.is_terminal
     try:
-        with _mock(embedded, endpoint, request), _progress(err_console, show_progress) as listener:
-            outcome = engine.run(execution_input, endpoint_url=endpoint, settings=settings, listener=listener)
+        with _mock(embedded, endpoint, buckets_of(inputs, tasks)), \
+                _progress(err_console, show_progress) as listener:
+            outcome = engine.run(given, endpoint_url=endpoint, settings=settings, listener=listener,
+                                 datasync_tasks=tasks)
     except Exception as exc:   # a bug or an environment problem: still one readable line
         return fail_early(type(exc).__name__, str(exc), opts.json, out, err, EXIT_FAILED)
-    if request.dry_run and not opts.json:
+    if inputs.dry_run and request is not None and not opts.json:
         print_planned(outcome, request, out)
     return report_outcome(outcome, opts.json, out, err)
 
 
+def datasync_tasks_for(inputs) -> dict:
+    """DATASYNC_TASKS from fabfile_config.py when the input names a task
+    (checked here, before anything starts, as ValidateInput will)."""
+    if inputs.datasync is None:
+        return {}
+    from ..deploy.config import load_datasync_tasks
+    from .engine import local_tasks
+    tasks = load_datasync_tasks()
+    spec = resolve_task(inputs.datasync, local_tasks(tasks))
+    check_expandable(inputs.datasync, spec)
+    return tasks
+
+
+def buckets_of(inputs, tasks: dict) -> set[str]:
+    """Every bucket the run reads or writes (on AWS these pass through the emulator)."""
+    buckets = set()
+    if inputs.sync is not None:
+        buckets |= {inputs.sync.source, inputs.sync.destination}
+    for spec in tasks.values():
+        buckets |= {location.bucket for location in (spec.source, spec.destination) if location.kind == "s3"}
+    return buckets
+
+
 @contextlib.contextmanager
-def _mock(embedded: bool, endpoint: str | None, request):
+def _mock(embedded: bool, endpoint: str | None, buckets: set[str]):
     if embedded:
         yield
         return
@@ -153,8 +209,7 @@ def _mock(embedded: bool, endpoint: str | None, request):
     if endpoint:   # moto never intercepts a custom endpoint; only the scratch stays in memory
         config = engine.moto_config(real_credentials=True)
     else:          # AWS: exactly the user's two buckets pass through
-        config = engine.moto_config(real_credentials=True, passthrough_urls=engine.aws_passthrough_urls(
-            {request.source, request.destination}))
+        config = engine.moto_config(real_credentials=True, passthrough_urls=engine.aws_passthrough_urls(buckets))
     with mock_aws(config=config):
         yield
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import dataclasses
 import functools
 import importlib.util
 import io
@@ -39,6 +40,9 @@ from unittest import mock
 import boto3
 
 from .. import clients, interrupt, progress, report, work
+from ..datasync import local as local_datasync
+from ..datasync.steps import STATE_DIR_VARIABLE
+from ..datasync.tasks import TASKS_VARIABLE, to_environment
 from ..outcome import Outcome, outcome_from
 from ..deploy import definition
 from ..deploy.frontmatter import FUNCTIONS_DIR, lambda_files
@@ -229,15 +233,18 @@ def _dummy_zip() -> bytes:
 
 def run(execution_input: dict, *, endpoint_url: str | None = None, settings: dict | None = None,
         report_dir: Path | None = None, listener=None, map_concurrency: int = MAP_CONCURRENCY,
-        name: str | None = None) -> Outcome:
+        name: str | None = None, datasync_tasks: dict | None = None) -> Outcome:
     """Run one execution of the real definition; moto's mock must be active
     (started with `moto_config`). Scratch data lives in an in-memory bucket that
-    is removed afterwards; the report is saved under `report_dir`."""
+    is removed afterwards; the report is saved under `report_dir`.
+    `datasync_tasks` (DATASYNC_TASKS, checked) are run by the local DataSync."""
     scratch = f"bucketsync-scratch-{uuid.uuid4().hex[:12]}"
     handlers = _Handlers()
     name = name or f"sync-{time.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:8]}"
     interrupt.clear()
-    with _environment(_run_environment(scratch, endpoint_url, settings)), _patched_moto(handlers), \
+    environment = dict(_run_environment(scratch, endpoint_url, settings), **_datasync_environment(datasync_tasks))
+    environment.update(settings or {})
+    with _environment(environment), _patched_moto(handlers), _local_datasync(datasync_tasks), \
             _endpoint_clients_bypass_moto(endpoint_url), _signals():
         clients.reset()
         progress.listen(listener)
@@ -268,12 +275,48 @@ def _run_environment(scratch: str, endpoint_url: str | None, settings: dict | No
     env.update({"BUCKETSYNC_S3_ENDPOINT_URL": endpoint_url, "BUCKETSYNC_WORK_BUCKET": scratch,
                 "BUCKETSYNC_LEASE_DIR": str(state_dir() / "leases"),
                 "BUCKETSYNC_WORK_PREFIX": "", "AWS_DEFAULT_REGION": os.environ.get("AWS_DEFAULT_REGION") or REGION})
-    env.update(settings or {})
     if boto3.session.Session().get_credentials() is None:
         # Nothing configured: moto (scratch) needs no real keys, and an
         # S3-compatible server without auth takes any; AWS will say no clearly.
         env.update(AWS_ACCESS_KEY_ID="bucketsync-local", AWS_SECRET_ACCESS_KEY="bucketsync-local")
     return env
+
+
+def datasync_state_dir() -> Path:
+    """Where local runs keep the DataSync catch-up record: under
+    $BUCKETSYNC_STATE_DIR, else .bucketsync/ next to the reports."""
+    configured = os.environ.get("BUCKETSYNC_STATE_DIR")
+    return (Path(configured) if configured else Path(".bucketsync")) / "datasync"
+
+
+def local_tasks(tasks: dict | None) -> dict:
+    """DATASYNC_TASKS with the local DataSync's task ARNs."""
+    return {name: dataclasses.replace(spec, arn=local_datasync.task_arn(name)) for name, spec in (tasks or {}).items()}
+
+
+def _datasync_environment(tasks: dict | None) -> dict:
+    return {TASKS_VARIABLE: to_environment(local_tasks(tasks)),
+            STATE_DIR_VARIABLE: str(datasync_state_dir().resolve()),
+            # The local DataSync's describe waits briefly for a change itself.
+            "BUCKETSYNC_DATASYNC_POLL_SECONDS": "0"}
+
+
+_datasync_service: local_datasync.LocalDataSync | None = None
+
+
+@contextlib.contextmanager
+def _local_datasync(tasks: dict | None):
+    """The local DataSync answers the functions' DataSync calls; one per
+    process, so that an execution running for one run is seen by the next."""
+    global _datasync_service
+    if _datasync_service is None:
+        _datasync_service = local_datasync.LocalDataSync({})
+    _datasync_service.add_tasks(local_tasks(tasks))
+    clients.use_datasync(_datasync_service)
+    try:
+        yield _datasync_service
+    finally:
+        clients.use_datasync(None)
 
 
 def _create_state_machine(session, scratch: str, map_concurrency: int, undo: list) -> str:

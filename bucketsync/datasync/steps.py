@@ -1,0 +1,229 @@
+"""The DataSync branch of the state machine: prepare the execution's
+filters, start it (or adopt, or wait for, one already running), and follow
+it to its end; a Wait state between polls, so no Lambda ever sleeps.
+
+The branch's state, `$.datasync`:
+    request      the checked `datasync` input
+    dry_run      filters are built and shown, nothing is started
+    task, task_arn, includes, excludes, dates, empty_dates
+    execution_arn, status, files_transferred, bytes_transferred, ...
+    waiting_for  an execution of the task (other filters) that must end
+                 first, when the task refuses queueing
+    finished     true once there is nothing more to wait for
+    wait_seconds the Wait state's time before the next poll
+    error        {"Error", "Cause"} when the execution ended in ERROR
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from datetime import date, datetime, timezone
+from pathlib import Path
+
+from .. import clients, s3
+from .. import settings as settings_mod
+from ..errors import InvalidInputError
+from ..stores import DirectoryStore, S3Store
+from . import filters
+from .expand import expand
+from .request import DataSyncRequest
+from .sources import folders_for
+from .tasks import TaskSpec, from_environment
+from .templates import run_dates, target_date
+
+TERMINAL = ("SUCCESS", "ERROR")
+NOT_STARTED = ("SKIPPED", "DRY_RUN")
+KEEP_DAYS = 400          # the catch-up record forgets dates older than this (catch_up_days is at most 366)
+STATE_DIR_VARIABLE = "BUCKETSYNC_DATASYNC_STATE_DIR"
+
+
+def resolve_task(request: DataSyncRequest, tasks: dict[str, TaskSpec] | None = None) -> TaskSpec | None:
+    """The task's definition: by name from DATASYNC_TASKS, by ARN from the
+    configured tasks when it is one of them; None for another account's or
+    another stack's task (started as it is, its locations unknown here)."""
+    tasks = from_environment() if tasks is None else tasks
+    if not request.by_arn:
+        if request.task not in tasks:
+            known = ", ".join(sorted(tasks)) or "none are configured"
+            raise InvalidInputError(f"datasync task {request.task!r} is not in DATASYNC_TASKS ({known})")
+        return tasks[request.task]
+    for spec in tasks.values():
+        if spec.arn == request.task:
+            return spec
+    return None
+
+
+def check_expandable(request: DataSyncRequest, spec: TaskSpec | None) -> None:
+    """A '*' for a folder name is expanded by listing the task's source:
+    refused up front where that source cannot be listed from here."""
+    if spec is not None and folders_for(spec.source) is not None:
+        return
+    for template in request.include:
+        if "*" in template.rsplit("/", 1)[0]:
+            where = "an EFS file system" if spec is not None else "a task outside DATASYNC_TASKS"
+            raise InvalidInputError(
+                f"datasync template {template!r} has '*' for a folder name, which is expanded by listing the "
+                f"task's source; the source of {request.task!r} is {where}, which cannot be listed: name the "
+                f"folders (DataSync accepts '*' only at a pattern's end)")
+
+
+# ---- the catch-up record -------------------------------------------------------
+
+def record_store():
+    """Where the transferred dates live: the work bucket on AWS, a local
+    directory for local runs (BUCKETSYNC_DATASYNC_STATE_DIR, set by the engine)."""
+    directory = os.environ.get(STATE_DIR_VARIABLE)
+    if directory:
+        return DirectoryStore(Path(directory))
+    cfg = settings_mod.load()
+    return S3Store(clients.work_client(), cfg.work_bucket, f"{cfg.work_prefix}state/datasync/")
+
+
+def record_name(request: DataSyncRequest) -> str:
+    """One record per task and set of templates (other templates are other folders)."""
+    digest = hashlib.sha256(json.dumps([request.task, sorted(request.include)]).encode()).hexdigest()[:16]
+    name = request.task.rsplit("/", 1)[-1]
+    return f"{name}-{digest}.json"
+
+
+def done_dates(store, request: DataSyncRequest) -> set[date]:
+    document = store.read(record_name(request)) or {}
+    return {date.fromisoformat(d) for d in document.get("done", ())}
+
+
+def record_done(store, request: DataSyncRequest, dates: list[date], today: date) -> None:
+    """Add `dates` to the record (oldest forgotten past KEEP_DAYS)."""
+    def update(document):
+        done = set((document or {}).get("done", ())) | {d.isoformat() for d in dates}
+        cutoff = date.fromordinal(today.toordinal() - KEEP_DAYS).isoformat()
+        return {"task": request.task, "templates": sorted(request.include),
+                "done": sorted(d for d in done if d >= cutoff)}
+    store.update(record_name(request), update)
+
+
+# ---- planning the execution ------------------------------------------------------
+
+def prepare(request: DataSyncRequest, now: datetime, spec: TaskSpec | None, store=None,
+            folders=None) -> dict:
+    """The execution's filters and dates, checked against DataSync's rules;
+    starts nothing. `folders` overrides the lister of the task's source."""
+    target = target_date(request.date, now, request.timezone)
+    done = done_dates(store, request) if store is not None else set()
+    dates = run_dates(target, request.catch_up_days, done)
+    if folders is None and spec is not None:
+        folders = folders_for(spec.source)
+    if request.include:
+        expansion = expand(request.include, dates, folders)
+        patterns, covered, empty = expansion.patterns, expansion.dates, expansion.empty_dates
+    else:   # no template: the whole location, every time
+        patterns, covered, empty = [], dates, []
+    state = {
+        "task": spec.name if spec is not None else request.task,
+        "task_arn": (spec.arn if spec is not None else None) or request.task,
+        "includes": filters.join(patterns, filters.INCLUDE),
+        "excludes": filters.join(request.exclude, filters.EXCLUDE),
+        "dates": [d.isoformat() for d in covered],
+        "empty_dates": [d.isoformat() for d in empty],
+        "target_date": target.isoformat(),
+        "source": spec.source.uri if spec is not None else None,
+        "destination": spec.destination.uri if spec is not None else None,
+    }
+    if request.include and not patterns:
+        # DataSync with no include filter would transfer the whole location.
+        state.update(status="SKIPPED", finished=True,
+                     reason=f"nothing at the source for {', '.join(d.isoformat() for d in dates)}: "
+                            f"no execution started (the dates stay missed until their folders appear)")
+    return state
+
+
+# ---- the state machine's step ------------------------------------------------------
+
+def step(event: dict, client=None, now: datetime | None = None) -> dict:
+    """One pass of the DataSync loop: prepare and start on the first call,
+    then follow the execution. Returns the whole state, `datasync` updated."""
+    state = dict(event["datasync"])
+    state.setdefault("finished", False)
+    state.setdefault("error", None)
+    client = client or clients.datasync_client()
+    request = DataSyncRequest.from_dict(state["request"])
+    state.setdefault("wait_seconds", int(os.environ.get("BUCKETSYNC_DATASYNC_POLL_SECONDS") or 30))
+    if "task" not in state:
+        started = (event.get("run") or {}).get("started") or event.get("started")
+        now = now or (s3.parse_time(started) if started else datetime.now(timezone.utc))
+        state.update(prepare(request, now, resolve_task(request), record_store()))
+        if state.get("finished"):
+            return dict(event, datasync=state)
+        if state.get("dry_run"):
+            state.update(status="DRY_RUN", finished=True)
+            return dict(event, datasync=state)
+    if not state.get("execution_arn"):
+        _start_or_wait(state, client)
+    if state.get("execution_arn"):
+        _follow(state, client, request)
+    return dict(event, datasync=state)
+
+
+def _start_or_wait(state: dict, client) -> None:
+    """Start the execution, unless one of the task is already running: with
+    the same filters it is adopted (never a duplicate start); with other
+    filters DataSync queues ours (TaskQueueing ENABLED, its default), or,
+    when the task refuses queueing, this run waits for it to end."""
+    running = [e for e in client.list_task_executions(TaskArn=state["task_arn"]).get("TaskExecutions", ())
+               if e.get("Status") not in TERMINAL]
+    for execution in running:
+        described = client.describe_task_execution(TaskExecutionArn=execution["TaskExecutionArn"])
+        if (_value(described.get("Includes")) == state["includes"]
+                and _value(described.get("Excludes")) == state["excludes"]):
+            state.update(execution_arn=execution["TaskExecutionArn"], adopted=True, waiting_for=None)
+            return
+        if (described.get("Options") or {}).get("TaskQueueing") == "DISABLED":
+            state.update(status="WAITING", waiting_for=execution["TaskExecutionArn"])
+            return
+    response = client.start_task_execution(TaskArn=state["task_arn"],
+                                           Includes=filters.filter_rules(state["includes"]),
+                                           Excludes=filters.filter_rules(state["excludes"]))
+    state.update(execution_arn=response["TaskExecutionArn"], adopted=False, waiting_for=None, status="QUEUED")
+
+
+def _follow(state: dict, client, request: DataSyncRequest) -> None:
+    described = client.describe_task_execution(TaskExecutionArn=state["execution_arn"])
+    status = described.get("Status")
+    state.update(status=status,
+                 files_transferred=described.get("FilesTransferred", 0),
+                 bytes_transferred=described.get("BytesTransferred", 0),
+                 files_deleted=described.get("FilesDeleted", 0),
+                 files_skipped=described.get("FilesSkipped", 0))
+    if status not in TERMINAL:
+        return
+    state["finished"] = True
+    if status == "SUCCESS":
+        if request.include:
+            target = date.fromisoformat(state["target_date"])
+            record_done(record_store(), request, [date.fromisoformat(d) for d in state["dates"]], target)
+        return
+    result = described.get("Result") or {}
+    code, detail = result.get("ErrorCode"), result.get("ErrorDetail")
+    cause = f"DataSync execution {state['execution_arn']} ended in ERROR"
+    if code or detail:
+        cause += f": {code or 'no error code'}: {detail or 'no detail'}"
+    state["error"] = {"Error": f"DataSync.{code}" if code else "DataSyncError", "Cause": cause}
+
+
+def _value(rules) -> str:
+    rules = list(rules or ())
+    return rules[0].get("Value", "") if rules else ""
+
+
+def summary(state: dict | None) -> dict | None:
+    """The `datasync` part of the run's output, report and notification."""
+    if not state:
+        return None
+    return {"task": state.get("task"), "status": state.get("status"), "includes": state.get("includes", ""),
+            "excludes": state.get("excludes", ""), "dates": state.get("dates", []),
+            "empty_dates": state.get("empty_dates", []),
+            "files_transferred": state.get("files_transferred", 0),
+            "bytes_transferred": state.get("bytes_transferred", 0),
+            "files_deleted": state.get("files_deleted", 0),
+            "execution_arn": state.get("execution_arn"), "adopted": state.get("adopted", False),
+            "reason": state.get("reason"), "error": state.get("error")}

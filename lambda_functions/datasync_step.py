@@ -1,0 +1,13 @@
+# ---
+# Description: Start the run's DataSync execution (filters from date templates, catch-up of missed days) and follow it.
+# MemorySize: 256
+# Timeout: 300
+# Access:
+#   work: [list, read, write]
+# ---
+"""Lambda handler for the DataSync state (logic in bucketsync.datasync.steps.step)."""
+from bucketsync.datasync import steps
+
+
+def handler(event, context):
+    return steps.step(event)
