@@ -1,0 +1,267 @@
+"""DataSync on moto's S3: the local DataSync's semantics (options, statuses,
+counts), and whole runs with a `datasync` input through `fab sync --input`."""
+import io
+import json
+import threading
+
+import boto3
+import pytest
+
+from bucketsync import clients
+from bucketsync.datasync import local, steps
+from bucketsync.datasync.tasks import check_tasks
+from bucketsync.local import cli, engine
+from tests.backends import moto_backend
+
+
+@pytest.fixture
+def backend(report_dir, tmp_path, monkeypatch):
+    monkeypatch.setenv("BUCKETSYNC_STATE_DIR", str(tmp_path / "state"))
+    with moto_backend(report_dir) as b:
+        yield b
+
+
+def service(tasks):
+    clients.reset()
+    return local.LocalDataSync(check_tasks(tasks))
+
+
+def run_execution(svc, name, includes="", excludes=""):
+    rules = lambda v: [{"FilterType": "SIMPLE_PATTERN", "Value": v}] if v else []   # noqa: E731
+    arn = svc.start_task_execution(TaskArn=local.task_arn(name), Includes=rules(includes),
+                                   Excludes=rules(excludes))["TaskExecutionArn"]
+    svc.executions[arn].done.wait(30)
+    return svc.describe_task_execution(TaskExecutionArn=arn)
+
+
+def seed(backend, bucket, objects):
+    for key, body in objects.items():
+        backend.put(bucket, key, body)
+
+
+def test_transfer_modes_and_status_sequence(backend):
+    src, dst = backend.buckets()
+    seed(backend, src, {"d/a.txt": b"a", "d/b.txt": b"bb", "e/c.txt": b"ccc"})
+    svc = service({"t": {"source": f"s3://{src}/", "destination": f"s3://{dst}/"}})
+    seen = []
+    original = svc._status
+    svc._status = lambda execution, status: (seen.append(status), original(execution, status))
+    first = run_execution(svc, "t", includes="/d")
+    assert first["Status"] == "SUCCESS"
+    assert seen == ["LAUNCHING", "PREPARING", "TRANSFERRING", "VERIFYING", "SUCCESS"]
+    assert (first["FilesTransferred"], first["BytesTransferred"]) == (2, 3)
+    assert sorted(backend.listing(dst)) == ["d/a.txt", "d/b.txt"]
+    assert first["Includes"] == [{"FilterType": "SIMPLE_PATTERN", "Value": "/d"}]
+    again = run_execution(svc, "t", includes="/d")                      # CHANGED: nothing changed
+    assert again["FilesTransferred"] == 0
+    svc.tasks[local.task_arn("t")] = check_tasks(
+        {"t": {"source": f"s3://{src}/", "destination": f"s3://{dst}/", "options": {"TransferMode": "ALL"}}})["t"]
+    assert run_execution(svc, "t", includes="/d")["FilesTransferred"] == 2   # ALL: everything again
+
+
+@pytest.mark.parametrize("options, expected", [
+    ({}, {"d/a.txt": b"new", "d/gone.txt": b"x", "keep/z.txt": b"z"}),
+    ({"PreserveDeletedFiles": "REMOVE"}, {"d/a.txt": b"new", "keep/z.txt": b"z"}),    # only within the filter
+    ({"OverwriteMode": "NEVER"}, {"d/a.txt": b"old", "d/gone.txt": b"x", "keep/z.txt": b"z"}),
+])
+def test_remove_and_overwrite_options(backend, options, expected):
+    src, dst = backend.buckets()
+    seed(backend, src, {"d/a.txt": b"new", "keep/z.txt": b"source copy not included"})
+    seed(backend, dst, {"d/a.txt": b"old", "d/gone.txt": b"x", "keep/z.txt": b"z"})
+    svc = service({"t": {"source": f"s3://{src}/", "destination": f"s3://{dst}/", "options": options}})
+    answer = run_execution(svc, "t", includes="/d/*")
+    assert answer["Status"] == "SUCCESS"
+    body = lambda key: backend.client.get_object(Bucket=dst, Key=key)["Body"].read()   # noqa: E731
+    assert {key: body(key) for key in backend.listing(dst)} == expected
+    assert answer["FilesDeleted"] == (1 if options.get("PreserveDeletedFiles") == "REMOVE" else 0)
+    assert answer["FilesSkipped"] == (1 if options.get("OverwriteMode") == "NEVER" else 0)
+
+
+def test_an_execution_that_fails_reports_error(backend):
+    dst = backend.bucket()
+    svc = service({"t": {"source": "s3://no-such-source-bucket/", "destination": f"s3://{dst}/"}})
+    answer = run_execution(svc, "t")
+    assert answer["Status"] == "ERROR"
+    assert answer["Result"]["ErrorCode"] and "NoSuchBucket" in answer["Result"]["ErrorDetail"]
+
+
+def test_local_directory_to_bucket(backend, tmp_path):
+    share = tmp_path / "share"
+    (share / "sub").mkdir(parents=True)
+    (share / "sub" / "a.txt").write_bytes(b"aaa")
+    (share / "b.txt").write_bytes(b"b")
+    dst = backend.bucket()
+    seed(backend, dst, {"share/old.txt": b"deleted at the source"})
+    svc = service({"t": {"source": f"file://{share}", "destination": f"s3://{dst}/share/",
+                         "options": {"PreserveDeletedFiles": "REMOVE"}}})
+    answer = run_execution(svc, "t")
+    assert (answer["FilesTransferred"], answer["FilesDeleted"]) == (2, 1)
+    assert sorted(backend.listing(dst)) == ["share/b.txt", "share/sub/a.txt"]
+    assert run_execution(svc, "t")["FilesTransferred"] == 0
+
+
+# ---- whole runs through `fab sync --input` ----------------------------------------
+
+def write_config(tmp_path, monkeypatch, tasks):
+    path = tmp_path / "fabfile_config.py"
+    path.write_text(f"DATASYNC_TASKS = {tasks!r}\n")
+    monkeypatch.setattr("bucketsync.deploy.config.CONFIG_FILE", path)
+
+
+def sync_input(execution_input, **options):
+    out, err = io.StringIO(), io.StringIO()
+    opts = cli.SyncOptions(input=json.dumps(execution_input), json=True, **options)
+    status = cli.sync(opts, embedded=True, out=out, err=err)
+    lines = out.getvalue().strip().splitlines()
+    return status, (json.loads(lines[-1]) if lines else None), err.getvalue()
+
+
+DATED = "/{date:%Y-%m-%d}/*"
+
+
+def test_dated_folders_go_through_datasync_and_the_rest_through_the_sync(backend, tmp_path, monkeypatch):
+    src, dst = backend.buckets()
+    seed(backend, src, {f"images/2026-11-{d}/cam.jpg": b"jpeg" * d for d in (18, 21, 22)})
+    seed(backend, src, {"docs/readme.txt": b"read me", "images/index.html": b"<html>"})
+    # DataSync wrote an old day that the source no longer has: it is not the sync's to delete.
+    seed(backend, dst, {"images/2026-10-01/cam.jpg": b"old", "stale.txt": b"gone at the source"})
+    write_config(tmp_path, monkeypatch, {"images": {"source": f"s3://{src}/images/",
+                                                     "destination": f"s3://{dst}/images/"}})
+    request = {"source": src, "destination": dst,
+               "datasync": {"task": "images", "include": [DATED], "date": "2026-11-22", "catch_up_days": 2}}
+    status, summary, err = sync_input(request)
+    assert status == cli.EXIT_OK, err
+    datasync = summary["datasync"]
+    assert datasync["status"] == "SUCCESS"
+    assert datasync["dates"] == ["2026-11-21", "2026-11-22"]          # 2026-11-20 had nothing
+    assert datasync["empty_dates"] == ["2026-11-20"]
+    assert datasync["includes"] == "/2026-11-21/*|/2026-11-22/*"
+    assert datasync["files_transferred"] == 2
+    # The sync copied the rest and deleted only what is not DataSync's.
+    assert (summary["copied"], summary["deleted"]) == (2, 1)
+    assert sorted(backend.listing(dst)) == ["docs/readme.txt", "images/2026-10-01/cam.jpg",
+                                            "images/2026-11-21/cam.jpg", "images/2026-11-22/cam.jpg",
+                                            "images/index.html"]
+    # 2026-11-18 is outside the window and DataSync's: nobody copies it.
+    assert "images/2026-11-18/cam.jpg" not in backend.listing(dst)
+
+    # The next day: 2026-11-20's folder arrived late and is caught up; done days are not asked for again.
+    seed(backend, src, {"images/2026-11-20/cam.jpg": b"late", "images/2026-11-23/cam.jpg": b"new"})
+    status, summary, err = sync_input(dict(request, datasync=dict(request["datasync"], date="2026-11-23",
+                                                                  catch_up_days=3)))
+    assert status == cli.EXIT_OK, err
+    assert summary["datasync"]["dates"] == ["2026-11-20", "2026-11-23"]
+    assert summary["datasync"]["files_transferred"] == 2
+    assert summary["copied"] == 0 and summary["deleted"] == 0            # a second run copies nothing
+
+
+def test_datasync_dry_run_starts_nothing(backend, tmp_path, monkeypatch):
+    src, dst = backend.buckets()
+    seed(backend, src, {"2026-11-21/a": b"a"})
+    write_config(tmp_path, monkeypatch, {"t": {"source": f"s3://{src}/", "destination": f"s3://{dst}/"}})
+    status, summary, _ = sync_input({"datasync": {"task": "t", "include": [DATED], "date": "2026-11-21"},
+                                     "dry_run": True})
+    assert status == cli.EXIT_OK
+    assert summary["datasync"]["status"] == "DRY_RUN" and summary["datasync"]["includes"] == "/2026-11-21/*"
+    assert summary["dry_run"] is True and backend.listing(dst) == {}
+
+
+def test_datasync_only_from_a_local_directory_with_remove(backend, tmp_path, monkeypatch):
+    share = tmp_path / "share"
+    share.mkdir()
+    (share / "report.pdf").write_bytes(b"pdf")
+    dst = backend.bucket()
+    seed(backend, dst, {"share/deleted-at-source.pdf": b"old"})
+    write_config(tmp_path, monkeypatch, {"efs-share": {"source": f"file://{share}", "destination": f"s3://{dst}/share/",
+                                                       "options": {"PreserveDeletedFiles": "REMOVE"}}})
+    status, summary, err = sync_input({"datasync": {"task": "efs-share"}})
+    assert status == cli.EXIT_OK, err
+    assert summary["datasync"]["status"] == "SUCCESS" and summary["datasync"]["files_transferred"] == 1
+    assert summary["datasync"]["files_deleted"] == 1
+    assert summary["destination"] == f"s3://{dst}/share/"
+    assert sorted(backend.listing(dst)) == ["share/report.pdf"]
+
+
+def test_a_running_execution_is_adopted_not_started_twice(backend, tmp_path, monkeypatch):
+    src, dst = backend.buckets()
+    seed(backend, src, {"2026-11-21/a": b"a"})
+    tasks = {"t": {"source": f"s3://{src}/", "destination": f"s3://{dst}/"}}
+    write_config(tmp_path, monkeypatch, tasks)
+    release = threading.Event()
+    original = local._Transfer.transfer
+
+    def slow(self):
+        release.wait(30)
+        original(self)
+    monkeypatch.setattr(local._Transfer, "transfer", slow)
+    # An execution with the run's very filters is already running (a schedule's, say).
+    with engine._local_datasync(check_tasks(tasks)) as svc:
+        clients.reset()
+        first = svc.start_task_execution(
+            TaskArn=local.task_arn("t"),
+            Includes=[{"FilterType": "SIMPLE_PATTERN", "Value": "/2026-11-21/*"}])["TaskExecutionArn"]
+    asked = svc.list_task_executions
+
+    def list_then_release(**kwargs):   # the running execution ends once the run has seen it running
+        answer = asked(**kwargs)
+        release.set()
+        return answer
+    monkeypatch.setattr(svc, "list_task_executions", list_then_release)
+    status, summary, err = sync_input({"datasync": {"task": "t", "include": [DATED], "date": "2026-11-21"}})
+    assert status == cli.EXIT_OK, err
+    assert summary["datasync"]["execution_arn"] == first and summary["datasync"]["adopted"] is True
+    assert len(asked(TaskArn=local.task_arn("t"))["TaskExecutions"]) == 1
+
+
+def test_a_datasync_error_fails_the_run_with_its_code_and_keeps_the_day_missed(backend, tmp_path, monkeypatch):
+    src, dst = backend.buckets()
+    seed(backend, src, {"2026-11-21/a": b"a"})
+    write_config(tmp_path, monkeypatch, {"t": {"source": f"s3://{src}/", "destination": f"s3://{dst}/"}})
+
+    def broken(self):
+        raise RuntimeError("destination refused the write")
+    monkeypatch.setattr(local._Transfer, "transfer", broken)
+    request = {"datasync": {"task": "t", "include": [DATED], "date": "2026-11-21"}}
+    status, summary, err = sync_input(request)
+    assert status == cli.EXIT_FAILED
+    assert summary["error"] == "DataSync.RuntimeError"
+    assert "destination refused the write" in summary["message"]
+    assert summary["datasync"]["status"] == "ERROR"
+    monkeypatch.undo()
+    monkeypatch.setenv("BUCKETSYNC_STATE_DIR", str(tmp_path / "state"))
+    write_config(tmp_path, monkeypatch, {"t": {"source": f"s3://{src}/", "destination": f"s3://{dst}/"}})
+    status, summary, err = sync_input(dict(request, datasync=dict(request["datasync"], date="2026-11-22",
+                                                                  catch_up_days=1)))
+    assert status == cli.EXIT_OK, err
+    assert summary["datasync"]["dates"] == ["2026-11-21"]                 # retried; 2026-11-22 is empty
+    assert sorted(backend.listing(dst)) == ["2026-11-21/a"]
+
+
+@pytest.mark.parametrize("request_, message", [
+    ({"datasync": {"task": "nope"}}, "'nope' is not in DATASYNC_TASKS"),
+    ({"datasync": {"task": "t", "include": ["/x/*/y/{date:%Y}/*"]}, "source": "aa-bucket", "destination": "bb-bucket"},
+     None),
+])
+def test_bad_datasync_requests_start_nothing(backend, tmp_path, monkeypatch, request_, message):
+    write_config(tmp_path, monkeypatch, {"t": {"source": "s3://src-bucket/", "destination": "s3://dst-bucket/"}})
+    status, summary, err = sync_input(request_)
+    if message is None:   # a valid request whose buckets do not exist: fails at validation
+        assert status == cli.EXIT_FAILED and "NoSuchBucket" in err
+    else:
+        assert status == cli.EXIT_BAD_INPUT and message in err
+
+
+def test_folder_wildcards_expand_over_many_listing_pages(backend):
+    src = backend.bucket()
+    for n in range(1100):     # more than one ListObjectsV2 page of common prefixes
+        backend.put(src, f"topics/p{n:04d}/year=2026/month=11/day=21/part.json", b"{}")
+    spec = check_tasks({"t": {"source": f"s3://{src}/", "destination": "s3://dst-bucket/"}})["t"]
+    clients.reset()
+    from datetime import datetime, timezone
+    from bucketsync.datasync.request import validate_datasync
+    request = validate_datasync({"task": "t", "include": ["/topics/*/year={date:%Y}/month={date:%m}/day={date:%d}/*"],
+                                 "date": "2026-11-21"})
+    state = steps.prepare(request, datetime(2026, 11, 22, tzinfo=timezone.utc), spec)
+    patterns = state["includes"].split("|")
+    assert len(patterns) == 1100 and patterns[-1] == "/topics/p1099/year=2026/month=11/day=21/*"
+    assert boto3.client  # the listing above went through moto's S3
