@@ -53,6 +53,27 @@ def sync(c, source=None, destination=None, prefix=None, source_prefix=None, dest
     sys.exit(cli.sync(options))
 
 
+@task(
+    iterable=["include", "exclude"],
+    help={
+        "task": "a task name of DATASYNC_TASKS (fabfile_config.py)",
+        "include": "a folder template, e.g. '/{date:%Y-%m-%d}/*' (repeatable)",
+        "exclude": "a DataSync exclude pattern, e.g. '*.tmp' (repeatable)",
+        "date": "yesterday (default), today, or YYYY-MM-DD",
+        "timezone": "IANA time zone the dates are computed in (default UTC)",
+        "catch-up-days": "also include this many earlier days not yet transferred (local record)",
+        "endpoint-url": "an S3-compatible endpoint of the task's source (default: AWS)",
+        "json": "print one JSON object",
+    },
+)
+def datasync_preview(c, task, include=None, exclude=None, date="yesterday", timezone="UTC", catch_up_days=0,
+                     endpoint_url=None, json=False):
+    """Show the include filter a DataSync run would pass, and the source keys it selects; writes nothing."""
+    from bucketsync.local import cli
+    sys.exit(cli.datasync_preview(task, list(include or []), date, timezone, catch_up_days, list(exclude or []),
+                                  endpoint_url, json))
+
+
 def _refuse_flags_without_value(as_json):
     """`--include` with no value would reach the task as no filter at all."""
     from bucketsync.local import cli

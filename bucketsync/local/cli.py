@@ -349,3 +349,66 @@ def human_bytes(count: int) -> str:
             return f"{value:,.0f} {unit}" if unit == "B" else f"{value:,.1f} {unit}"
         value /= 1024
     return f"{count} B"
+
+
+def datasync_preview(task: str, include: list[str], date: str = "yesterday", timezone: str = "UTC",
+                     catch_up_days: int = 0, exclude: list[str] | None = None, endpoint_url: str | None = None,
+                     as_json: bool = False, out=None, err=None) -> int:
+    """`fab datasync-preview`: the expanded include filter and the source keys
+    it selects, for a task of DATASYNC_TASKS; writes nothing."""
+    from ..datasync.preview import preview
+    from ..datasync.request import validate_datasync
+    from ..stores import DirectoryStore
+    from ..deploy.config import load_datasync_tasks
+    out, err = out or sys.stdout, err or sys.stderr
+    try:
+        days = int(catch_up_days) if str(catch_up_days).strip().lstrip("-").isdigit() else catch_up_days
+        request = validate_datasync({"task": task, "include": list(include or []), "date": date,
+                                     "timezone": timezone, "catch_up_days": days, "exclude": list(exclude or [])})
+        tasks = load_datasync_tasks()
+        spec = resolve_task(request, tasks)
+        if spec is None:
+            raise InvalidInputError(f"datasync task {task!r}: preview needs a task of DATASYNC_TASKS (its source)")
+        check_expandable(request, spec)
+        from .engine import datasync_state_dir
+        store = DirectoryStore(datasync_state_dir())
+        with _environment_endpoint(endpoint_for(SyncOptions(endpoint_url=endpoint_url))):
+            shown = preview(request, spec, store=store)
+    except (InvalidInputError, ConfigError) as exc:
+        return fail_early(type(exc).__name__, str(exc), as_json, out, err, EXIT_BAD_INPUT)
+    except Exception as exc:   # listing failed: access, endpoint, missing bucket
+        return fail_early(type(exc).__name__, str(exc), as_json, out, err, EXIT_FAILED)
+    if as_json:
+        print(json.dumps(shown, sort_keys=True), file=out)
+        return EXIT_OK
+    print(f"task {shown['task']}: {shown['source']} -> {shown['destination']}", file=out)
+    empty = f" (nothing at the source yet: {', '.join(shown['empty_dates'])})" if shown["empty_dates"] else ""
+    print(f"dates: {', '.join(shown['dates']) or '(none)'}{empty}", file=out)
+    print(f"include filter: {shown['includes'] or '(none: the whole location)'}", file=out)
+    print(f"exclude filter: {shown['excludes'] or '(none)'}", file=out)
+    if shown["note"]:
+        print(f"note: {shown['note']}", file=out)
+    print(f"selected source keys: {shown['count']:,} ({human_bytes(shown['bytes'])})", file=out)
+    for key in shown["keys"]:
+        print(f"  {key}", file=out)
+    if shown["count"] > len(shown["keys"]):
+        print(f"  ... and {shown['count'] - len(shown['keys']):,} more", file=out)
+    return EXIT_OK
+
+
+@contextlib.contextmanager
+def _environment_endpoint(endpoint: str | None):
+    """The data endpoint for direct listings (outside the engine)."""
+    from .. import clients
+    previous = os.environ.get("BUCKETSYNC_S3_ENDPOINT_URL")
+    if endpoint:
+        os.environ["BUCKETSYNC_S3_ENDPOINT_URL"] = endpoint
+    clients.reset()
+    try:
+        yield
+    finally:
+        if previous is None:
+            os.environ.pop("BUCKETSYNC_S3_ENDPOINT_URL", None)
+        else:
+            os.environ["BUCKETSYNC_S3_ENDPOINT_URL"] = previous
+        clients.reset()

@@ -265,3 +265,41 @@ def test_folder_wildcards_expand_over_many_listing_pages(backend):
     patterns = state["includes"].split("|")
     assert len(patterns) == 1100 and patterns[-1] == "/topics/p1099/year=2026/month=11/day=21/*"
     assert boto3.client  # the listing above went through moto's S3
+
+
+def preview(*args, **kwargs):
+    out, err = io.StringIO(), io.StringIO()
+    status = cli.datasync_preview(*args, out=out, err=err, **kwargs)
+    return status, out.getvalue(), err.getvalue()
+
+
+def test_preview_shows_the_filter_and_the_keys_and_writes_nothing(backend, tmp_path, monkeypatch):
+    src, dst = backend.buckets()
+    seed(backend, src, {"topics/car/year=2026/month=11/day=21/a.json": b"{}", "topics/bus/year=2026/month=11/day=21/b.json": b"[]",
+                        "topics/bus/year=2026/month=11/day=20/old.json": b"{}", "topics/bus/readme": b"r"})
+    write_config(tmp_path, monkeypatch, {"vehicles": {"source": f"s3://{src}/", "destination": f"s3://{dst}/"}})
+    template = "/topics/*/year={date:%Y}/month={date:%m}/day={date:%d}/*"
+    status, out, err = preview("vehicles", [template], date="2026-11-21", as_json=True)
+    assert status == cli.EXIT_OK, err
+    shown = json.loads(out.strip().splitlines()[-1])
+    assert shown["includes"] == ("/topics/bus/year=2026/month=11/day=21/*|"
+                                 "/topics/car/year=2026/month=11/day=21/*")
+    assert shown["keys"] == ["topics/bus/year=2026/month=11/day=21/b.json", "topics/car/year=2026/month=11/day=21/a.json"]
+    assert (shown["count"], shown["bytes"]) == (2, 4)
+    assert backend.listing(dst) == {}
+    assert not (tmp_path / "state" / "datasync").exists()          # the catch-up record is only read
+    status, out, _ = preview("vehicles", [template], date="2026-11-21")
+    assert "include filter: /topics/bus/year=2026" in out and "selected source keys: 2 (4 B)" in out
+
+
+@pytest.mark.parametrize("args, kwargs, message", [
+    (("nope", ["/{date:%Y}/*"]), {}, "'nope' is not in DATASYNC_TASKS"),
+    (("vehicles", ["/{date:%Y}/*.json"]), {}, "accept '*' only at the end"),
+    (("vehicles", ["/{date:%Y}/*"]), {"date": "yesterday-ish"}, "'datasync.date'"),
+    (("vehicles", ["/{date:%Y}/*"]), {"catch_up_days": "three"}, "catch_up_days"),
+])
+def test_preview_refuses_bad_requests_in_one_line(backend, tmp_path, monkeypatch, args, kwargs, message):
+    write_config(tmp_path, monkeypatch, {"vehicles": {"source": "s3://src-bucket/", "destination": "s3://dst-bucket/"}})
+    status, out, err = preview(*args, **kwargs)
+    assert status == cli.EXIT_BAD_INPUT
+    assert message in err and len(err.strip().splitlines()) == 1
