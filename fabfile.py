@@ -136,6 +136,13 @@ def start(c, source=None, destination=None, prefix=None, source_prefix=None, des
     sys.exit(tasks.start_command(_overrides(region, profile, stack_name), options, wait))
 
 
+@task(help=dict(CONFIG_HELP, task="a task name of DATASYNC_TASKS"))
+def datasync_policy(c, task, region=None, profile=None, stack_name=None):
+    """Print the bucket policy another account applies to a DataSync task's destination bucket."""
+    from bucketsync.deploy import tasks
+    sys.exit(tasks.datasync_policy_command(_overrides(region, profile, stack_name), task))
+
+
 @task(help=dict(CONFIG_HELP, limit="how many executions"))
 def status(c, limit=10, region=None, profile=None, stack_name=None):
     """Show the most recent executions and their counts."""

@@ -4,6 +4,7 @@
 # Timeout: 300
 # Access:
 #   work: [list, read, write]
+#   datasync: [start, follow]
 # ---
 """Lambda handler for the DataSync state (logic in bucketsync.datasync.steps.step)."""
 from bucketsync.datasync import steps

@@ -21,8 +21,14 @@ SAM_KEYS = {"Description", "MemorySize", "Timeout", "Environment", "ReservedConc
 # template.KMS_RIGHTS, on the configured KMS_KEY_ARNS through S3 only).
 ACCESS_TARGETS = {"source": {"list", "read", "tags", "decrypt"},
                   "destination": {"list", "read", "tags", "write", "retag", "multipart", "delete", "encrypt"},
-                  "work": {"list", "read", "write", "delete"}, "notifications": {"publish"}}
-ALLOWED_KEYS = SAM_KEYS | {"Access"}
+                  "work": {"list", "read", "write", "delete"}, "notifications": {"publish"},
+                  # DATASYNC_TASKS: start (and list the tasks' sources), follow executions
+                  # (deploy.datasync_template.function_statements).
+                  "datasync": {"start", "follow"}}
+# `Trigger`, ours too: a function that is not a state of the definition but
+# runs on events (datasync-events: the DataSync notification rule).
+TRIGGERS = {"datasync-events"}
+ALLOWED_KEYS = SAM_KEYS | {"Access", "Trigger"}
 
 
 @dataclass(frozen=True)
@@ -38,6 +44,11 @@ class LambdaFile:
     def logical_name(self) -> str:
         """copy_chunk.py -> CopyChunk (the state name and resource prefix)."""
         return "".join(part.capitalize() for part in self.module.split("_"))
+
+    @property
+    def is_state(self) -> bool:
+        """Called by the state machine (else run by its `Trigger`)."""
+        return "Trigger" not in self.front_matter
 
     @property
     def arn_placeholder(self) -> str:
@@ -68,6 +79,8 @@ def parse(path: Path) -> dict:
         raise FrontMatterError(f"{path.name}: unknown front matter key(s) {', '.join(unknown)}; "
                                f"allowed: {', '.join(sorted(ALLOWED_KEYS))}")
     _check_access(path, data.get("Access", {}))
+    if "Trigger" in data and data["Trigger"] not in TRIGGERS:
+        raise FrontMatterError(f"{path.name}: Trigger must be one of {sorted(TRIGGERS)}, got {data['Trigger']!r}")
     return data
 
 

@@ -19,7 +19,7 @@ from ..local import cli
 from ..outcome import outcome_from
 from ..inputs import validate_input
 from . import config as config_mod
-from . import package, stack, template
+from . import datasync_template, package, stack, template
 from .errors import ConfigError, DeployError
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_CONFIG = 0, 1, 2
@@ -213,5 +213,27 @@ def destroy_command(overrides: dict, yes: bool, delete_work_bucket: bool, ask=in
             out(f"work bucket {work_bucket} emptied and deleted")
         elif work_bucket:
             out(f"work bucket {work_bucket} kept with its reports (--delete-work-bucket removes it)")
+        return EXIT_OK
+    return _run(action, overrides)
+
+
+def datasync_policy_command(overrides: dict, task: str, out=None) -> int:
+    """Print the bucket policy the owner of a task's destination bucket (in
+    another account) applies, naming the deployed task's bucket-access role."""
+    out = out or sys.stdout
+
+    def action(cfg, session):
+        if task not in cfg.datasync_tasks:
+            raise DeployError(f"datasync task {task!r} is not in DATASYNC_TASKS ({', '.join(sorted(cfg.datasync_tasks)) or 'none'})")
+        names = template.Names(cfg, stack.account_id(session))
+        logical = datasync_template.logical(task) + "Role"
+        try:
+            role = session.client("cloudformation").describe_stack_resource(
+                StackName=cfg.stack_name, LogicalResourceId=logical)["StackResourceDetail"]["PhysicalResourceId"]
+        except ClientError as exc:
+            raise DeployError(f"the role of datasync task {task!r} ({logical}) is not in stack {cfg.stack_name!r}: "
+                              f"deploy first ({exc.response.get('Error', {}).get('Message', exc)})") from None
+        role_arn = f"arn:{names.partition}:iam::{names.account}:role/{role}"
+        print(json.dumps(datasync_template.bucket_policy(cfg, names, task, role_arn), indent=2), file=out)
         return EXIT_OK
     return _run(action, overrides)

@@ -18,8 +18,9 @@ from __future__ import annotations
 import hashlib
 import json
 
-from . import definition
+from . import datasync_template, definition
 from .. import work
+from ..datasync.tasks import TASKS_VARIABLE
 from .config import DeployConfig
 from .frontmatter import LambdaFile, lambda_files
 
@@ -152,6 +153,9 @@ def access_statements(file: LambdaFile, config: DeployConfig, names: Names) -> l
             if topic:
                 statements.append({"Effect": "Allow", "Action": ["sns:Publish"], "Resource": topic})
             continue
+        if target == "datasync":
+            statements += datasync_template.function_statements(rights, config.datasync_tasks, names)
+            continue
         bucket_actions = sorted({a for r in rights if r in S3_RIGHTS for a in S3_RIGHTS[r][0]})
         object_actions = sorted({a for r in rights if r in S3_RIGHTS for a in S3_RIGHTS[r][1]})
         if target == "work":   # SSE-S3: no KMS key
@@ -198,6 +202,8 @@ def function_environment(config: DeployConfig) -> dict:
         variables["BUCKETSYNC_NOTIFY_ON"] = config.notify_on
     if config.notify_after_idle_runs:
         variables["BUCKETSYNC_NOTIFY_AFTER_IDLE_RUNS"] = str(config.notify_after_idle_runs)
+    if config.datasync_tasks:
+        variables[TASKS_VARIABLE] = datasync_template.tasks_environment(config.datasync_tasks)
     return variables
 
 
@@ -210,6 +216,9 @@ def build(config: DeployConfig, account: str, code_bucket: str, code_key: str) -
     resources.update(_state_machine(config, names, files, substitutions))
     resources.update(_topic(config))
     resources.update(_alarms(config, names))
+    notifier = next((f"{f.logical_name}Function" for f in files if f.front_matter.get("Trigger") == "datasync-events"),
+                    None)
+    resources.update(datasync_template.resources(config, names, notifier if _topic_ref(config) else None))
     if config.schedules:
         resources.update(_schedules(config, names))
 
@@ -305,6 +314,8 @@ def _functions(config: DeployConfig, names: Names, files, code_bucket: str, code
             properties["ReservedConcurrentExecutions"] = config.lambda_concurrency
         resources[f"{logical}Function"] = {"Type": "AWS::Serverless::Function",
                                            "DependsOn": f"{logical}LogGroup", "Properties": properties}
+        if not file.is_state:   # run by its trigger, unqualified: no version to pin
+            continue
         version = function_version(logical, properties)
         resources[version] = {
             "Type": "AWS::Lambda::Version",
@@ -334,7 +345,7 @@ def _state_machine(config: DeployConfig, names: Names, files, substitutions: dic
                 # The definition calls function versions only (function:NAME:N);
                 # Lambda authorises a qualified call against the qualified ARN.
                 {"Effect": "Allow", "Action": ["lambda:InvokeFunction"],
-                 "Resource": sorted(names.function_arn(file) + ":*" for file in files)},
+                 "Resource": sorted(names.function_arn(file) + ":*" for file in files if file.is_state)},
                 # The Distributed Maps' ItemReader reads the chunk indexes.
                 {"Effect": "Allow", "Action": ["s3:GetObject"], "Resource": [work_objects]},
                 # Their ResultWriter writes the child executions' results
@@ -406,6 +417,15 @@ def _alarms(config: DeployConfig, names: Names) -> dict:
             **_alarm_actions(config)}}}
 
 
+def schedule_description(execution_input: dict) -> str:
+    parts = []
+    if "source" in execution_input:
+        parts.append(f"{execution_input['source']} -> {execution_input['destination']}")
+    if isinstance(execution_input.get("datasync"), dict):
+        parts.append(f"DataSync task {execution_input['datasync'].get('task')}")
+    return f"bucketsync {' and '.join(parts)}"[:512]
+
+
 # How long Scheduler keeps retrying a start that fails (throttling, a
 # missing permission) before the event goes to the dead-letter queue.
 SCHEDULE_RETRY = {"MaximumEventAgeInSeconds": 3600, "MaximumRetryAttempts": 10}
@@ -451,7 +471,7 @@ def _schedules(config: DeployConfig, names: Names) -> dict:
             "Properties": {
                 "Name": schedule.name,
                 "GroupName": {"Ref": "ScheduleGroup"},
-                "Description": f"bucketsync {schedule.input['source']} -> {schedule.input['destination']}",
+                "Description": schedule_description(schedule.input),
                 "ScheduleExpression": schedule.expression,
                 "ScheduleExpressionTimezone": schedule.timezone,
                 "FlexibleTimeWindow": {"Mode": "OFF"},

@@ -91,14 +91,15 @@ def test_every_custom_error_name_is_an_exception_class():
 
 def test_every_lambda_file_is_used_and_has_a_handler():
     used = {re.search(r"\w+FunctionArn", s["Resource"]).group(0) for _, s in TASKS}
-    assert used == set(FILES)
+    assert used == {name for name, file in FILES.items() if file.is_state}
     for file in FILES.values():
         source = file.path.read_text()
         assert "def handler(event, context):" in source, file.path.name
 
 
 def test_placeholders_are_functions_and_settings_only():
-    assert definition.placeholders(DEFINITION) == set(FILES) | {"MapConcurrency", "Partition", "WorkBucket"}
+    assert definition.placeholders(DEFINITION) == ({name for name, file in FILES.items() if file.is_state}
+                                                   | {"MapConcurrency", "Partition", "WorkBucket"})
 
 
 def test_render_fills_typed_values():

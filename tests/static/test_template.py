@@ -76,7 +76,7 @@ def test_definition_calls_pinned_function_versions(built):
     assert definition["States"]["Plan"]["Resource"] == "${PlanFunctionArn}"
     assert definition["States"]["Copy"]["MaxConcurrency"] == 40
     assert substitutions["WorkBucket"] == {"Ref": "WorkBucket"}
-    for file in lambda_files():
+    for file in filter(lambda f: f.is_state, lambda_files()):
         version = substitutions[file.arn_placeholder]["Ref"]
         for resources in (tpl["Resources"], translated["Resources"]):
             resource = resources[version]
@@ -286,3 +286,116 @@ def test_kms_keys_are_granted_through_s3_only_to_the_functions_that_read_or_writ
 def test_kms_key_arns_must_be_key_arns(value):
     with pytest.raises(config.ConfigError, match="KMS_KEY_ARNS"):
         config.check(dict(SETTINGS, kms_key_arns=value))
+
+
+EFS = {"efs": "arn:aws:elasticfilesystem:eu-west-1:123456789012:file-system/fs-0123abcd",
+       "subnet": "arn:aws:ec2:eu-west-1:123456789012:subnet/subnet-0123abcd",
+       "security_groups": ["arn:aws:ec2:eu-west-1:123456789012:security-group/sg-0123abcd"], "path": "/share"}
+DATASYNC_SETTINGS = dict(SETTINGS, datasync_tasks={
+    "images": {"source": "s3://src-bucket/images/", "destination": "s3://dst-bucket/images/"},
+    "efs-share": {"source": EFS, "destination": "s3://dst-bucket/share/", "options": {"PreserveDeletedFiles": "REMOVE"}},
+    "vehicles": {"source": "s3://src-two/topics/", "destination": "s3://partner-bucket/topics/"}},
+    schedules=SETTINGS["schedules"] + [
+        {"name": "share-every-5-minutes", "expression": "rate(5 minutes)", "timezone": "UTC",
+         "input": {"datasync": {"task": "efs-share"}}},
+        {"name": "images-nightly", "expression": "cron(0 1 * * ? *)", "timezone": "Europe/Paris",
+         "input": {"source": "src-bucket", "destination": "dst-bucket",
+                   "datasync": {"task": "images", "include": ["/{date:%Y-%m-%d}/*"], "timezone": "Europe/Paris",
+                                "catch_up_days": 3}}}])
+
+
+@pytest.fixture(scope="module")
+def built_datasync():
+    cfg = config.check(dict(DATASYNC_SETTINGS))
+    tpl = template.build(cfg, ACCOUNT, "artifacts-bucket", "code/abc.zip")
+    return cfg, tpl, sam.translate(tpl, cfg.region)
+
+
+def test_datasync_stack_lints_clean(built_datasync):
+    _, tpl, translated = built_datasync
+    assert lint(tpl) == [] and lint(translated) == []
+    types = {r["Type"] for r in tpl["Resources"].values()}
+    assert {"AWS::DataSync::Task", "AWS::DataSync::LocationS3", "AWS::DataSync::LocationEFS",
+            "AWS::Logs::ResourcePolicy", "AWS::Events::Rule"} <= types
+
+
+def test_datasync_tasks_locations_and_roles(built_datasync):
+    _, tpl, _ = built_datasync
+    res = tpl["Resources"]
+    task = res["DataSyncTaskEfsShare"]["Properties"]
+    assert task["Options"] == {"LogLevel": "BASIC", "PreserveDeletedFiles": "REMOVE"}
+    assert "Includes" not in task, "filters are passed per execution, never saved on the task"
+    assert res["DataSyncTaskEfsShareSource"]["Type"] == "AWS::DataSync::LocationEFS"
+    assert res["DataSyncTaskImagesSource"]["Properties"]["Subdirectory"] == "/images/"
+    trust = res["DataSyncTaskImagesRole"]["Properties"]["AssumeRolePolicyDocument"]["Statement"][0]
+    assert trust["Principal"] == {"Service": "datasync.amazonaws.com"}
+    assert trust["Condition"] == {"StringEquals": {"aws:SourceAccount": ACCOUNT},
+                                  "ArnLike": {"aws:SourceArn": f"arn:aws:datasync:eu-west-1:{ACCOUNT}:*"}}
+    granted = {r: s["Action"] for s in res["DataSyncTaskImagesRole"]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]
+               for r in as_list(s["Resource"])}
+    assert "s3:PutObject" not in granted["arn:aws:s3:::src-bucket/*"], "the source is read-only to DataSync"
+    assert "s3:DeleteObject" in granted["arn:aws:s3:::dst-bucket/*"]
+    policy = json.loads(res["DataSyncTasksLogPolicy"]["Properties"]["PolicyDocument"])["Statement"][0]
+    assert policy["Principal"] == {"Service": "datasync.amazonaws.com"}
+    assert policy["Condition"]["StringEquals"] == {"aws:SourceAccount": ACCOUNT}
+
+
+def test_datasync_function_rights_are_the_tasks_only(built_datasync):
+    _, _, translated = built_datasync
+    rights = role_actions(translated, "DataSyncRole")
+    starts = {r for a, r in rights if a == "datasync:StartTaskExecution"}
+    assert starts == {json.dumps({"Ref": f"DataSyncTask{n}"}) for n in ("EfsShare", "Images", "Vehicles")}
+    assert ("datasync:ListTaskExecutions", '"*"') in rights        # it takes no resource
+    assert {r for a, r in rights if a == "s3:ListBucket" and "src" in r} == {'"arn:aws:s3:::src-bucket"',
+                                                                          '"arn:aws:s3:::src-two"'}
+    notifier = role_actions(translated, "DatasyncNotifyRole")
+    assert {a for a, _ in notifier} == {"logs:CreateLogStream", "logs:PutLogEvents", "sns:Publish",
+                                        "datasync:DescribeTaskExecution"}
+    for role in ("CopyChunkRole", "PlanRole", "StateMachineRole"):
+        assert not any(a.startswith("datasync:") for a, _ in role_actions(translated, role)), role
+
+
+def test_datasync_notifications_and_schedules(built_datasync):
+    _, tpl, _ = built_datasync
+    res = tpl["Resources"]
+    pattern = res["DataSyncNotificationRule"]["Properties"]["EventPattern"]
+    assert pattern["detail-type"] == ["DataSync Task Execution State Change"]
+    assert pattern["detail"] == {"State": ["SUCCESS", "ERROR"]}
+    assert {"prefix": {"Fn::Sub": "${DataSyncTaskImages}/execution/"}} in pattern["resources"]
+    assert res["DataSyncNotificationRule"]["Properties"]["Targets"][0]["Arn"] == {
+        "Fn::GetAtt": ["DatasyncNotifyFunction", "Arn"]}
+    schedule = res["ScheduleShareEvery5Minutes"]["Properties"]
+    assert schedule["ScheduleExpression"] == "rate(5 minutes)"
+    assert json.loads(schedule["Target"]["Input"]) == {"datasync": {"task": "efs-share"}}
+    environment = res["DataSyncFunction"]["Properties"]["Environment"]["Variables"]["BUCKETSYNC_DATASYNC_TASKS"]
+    assert '"arn":"${DataSyncTaskImages}"' in environment["Fn::Sub"]
+
+
+def test_datasync_config_errors():
+    with pytest.raises(config.ConfigError, match="a file:// source serves local runs only"):
+        template.build(config.check(dict(SETTINGS, datasync_tasks={
+            "t": {"source": "file:///srv/share", "destination": "s3://dst-bucket/"}})), ACCOUNT, "b", "k")
+    with pytest.raises(config.ConfigError, match="datasync task 'nope' is not in DATASYNC_TASKS"):
+        config.check(dict(SETTINGS, schedules=[{"name": "n", "expression": "rate(1 hour)", "timezone": "UTC",
+                                                "input": {"datasync": {"task": "nope"}}}]))
+
+
+def test_cross_account_bucket_policy_names_the_tasks_role(built_datasync):
+    cfg, _, _ = built_datasync
+    names = template.Names(cfg, ACCOUNT)
+    role = f"arn:aws:iam::{ACCOUNT}:role/bucketsync-DataSyncTaskVehiclesRole-ABC"
+    policy = template.datasync_template.bucket_policy(cfg, names, "vehicles", role)["Statement"][0]
+    assert policy["Principal"] == {"AWS": role}
+    assert policy["Resource"] == ["arn:aws:s3:::partner-bucket", "arn:aws:s3:::partner-bucket/*"]
+    assert {"s3:PutObject", "s3:ListBucket", "s3:GetBucketLocation", "s3:DeleteObject"} <= set(policy["Action"])
+
+
+def test_datasync_policy_command_refuses_an_unknown_task_in_one_line(tmp_path, monkeypatch, capsys):
+    from bucketsync.deploy import tasks
+    path = tmp_path / "fabfile_config.py"
+    path.write_text("REGION = 'eu-west-1'\nSOURCE_BUCKETS = ['src-bucket']\nDESTINATION_BUCKETS = ['dst-bucket']\n")
+    monkeypatch.setattr(config, "CONFIG_FILE", path)
+    monkeypatch.setattr(tasks.stack, "account_id", lambda session: ACCOUNT)
+    assert tasks.datasync_policy_command({}, "nope") == tasks.EXIT_FAILED
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "datasync task 'nope' is not in DATASYNC_TASKS" in err

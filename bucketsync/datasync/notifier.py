@@ -1,0 +1,107 @@
+"""Notifications for DataSync task executions, from EventBridge's "DataSync
+Task Execution State Change" events (any execution of the configured tasks,
+also those started outside bucketsync, such as DataSync's own schedules).
+
+The event says little: `resources[0]` is the execution ARN and
+`detail.State` its new state; there are no counts. The notifier asks
+DescribeTaskExecution for the rest. Every field may be absent (an ERROR
+without an ErrorCode, an execution that never started transferring): an
+absent field is printed as absent, never a crash. A SUCCESS that
+transferred nothing can raise its own alert (BUCKETSYNC_DATASYNC_ALERT_EMPTY).
+"""
+from __future__ import annotations
+
+import os
+from datetime import datetime
+
+from .. import s3
+from .tasks import from_environment
+
+ABSENT = "(absent)"
+
+
+def task_name(execution_arn: str) -> str:
+    """The configured name of the execution's task, else its ARN."""
+    task = execution_arn.split("/execution/", 1)[0]
+    for name, spec in from_environment().items():
+        if spec.arn == task:
+            return name
+    return task
+
+
+def _time(value) -> datetime | None:
+    if value in (None, ""):
+        return None
+    try:
+        return value if isinstance(value, datetime) else s3.parse_time(value)
+    except ValueError:
+        return None
+
+
+def message(event: dict, described: dict | None, alert_empty: bool = False) -> tuple[str, str] | None:
+    """(subject, body) for one event; None when there is nothing to say
+    (a state other than SUCCESS or ERROR)."""
+    resources = event.get("resources") or []
+    execution = resources[0] if resources else (described or {}).get("TaskExecutionArn") or ABSENT
+    described = described or {}
+    state = str((event.get("detail") or {}).get("State") or described.get("Status") or "").upper()
+    if state not in ("SUCCESS", "ERROR"):
+        return None
+    name = task_name(execution) if execution != ABSENT else ABSENT
+    files, size = described.get("FilesTransferred"), described.get("BytesTransferred")
+    empty = state == "SUCCESS" and files == 0 and not size
+    if state == "SUCCESS" and empty and not alert_empty:
+        status = "SUCCESS"
+    elif empty:
+        status = "SUCCESS, NOTHING TRANSFERRED"
+    else:
+        status = state
+    start, end = _time(described.get("StartTime")), _time(described.get("EndTime"))
+    result = described.get("Result") or {}
+    if start and end:
+        duration = f"{int((end - start).total_seconds())} s"
+    elif result.get("TotalDuration") is not None:
+        duration = f"{int(result['TotalDuration']) // 1000} s"
+    else:
+        duration = ABSENT
+    lines = [f"DataSync task {name}: {status}",
+             f"execution: {execution}",
+             f"start time: {start.isoformat() if start else ABSENT}",
+             f"duration: {duration}",
+             f"files transferred: {ABSENT if files is None else files}",
+             f"bytes transferred: {ABSENT if size is None else size}"]
+    for field in ("FilesDeleted", "FilesSkipped"):
+        if described.get(field) is not None:
+            lines.append(f"{'files deleted' if field == 'FilesDeleted' else 'files skipped'}: {described[field]}")
+    if described.get("Includes"):
+        lines.append(f"include filter: {described['Includes'][0].get('Value', ABSENT)}")
+    if state == "ERROR":
+        lines.append(f"error code: {result.get('ErrorCode') or ABSENT}")
+        lines.append(f"error detail: {result.get('ErrorDetail') or ABSENT}")
+    if empty and alert_empty:
+        lines.append("the execution succeeded but transferred nothing: is the source's folder missing, or was "
+                     "it already transferred?")
+    subject = f"DataSync {status}: {name.rsplit('/', 1)[-1]}"[:100]
+    return subject, "\n".join(lines) + "\n"
+
+
+def handle(event: dict, datasync, sns, topic: str | None = None, alert_empty: bool | None = None) -> bool:
+    """Publish the event's message; returns whether one went out."""
+    topic = topic or os.environ.get("BUCKETSYNC_SNS_TOPIC_ARN")
+    if alert_empty is None:
+        alert_empty = os.environ.get("BUCKETSYNC_DATASYNC_ALERT_EMPTY", "true").lower() == "true"
+    resources = event.get("resources") or []
+    described = None
+    if resources:
+        try:
+            described = datasync.describe_task_execution(TaskExecutionArn=resources[0])
+        except Exception as exc:   # noqa: BLE001 - the event alone is still worth sending
+            print(f"bucketsync: DescribeTaskExecution failed: {type(exc).__name__}: {exc}")
+    said = message(event, described, alert_empty)
+    if said is None or not topic:
+        return False
+    if os.environ.get("BUCKETSYNC_NOTIFY_ON", "all") == "failure" and said[0].startswith("DataSync SUCCESS:"):
+        return False   # failures and empty successes only
+    subject, body = said
+    sns.publish(TopicArn=topic, Subject=subject, Message=body)
+    return True

@@ -1,0 +1,20 @@
+# ---
+# Description: Email the outcome of DataSync task executions (EventBridge "DataSync Task Execution State Change").
+# MemorySize: 256
+# Timeout: 60
+# Trigger: datasync-events
+# Access:
+#   notifications: [publish]
+#   datasync: [follow]
+# ---
+"""Lambda handler for the DataSync notification rule (logic in bucketsync.datasync.notifier)."""
+import os
+
+from bucketsync import clients
+from bucketsync.datasync import notifier
+
+
+def handler(event, context):
+    topic = os.environ.get("BUCKETSYNC_SNS_TOPIC_ARN") or ""
+    sns = clients.session().client("sns", region_name=topic.split(":")[3] if topic.count(":") >= 5 else None)
+    return {"sent": notifier.handle(event, clients.datasync_client(), sns, topic)}
