@@ -68,6 +68,20 @@ LOG_RETENTION_DAYS = 30
 # (the default key policy does). Keys that AWS manages (aws/s3) need nothing.
 KMS_KEY_ARNS = []
 
+# AWS DataSync tasks for bulk folders (README, "Bulk folders with AWS DataSync").
+# An execution input names one in its `datasync` key. Per task: "source" is
+# "s3://bucket/prefix/", or an EFS file system {"efs": <file system ARN>,
+# "subnet": <subnet ARN>, "security_groups": [<security group ARNs>], "path": "/dir"},
+# or "file:///local/dir" (local runs only, standing in for EFS); "destination"
+# is "s3://bucket/prefix/"; "options" are DataSync's Options by their API names
+# (TransferMode, PreserveDeletedFiles, OverwriteMode, VerifyMode, LogLevel,
+# TaskQueueing, ...). `fab deploy` creates the tasks, their locations, the role
+# DataSync uses on the buckets, and (with notifications) an email per execution.
+# Example:
+#   DATASYNC_TASKS = {"images": {"source": "s3://camera-uploads/images/",
+#                                "destination": "s3://camera-archive/images/"}}
+DATASYNC_TASKS = {}
+
 # Tags put on every resource of the stack.
 TAGS = {"project": "bucketsync"}
 

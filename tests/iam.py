@@ -28,6 +28,7 @@ from urllib.parse import unquote
 from moto.iam.access_control import IAMPolicy, PermissionResult
 
 from bucketsync import clients
+from bucketsync.datasync import local as local_datasync
 from bucketsync.local.engine import INVOKED
 
 WORK = "WORK-BUCKET"   # the work bucket's name in rendered policies and recorded calls
@@ -60,13 +61,20 @@ def recording():
             calls.append(Call(function, model.service_model.service_name, model.name,
                               context.get("bucketsync_params", {}), http_response.status_code))
 
+    def datasync(operation, params, status):   # the local DataSync stands in for AWS's
+        function = INVOKED.get()
+        if function is not None:
+            calls.append(Call(function, "datasync", operation, dict(params), status))
+
     clients.add_hook("before-parameter-build", params)
     clients.add_hook("after-call", after)
+    local_datasync.CALL_HOOKS.append(datasync)
     try:
         yield calls
     finally:
         clients.remove_hook("before-parameter-build", params)
         clients.remove_hook("after-call", after)
+        local_datasync.CALL_HOOKS.remove(datasync)
 
 
 def _bucket(name: str, work_buckets: set[str]) -> str:
@@ -88,6 +96,14 @@ def needs(call: Call, work_buckets: set[str]) -> list[tuple[str, str]]:
     p = call.params
     if call.service == "sns":
         return [("sns:Publish", p.get("TopicArn") or p.get("TargetArn"))]
+    if call.service == "datasync":   # list_awsdatasync.html: task, taskexecution, or no resource type
+        if call.operation == "StartTaskExecution":
+            return [("datasync:StartTaskExecution", p["TaskArn"])]
+        if call.operation == "DescribeTaskExecution":
+            return [("datasync:DescribeTaskExecution", p["TaskExecutionArn"])]
+        if call.operation == "ListTaskExecutions":
+            return [("datasync:ListTaskExecutions", "*")]
+        raise AssertionError(f"{call.function} called datasync.{call.operation}, which the contract does not know")
     if call.service != "s3":
         raise AssertionError(f"{call.function} called {call.service}.{call.operation}, which the contract does not know")
     bucket = _bucket(p["Bucket"], work_buckets)

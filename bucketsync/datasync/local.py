@@ -38,6 +38,14 @@ from .tasks import TaskSpec
 
 ACCOUNT, REGION = "123456789012", "us-east-1"
 TERMINAL = ("SUCCESS", "ERROR")
+# Called with (operation, params, HTTP status) for every API call answered,
+# as botocore's after-call hooks are for AWS calls (the tests' rights contract).
+CALL_HOOKS: list = []
+
+
+def _answered(operation: str, params: dict, status: int = 200) -> None:
+    for hook in CALL_HOOKS:
+        hook(operation, params, status)
 
 
 def task_arn(name: str) -> str:
@@ -82,6 +90,8 @@ class LocalDataSync:
 
     # ---- the API -------------------------------------------------------------
     def start_task_execution(self, TaskArn: str, Includes=(), Excludes=(), OverrideOptions=None, **_):
+        _answered("StartTaskExecution", {"TaskArn": TaskArn, "Includes": list(Includes or ()),
+                                         "Excludes": list(Excludes or ())})
         spec = self.tasks.get(TaskArn)
         if spec is None:
             raise _invalid(f"Task {TaskArn} not found")
@@ -100,6 +110,7 @@ class LocalDataSync:
     def describe_task_execution(self, TaskExecutionArn: str, wait: float = 0.2):
         """As DataSync answers it. Waits up to `wait` seconds for a change of
         status first, so a poll loop with no Wait time does not spin."""
+        _answered("DescribeTaskExecution", {"TaskExecutionArn": TaskExecutionArn})
         with self._changed:
             execution = self.executions.get(TaskExecutionArn)
             if execution is None:
@@ -117,6 +128,7 @@ class LocalDataSync:
             return answer
 
     def list_task_executions(self, TaskArn: str | None = None, **_):
+        _answered("ListTaskExecutions", {"TaskArn": TaskArn})
         with self._lock:
             return {"TaskExecutions": [{"TaskExecutionArn": e.arn, "Status": e.status}
                                        for e in self.executions.values()

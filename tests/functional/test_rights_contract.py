@@ -12,7 +12,10 @@ import pytest
 
 from bucketsync import work
 from bucketsync.deploy import config, definition, template
-from bucketsync.deploy.frontmatter import lambda_files
+from bucketsync.datasync import local as local_datasync
+from bucketsync.datasync.tasks import TASKS_VARIABLE, check_tasks, to_environment
+from bucketsync.deploy.frontmatter import FUNCTIONS_DIR, lambda_files
+from bucketsync.local import engine
 from tests import iam
 from tests.backends import moto_backend
 from tests.faults import always_fail, before_call
@@ -41,15 +44,16 @@ def recorded(tmp_path_factory):
     the idle-runs counter; the run lease in the work bucket, as on AWS."""
     with moto_backend(tmp_path_factory.mktemp("reports")) as backend, iam.recording() as calls:
         topic = boto3.client("sns", region_name="us-east-1").create_topic(Name="runs")["TopicArn"]
-        settings = {"lease_dir": None, "sns_topic_arn": topic, "notify_after_idle_runs": "1",
-                    "multipart_threshold": 5 * MiB, "part_size": 5 * MiB}
+        # The run lease and the DataSync catch-up record in the work bucket, as on AWS.
+        settings = {"lease_dir": None, "datasync_state_dir": None, "sns_topic_arn": topic,
+                    "notify_after_idle_runs": "1", "multipart_threshold": 5 * MiB, "part_size": 5 * MiB}
         env = {f"BUCKETSYNC_{k.upper()}": v if v is None else str(v) for k, v in settings.items()}
         source, destination = backend.buckets()
+        tasks = check_tasks(datasync_tasks(source, destination))
 
         def sync(execution_input):
-            from bucketsync.local import engine
             return engine.run(dict(execution_input, source=source, destination=destination),
-                              settings=env, report_dir=backend.report_dir)
+                              settings=env, report_dir=backend.report_dir, datasync_tasks=tasks)
 
         backend.put(source, "new.txt", b"new", Tagging="t=1", Metadata={"m": "1"})
         backend.put(source, "same.txt", b"same", ContentType="text/plain")
@@ -77,6 +81,10 @@ def recorded(tmp_path_factory):
         backend.put(source, "vanishing.txt", b"v")
         with before_call("CopyObject", lambda params: backend.client.delete_object(Bucket=source, Key="vanishing.txt")):
             outcomes["vanished source"] = sync({})
+        backend.put(source, "dated/2026-11-21/a.txt", b"a")
+        outcomes["datasync"] = sync({"datasync": {"task": "dated", "include": ["/{date:%Y-%m-%d}/*"],
+                                                  "date": "2026-11-21"}})
+        notify_datasync(outcomes["datasync"].output["datasync"]["execution_arn"], tasks, topic)
         calls = Calls(calls)
         calls.buckets = (source, destination)
     assert stale_upload
@@ -87,7 +95,26 @@ def recorded(tmp_path_factory):
     assert outcomes["idle run"].ok and outcomes["idle run"].output["copied"] == 0
     assert outcomes["failed copy"].error == "SyncFailedError"
     assert outcomes["vanished source"].ok and outcomes["vanished source"].output["skipped"] == 1
+    assert outcomes["datasync"].ok and outcomes["datasync"].output["datasync"]["files_transferred"] == 1
     return calls, topic
+
+
+def datasync_tasks(source, destination) -> dict:
+    return {"dated": {"source": f"s3://{source}/dated/", "destination": f"s3://{destination}/dated/"}}
+
+
+def notify_datasync(execution_arn: str, tasks: dict, topic: str) -> None:
+    """The notifier, as EventBridge runs it for the execution's SUCCESS."""
+    handler = engine._load_handler(FUNCTIONS_DIR / "datasync_notify.py")
+    event = {"source": "aws.datasync", "detail-type": "DataSync Task Execution State Change",
+             "resources": [execution_arn], "detail": {"State": "SUCCESS"}}
+    environment = {"BUCKETSYNC_SNS_TOPIC_ARN": topic, TASKS_VARIABLE: to_environment(engine.local_tasks(tasks))}
+    with engine._environment(environment), engine._local_datasync(tasks):
+        token = engine.INVOKED.set("datasync_notify")
+        try:
+            assert handler(event, None) == {"sent": True}
+        finally:
+            engine.INVOKED.reset(token)
 
 
 class Calls(list):
@@ -103,9 +130,10 @@ def _policies(calls, topic):
     runs' buckets and topic."""
     source, destination = calls.buckets
     cfg = config.check({"region": "us-east-1", "source_buckets": [source], "destination_buckets": [destination],
-                        "sns_topic_arn": topic})
+                        "sns_topic_arn": topic, "datasync_tasks": datasync_tasks(source, destination)})
     built = template.build(cfg, ACCOUNT, "artifacts", "code.zip")
-    roles = iam.role_policies(built, {"WorkBucket.Arn": f"arn:aws:s3:::{iam.WORK}", "WorkBucket": iam.WORK})
+    roles = iam.role_policies(built, {"WorkBucket.Arn": f"arn:aws:s3:::{iam.WORK}", "WorkBucket": iam.WORK,
+                                      "DataSyncTaskDated": local_datasync.task_arn("dated")})
     return {f.module: roles[f"{f.logical_name}Role"] for f in lambda_files()}
 
 
