@@ -71,6 +71,12 @@ def filter_rules(value: str) -> list[dict]:
     return [{"FilterType": "SIMPLE_PATTERN", "Value": value}] if value else []
 
 
+def rule_value(rules) -> str:
+    """The filter string of `Includes`/`Excludes` ("" for none)."""
+    rules = list(rules or ())
+    return rules[0].get("Value", "") if rules else ""
+
+
 def pattern_regex(pattern: str) -> str:
     """A regular expression for the paths one pattern selects: `*` is any
     characters, and a pattern that names a folder selects what is in it."""

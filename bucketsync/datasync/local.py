@@ -101,7 +101,7 @@ class LocalDataSync:
             if running and options.get("TaskQueueing", "ENABLED") == "DISABLED":
                 raise _invalid(f"Task {TaskArn} is already running an execution (TaskQueueing is DISABLED)")
             arn = f"{TaskArn}/execution/exec-{next(self._ids):017x}"
-            execution = _Execution(arn, spec, _value(Includes), _value(Excludes), options)
+            execution = _Execution(arn, spec, filters.rule_value(Includes), filters.rule_value(Excludes), options)
             self.executions[arn] = execution
         threading.Thread(target=self._run, args=(execution, running), daemon=True,
                          name=f"local-datasync-{arn[-8:]}").start()
@@ -157,11 +157,6 @@ class LocalDataSync:
             self._status(execution, "ERROR")
         finally:
             execution.done.set()
-
-
-def _value(rules) -> str:
-    rules = list(rules or ())
-    return rules[0]["Value"] if rules else ""
 
 
 class _Transfer:

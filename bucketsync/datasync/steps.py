@@ -173,8 +173,8 @@ def _start_or_wait(state: dict, client) -> None:
                if e.get("Status") not in TERMINAL]
     for execution in running:
         described = client.describe_task_execution(TaskExecutionArn=execution["TaskExecutionArn"])
-        if (_value(described.get("Includes")) == state["includes"]
-                and _value(described.get("Excludes")) == state["excludes"]):
+        if (filters.rule_value(described.get("Includes")) == state["includes"]
+                and filters.rule_value(described.get("Excludes")) == state["excludes"]):
             state.update(execution_arn=execution["TaskExecutionArn"], adopted=True, waiting_for=None)
             return
         if (described.get("Options") or {}).get("TaskQueueing") == "DISABLED":
@@ -208,11 +208,6 @@ def _follow(state: dict, client, request: DataSyncRequest) -> None:
     if code or detail:
         cause += f": {code or 'no error code'}: {detail or 'no detail'}"
     state["error"] = {"Error": f"DataSync.{code}" if code else "DataSyncError", "Cause": cause}
-
-
-def _value(rules) -> str:
-    rules = list(rules or ())
-    return rules[0].get("Value", "") if rules else ""
 
 
 def summary(state: dict | None) -> dict | None:

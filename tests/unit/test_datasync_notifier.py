@@ -78,3 +78,16 @@ def test_notify_on_failure_keeps_quiet_about_successes(monkeypatch):
     assert not send("SUCCESS", {"Status": "SUCCESS", "FilesTransferred": 3, "BytesTransferred": 9})[0]
     assert send("SUCCESS", {"Status": "SUCCESS", "FilesTransferred": 0, "BytesTransferred": 0}, alert_empty=True)[0]
     assert send("ERROR", {"Status": "ERROR"})[0]
+
+
+def test_a_runs_message_carries_its_datasync_part():
+    from bucketsync import notify
+    summary = {"run_id": "r", "copied": 2, "failed": 0, "source": "s3://a/", "destination": "s3://b/",
+               "datasync": {"task": "images", "status": "ERROR", "dates": ["2026-11-21"], "empty_dates": [],
+                            "files_transferred": 0, "bytes_transferred": 0, "execution_arn": EXECUTION,
+                            "error": {"Error": "DataSync.OpNotSupp", "Cause": "operation not supported"}}}
+    subject, body = notify.message(summary, None, {"Error": "DataSync.OpNotSupp", "Cause": "operation not supported"})
+    assert "FAILED" in subject
+    for line in ("datasync task: images", "datasync status: ERROR", "datasync dates: 2026-11-21",
+                 f"datasync execution arn: {EXECUTION}", "datasync error: DataSync.OpNotSupp: operation not supported"):
+        assert line in body
