@@ -2,6 +2,7 @@
 table as tests/functional, over HTTP, with real multipart and concurrency.
 The engine's scratch bucket stays in memory: nothing but synced objects may
 appear on the server."""
+import io
 import json
 from urllib.parse import urlsplit
 
@@ -59,3 +60,25 @@ def test_fab_sync_with_endpoint_url(seaweedfs, capsys):
     assert client.get_object(Bucket="cli-dst-bucket", Key="x/y.txt")["Body"].read() == b"hello"
     assert cli.sync(opts) == 0
     assert json.loads(capsys.readouterr().out.strip().splitlines()[-1])["copied"] == 0
+
+
+def test_datasync_input_on_an_s3_compatible_server(backend, tmp_path, monkeypatch):
+    """`fab sync --input ... --endpoint-url`: the local DataSync copies the
+    dated folder on the server, the object sync the rest."""
+    monkeypatch.setenv("BUCKETSYNC_STATE_DIR", str(tmp_path / "state"))
+    source, destination = backend.buckets()
+    backend.put(source, "2026-11-21/a.jpg", b"jpeg")
+    backend.put(source, "2026-11-20/old.jpg", b"not in the window")
+    backend.put(source, "index.html", b"<html>")
+    config_file = tmp_path / "fabfile_config.py"
+    config_file.write_text(f"DATASYNC_TASKS = {{'d': {{'source': 's3://{source}/', 'destination': 's3://{destination}/'}}}}\n")
+    monkeypatch.setattr("bucketsync.deploy.config.CONFIG_FILE", config_file)
+    execution_input = {"source": source, "destination": destination,
+                       "datasync": {"task": "d", "include": ["/{date:%Y-%m-%d}/*"], "date": "2026-11-21"}}
+    out, err = io.StringIO(), io.StringIO()
+    status = cli.sync(cli.SyncOptions(input=json.dumps(execution_input), json=True, endpoint_url=backend.endpoint),
+                      out=out, err=err)
+    assert status == cli.EXIT_OK, err.getvalue()
+    summary = json.loads(out.getvalue().strip().splitlines()[-1])
+    assert summary["datasync"]["files_transferred"] == 1 and summary["copied"] == 1
+    assert sorted(backend.listing(destination)) == ["2026-11-21/a.jpg", "index.html"]
