@@ -34,6 +34,7 @@ from .templates import run_dates, target_date
 
 TERMINAL = ("SUCCESS", "ERROR")
 NOT_STARTED = ("SKIPPED", "DRY_RUN")
+MAX_WAIT_SECONDS = 300
 KEEP_DAYS = 400          # the catch-up record forgets dates older than this (catch_up_days is at most 366)
 STATE_DIR_VARIABLE = "BUCKETSYNC_DATASYNC_STATE_DIR"
 
@@ -147,7 +148,8 @@ def step(event: dict, client=None, now: datetime | None = None) -> dict:
     state.setdefault("error", None)
     client = client or clients.datasync_client()
     request = DataSyncRequest.from_dict(state["request"])
-    state.setdefault("wait_seconds", int(os.environ.get("BUCKETSYNC_DATASYNC_POLL_SECONDS") or 30))
+    state.setdefault("base_wait_seconds", int(os.environ.get("BUCKETSYNC_DATASYNC_POLL_SECONDS") or 30))
+    state.setdefault("wait_seconds", state["base_wait_seconds"])
     if "task" not in state:
         started = (event.get("run") or {}).get("started") or event.get("started")
         now = now or (s3.parse_time(started) if started else datetime.now(timezone.utc))
@@ -169,8 +171,7 @@ def _start_or_wait(state: dict, client) -> None:
     the same filters it is adopted (never a duplicate start); with other
     filters DataSync queues ours (TaskQueueing ENABLED, its default), or,
     when the task refuses queueing, this run waits for it to end."""
-    running = [e for e in client.list_task_executions(TaskArn=state["task_arn"]).get("TaskExecutions", ())
-               if e.get("Status") not in TERMINAL]
+    running = [e for e in _executions(client, state["task_arn"]) if e.get("Status") not in TERMINAL]
     for execution in running:
         described = client.describe_task_execution(TaskExecutionArn=execution["TaskExecutionArn"])
         if (filters.rule_value(described.get("Includes")) == state["includes"]
@@ -186,6 +187,17 @@ def _start_or_wait(state: dict, client) -> None:
     state.update(execution_arn=response["TaskExecutionArn"], adopted=False, waiting_for=None, status="QUEUED")
 
 
+def _executions(client, task_arn: str):
+    """Every execution DataSync lists for the task (all pages: it keeps 30 days of them)."""
+    kwargs = {"TaskArn": task_arn}
+    while True:
+        page = client.list_task_executions(**kwargs)
+        yield from page.get("TaskExecutions", ())
+        if not page.get("NextToken"):
+            return
+        kwargs["NextToken"] = page["NextToken"]
+
+
 def _follow(state: dict, client, request: DataSyncRequest) -> None:
     described = client.describe_task_execution(TaskExecutionArn=state["execution_arn"])
     status = described.get("Status")
@@ -195,6 +207,11 @@ def _follow(state: dict, client, request: DataSyncRequest) -> None:
                  files_deleted=described.get("FilesDeleted", 0),
                  files_skipped=described.get("FilesSkipped", 0))
     if status not in TERMINAL:
+        # Waits lengthen as the execution runs on (up to 5 minutes), so that
+        # a transfer of days stays far below Step Functions' 25,000 history
+        # events per execution (about ten per poll).
+        state["polls"] = state.get("polls", 0) + 1
+        state["wait_seconds"] = min(MAX_WAIT_SECONDS, state["base_wait_seconds"] * (1 + state["polls"] // 10))
         return
     state["finished"] = True
     if status == "SUCCESS":

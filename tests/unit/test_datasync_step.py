@@ -1,0 +1,66 @@
+"""The DataSync step against a scripted DataSync API: waiting for a running
+execution of a task that refuses queueing (every page of the task's
+executions is read), one start only, and polls that lengthen."""
+from datetime import datetime, timezone
+
+from bucketsync.datasync import steps
+from bucketsync.datasync.tasks import TASKS_VARIABLE, check_tasks, to_environment
+
+TASK = "arn:aws:datasync:eu-west-1:123456789012:task/task-0123456789abcdef0"
+
+
+class ScriptedDataSync:
+    def __init__(self):
+        self.other_status = "TRANSFERRING"
+        self.ours_status = "TRANSFERRING"
+        self.started = []
+
+    def list_task_executions(self, TaskArn, NextToken=None):
+        if NextToken is None:
+            return {"TaskExecutions": [{"TaskExecutionArn": f"{TASK}/execution/exec-old", "Status": "SUCCESS"}],
+                    "NextToken": "page-2"}
+        return {"TaskExecutions": [{"TaskExecutionArn": f"{TASK}/execution/exec-other", "Status": self.other_status}]}
+
+    def describe_task_execution(self, TaskExecutionArn):
+        if TaskExecutionArn.endswith("exec-other"):
+            return {"Status": self.other_status, "Options": {"TaskQueueing": "DISABLED"},
+                    "Includes": [{"FilterType": "SIMPLE_PATTERN", "Value": "/somewhere-else/*"}]}
+        return {"Status": self.ours_status, "FilesTransferred": 3, "BytesTransferred": 30}
+
+    def start_task_execution(self, **kwargs):
+        self.started.append(kwargs)
+        return {"TaskExecutionArn": f"{TASK}/execution/exec-ours"}
+
+
+def test_waits_for_a_task_that_refuses_queueing_then_starts_once(tmp_path, monkeypatch):
+    (tmp_path / "share" / "2026-11-21").mkdir(parents=True)
+    (tmp_path / "share" / "2026-11-21" / "a").write_bytes(b"a")
+    tasks = check_tasks({"t": {"source": f"file://{tmp_path / 'share'}", "destination": "s3://dst-bucket/"}})
+    tasks["t"] = tasks["t"].__class__(**{**tasks["t"].__dict__, "arn": TASK})
+    monkeypatch.setenv(TASKS_VARIABLE, to_environment(tasks))
+    monkeypatch.setenv(steps.STATE_DIR_VARIABLE, str(tmp_path / "state"))
+    monkeypatch.setenv("BUCKETSYNC_DATASYNC_POLL_SECONDS", "30")
+    api = ScriptedDataSync()
+    event = {"run": None, "started": "2026-11-22T02:00:00Z",
+             "datasync": {"request": {"task": "t", "include": ["/{date:%Y-%m-%d}/*"]}, "dry_run": False}}
+    now = datetime(2026, 11, 22, 2, 0, tzinfo=timezone.utc)
+    state = steps.step(event, api, now)["datasync"]
+    assert state["status"] == "WAITING" and state["waiting_for"].endswith("exec-other") and api.started == []
+    assert state["includes"] == "/2026-11-21/*" and not state["finished"]
+    state = steps.step(dict(event, datasync=state), api, now)["datasync"]
+    assert api.started == [] and state["status"] == "WAITING"
+    api.other_status = "SUCCESS"
+    state = steps.step(dict(event, datasync=state), api, now)["datasync"]
+    assert len(api.started) == 1 and state["execution_arn"].endswith("exec-ours")
+    assert api.started[0]["Includes"] == [{"FilterType": "SIMPLE_PATTERN", "Value": "/2026-11-21/*"}]
+    waits = []
+    for _ in range(25):
+        state = steps.step(dict(event, datasync=state), api, now)["datasync"]
+        waits.append(state["wait_seconds"])
+    assert len(api.started) == 1, "never a second start"
+    assert waits[0] == 30 and waits[-1] > waits[0] and max(waits) <= steps.MAX_WAIT_SECONDS
+    api.ours_status = "SUCCESS"
+    state = steps.step(dict(event, datasync=state), api, now)["datasync"]
+    assert state["finished"] and state["status"] == "SUCCESS" and state["files_transferred"] == 3
+    assert steps.done_dates(steps.record_store(), steps.DataSyncRequest.from_dict(event["datasync"]["request"])) == {
+        datetime(2026, 11, 21).date()}
