@@ -242,8 +242,9 @@ def run(execution_input: dict, *, endpoint_url: str | None = None, settings: dic
     handlers = _Handlers()
     name = name or f"sync-{time.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:8]}"
     interrupt.clear()
-    environment = dict(_run_environment(scratch, endpoint_url, settings), **_datasync_environment(datasync_tasks))
-    environment.update(settings or {})
+    # The run's settings last: they may override any default (tests do).
+    environment = {**_run_environment(scratch, endpoint_url), **_datasync_environment(datasync_tasks),
+                   **(settings or {})}
     with _environment(environment), _patched_moto(handlers), _local_datasync(datasync_tasks), \
             _endpoint_clients_bypass_moto(endpoint_url), _signals():
         clients.reset()
@@ -269,7 +270,7 @@ def run(execution_input: dict, *, endpoint_url: str | None = None, settings: dic
             clients.reset()
 
 
-def _run_environment(scratch: str, endpoint_url: str | None, settings: dict | None) -> dict:
+def _run_environment(scratch: str, endpoint_url: str | None) -> dict:
     """The functions' environment for one local run (None: unset)."""
     env = {name: None for name in _ENDPOINT_VARIABLES}
     env.update({"BUCKETSYNC_S3_ENDPOINT_URL": endpoint_url, "BUCKETSYNC_WORK_BUCKET": scratch,
