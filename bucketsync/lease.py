@@ -24,13 +24,11 @@ import socket
 import time
 from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
-from pathlib import Path
 from typing import Callable
 
-from . import clients
 from .errors import DestinationBusyError, LeaseLostError
 from .settings import Settings
-from .stores import DirectoryStore, S3Store
+from .stores import state_store
 from .work import Run
 
 @dataclass(frozen=True)
@@ -143,9 +141,8 @@ def _iso(epoch: float) -> str:
 def for_run(run: Run, settings: Settings) -> Lease:
     """The run's lease in its work area: a local directory for local runs
     (BUCKETSYNC_LEASE_DIR, set by the local engine), else the work bucket."""
-    if settings.lease_dir:
-        return Lease(run, settings, DirectoryStore(Path(settings.lease_dir)), pid=os.getpid())
-    return Lease(run, settings, S3Store(clients.work_client(), run.work_bucket, f"{settings.work_prefix}state/leases/"))
+    store = state_store(settings.lease_dir, run.work_bucket, settings.work_prefix, "leases")
+    return Lease(run, settings, store, pid=os.getpid() if settings.lease_dir else None)
 
 
 _renewed: dict[str, float] = {}   # run id -> when this process last renewed its lease
@@ -154,7 +151,7 @@ _renewed: dict[str, float] = {}   # run id -> when this process last renewed its
 def renew_if_due(run: Run, settings: Settings, force: bool = False) -> None:
     """Renew the run's lease when a third of its time has passed since this
     process last did (each step calls this; it costs nothing in between)."""
-    if run.request is None or run.request.dry_run:   # no lease taken
+    if not run.leased:
         return
     now = time.monotonic()
     if not force and now - _renewed.get(run.id, float("-inf")) < settings.lease_seconds / 3:

@@ -37,6 +37,11 @@ def message(summary: dict, run: Run | None, error: dict | None) -> tuple[str, st
     return subject, "\n".join(lines) + "\n"
 
 
+def sns_client(topic: str):
+    """A client of the topic's own region."""
+    return clients.session().client("sns", region_name=topic.split(":")[3])
+
+
 def datasync_lines(datasync: dict | None) -> list[str]:
     """The DataSync part of a run's message (absent fields left out)."""
     if not datasync:
@@ -82,7 +87,7 @@ def notify(summary: dict, run: Run | None, error: dict | None = None) -> bool:
     subject, body = message(summary, run, error)
     if summary.get("idle_runs"):
         body = f"nothing was copied for {summary['idle_runs']} runs in a row\n" + body
-    clients.session().client("sns", region_name=topic.split(":")[3]).publish(
+    sns_client(topic).publish(
         TopicArn=topic, Subject=subject, Message=body,
         MessageAttributes={"status": {"DataType": "String", "StringValue": "FAILED" if failed else "SUCCEEDED"}})
     return True

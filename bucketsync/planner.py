@@ -45,9 +45,10 @@ def entries(pages: Iterator[list[Entry]], keep: KeyFilter) -> Iterator[Entry]:
 
 def _not_owned(keep: KeyFilter, owned: OwnedKeys, bucket: str, prefix: str):
     """The side's filter, less the keys DataSync owns in this run."""
-    if not owned:
+    owns = owned.within(bucket, prefix)
+    if owns is None:
         return keep
-    return lambda relative_key: keep(relative_key) and not owned(bucket, prefix + relative_key)
+    return lambda relative_key: keep(relative_key) and not owns(relative_key)
 
 
 class ChunkWriter:

@@ -103,13 +103,17 @@ def _unfinished(kind: str, number: int, errors: dict[int, str]) -> str:
     return f"{why} ({errors[number]})" if number in errors else why
 
 
+def empty_totals(kind: str) -> dict:
+    """The totals of `kind` with no result yet."""
+    return dict(dict.fromkeys(RESULTS[kind].COUNTS, 0), failures=[], missing_chunks=[], observed={}, chunk_errors={})
+
+
 def collect(run: Run, kind: str, map_output: dict | None) -> dict:
     """Totals over `kind`'s result files: counts, the first failures, chunks
     without a result (with why: the Map's FAILED results, read only when a
     chunk is missing), and what the servers were seen to do."""
     counts = RESULTS[kind].COUNTS
-    totals = dict.fromkeys(counts, 0)
-    totals.update(failures=[], missing_chunks=[], observed={}, chunk_errors={})
+    totals = empty_totals(kind)
     errors = None
     for number, result, lost in _results(run, kind):
         if result is None:
@@ -155,8 +159,9 @@ def summarize(run: Run, plan_totals: PlanTotals, deletes_ran: bool, maps: dict |
     run line adds. In a dry run, `deleted` is what the deletes would be.
     `maps` holds the Distributed Maps' outputs ({"copy": ..., "delete": ...});
     `datasync` the DataSync branch's state, when the input had one."""
-    copies = copy_totals(run, (maps or {}).get(COPY))
     request = run.request
+    # A DataSync-only run has no object-level sync to sum.
+    copies = copy_totals(run, (maps or {}).get(COPY)) if request is not None else empty_totals(COPY)
     dry_run = run.dry_run or bool((datasync or {}).get("dry_run"))
     if deletes_ran:
         # The delete results are read here for the totals the report's first
@@ -164,9 +169,8 @@ def summarize(run: Run, plan_totals: PlanTotals, deletes_ran: bool, maps: dict |
         # deletes, where holding every line instead would grow with the bucket.
         deletes = collect(run, DELETE, (maps or {}).get(DELETE))
     else:
-        would = plan_totals.delete if run.dry_run and request.delete else 0
-        deletes = {"deleted": would, "failed": 0, "skipped": 0, "failures": [], "missing_chunks": [],
-                   "observed": {}}
+        deletes = empty_totals(DELETE)
+        deletes["deleted"] = plan_totals.delete if run.dry_run and request.delete else 0
     failures = copies["failures"] + deletes["failures"]
     summary = {
         "copied": copies["copied"],

@@ -51,6 +51,8 @@ class Settings:
     # being retried through throttling and outages before it counts as failed.
     retry_seconds: int
     lease_dir: str | None
+    # The DataSync catch-up record's directory for local runs (else the work bucket).
+    datasync_state_dir: str | None = None
 
 
 def load() -> Settings:
@@ -69,4 +71,5 @@ def load() -> Settings:
         lease_seconds=_int("BUCKETSYNC_LEASE_SECONDS", 1800),
         retry_seconds=_int("BUCKETSYNC_RETRY_SECONDS", 120),
         lease_dir=os.environ.get("BUCKETSYNC_LEASE_DIR") or None,
+        datasync_state_dir=os.environ.get("BUCKETSYNC_DATASYNC_STATE_DIR") or None,
     )

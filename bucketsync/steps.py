@@ -43,7 +43,7 @@ def validate_input(event: dict) -> dict:
               source_region=regions["source"], destination_region=regions["destination"],
               work_bucket=cfg.work_bucket, work_prefix=run_prefix(cfg.work_prefix, execution),
               started=event.get("started"), owned=owned)
-    if request is not None and not request.dry_run:   # a dry run writes nothing and needs no lease
+    if run.leased:
         lease.for_run(run, cfg).acquire()
     return {"run": run.to_dict(), "cursor": None, "datasync": datasync}
 
@@ -97,12 +97,13 @@ def copy_chunk(event: dict, remaining_ms: int | None = None) -> dict:
     """`remaining_ms`: the Lambda's time left; copies stop starting in time
     for the result to be written."""
     run = Run.from_dict(event["run"])
-    lease.renew_if_due(run, settings_mod.load())
+    cfg = settings_mod.load()
+    lease.renew_if_due(run, cfg)
     number = event["chunk"]["number"]
     work = clients.work_client()
     chunk = s3.get_json(work, run.work_bucket, run.chunk_key(COPY, number))
     actions = [decode_action(COPY, item) for item in chunk["actions"]]
-    result = Copier(run, settings_mod.load(), start_deadline(remaining_ms)).copy_chunk(actions)
+    result = Copier(run, cfg, start_deadline(remaining_ms)).copy_chunk(actions)
     s3.put_json(work, run.work_bucket, run.result_key(COPY, number), result.to_dict())
     return {"number": number, "copied": result.copied, "failed": result.failed}
 
@@ -169,7 +170,7 @@ def report_failure(event: dict) -> dict:
 
 def _release(run: Run) -> None:
     """Release the run's lease; one that cannot be released expires."""
-    if run.request is None or run.request.dry_run:   # no lease taken
+    if not run.leased:
         return
     try:
         lease.for_run(run, settings_mod.load()).release()

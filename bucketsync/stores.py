@@ -15,12 +15,20 @@ from typing import Callable
 
 from botocore.exceptions import ClientError
 
-from . import s3
+from . import clients, s3
 from .errors import TransientError
 
 # An update maps the current document (None: absent) to the new one (None:
 # delete it); returning the very object it was given writes nothing.
 Update = Callable[[dict | None], dict | None]
+
+
+def state_store(local_dir: str | None, work_bucket: str, work_prefix: str, name: str):
+    """The store of one kind of state document (`name`: leases, datasync):
+    `local_dir` for local runs, else `state/<name>/` in the work bucket."""
+    if local_dir:
+        return DirectoryStore(Path(local_dir))
+    return S3Store(clients.work_client(), work_bucket, f"{work_prefix}state/{name}/")
 
 
 class DirectoryStore:

@@ -60,6 +60,13 @@ class Run:
     def dry_run(self) -> bool:
         return bool(self.request and self.request.dry_run)
 
+    @property
+    def leased(self) -> bool:
+        """Whether the run holds a destination lease: an object-level sync
+        that writes (a dry run writes nothing; DataSync-only has no destination
+        of ours)."""
+        return self.request is not None and not self.request.dry_run
+
     # ---- scratch layout ----
     def chunk_key(self, kind: str, number: int) -> str:
         return f"{self.work_prefix}plan/{kind}/{number:06d}.json"

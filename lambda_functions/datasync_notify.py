@@ -10,11 +10,11 @@
 """Lambda handler for the DataSync notification rule (logic in bucketsync.datasync.notifier)."""
 import os
 
-from bucketsync import clients
+from bucketsync import clients, notify
 from bucketsync.datasync import notifier
 
 
 def handler(event, context):
-    topic = os.environ.get("BUCKETSYNC_SNS_TOPIC_ARN") or ""
-    sns = clients.session().client("sns", region_name=topic.split(":")[3] if topic.count(":") >= 5 else None)
+    topic = os.environ.get("BUCKETSYNC_SNS_TOPIC_ARN")
+    sns = notify.sns_client(topic) if topic else None
     return {"sent": notifier.handle(event, clients.datasync_client(), sns, topic)}

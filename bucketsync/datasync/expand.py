@@ -39,13 +39,18 @@ def expand(templates: Iterable[str], dates: Iterable[date], folders: Folders | N
     that cannot be listed from here, such as EFS)."""
     result = Expansion()
     cache: dict[str, list[str]] = {}
+    present: dict[str, bool] = {}   # a path asked once per run, whatever the dates
     seen: set[str] = set()
     for day in dates:
         found = False
         for template in templates:
             for pattern in _concrete(render(template, day), folders, cache):
-                if folders is not None and not folders.exists(_static_part(pattern)):
-                    continue
+                if folders is not None:
+                    path = _static_part(pattern)
+                    if path not in present:
+                        present[path] = folders.exists(path)
+                    if not present[path]:
+                        continue
                 found = True
                 if pattern not in seen:
                     seen.add(pattern)

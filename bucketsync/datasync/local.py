@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import hashlib
 import itertools
-import os
 import threading
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -32,8 +31,9 @@ from pathlib import Path
 
 from botocore.exceptions import ClientError
 
-from .. import clients
+from .. import clients, s3
 from . import filters
+from .sources import walk_files
 from .tasks import TaskSpec
 
 ACCOUNT, REGION = "123456789012", "us-east-1"
@@ -171,48 +171,34 @@ class _Transfer:
 
         def keep(path):
             return filters.selects(path, includes, excludes)
-        self.src = {p: v for p, v in self._source_objects().items() if keep(p)}
-        self.dst = {p: v for p, v in self._destination_objects().items() if keep(p)}
+        src, dst = self._source_objects(keep), self._s3_objects(self.destination, keep)
         options = execution.options
         mode_all = options.get("TransferMode", "CHANGED") == "ALL"
         never = options.get("OverwriteMode", "ALWAYS") == "NEVER"
         self.to_copy, self.skipped = [], 0
-        for path, (size, tag) in sorted(self.src.items()):
-            there = self.dst.get(path)
+        for path, (size, tag) in sorted(src.items()):
+            there = dst.get(path)
             if there is not None and never:
                 self.skipped += 1
             elif there is None or mode_all or there != (size, tag):
                 self.to_copy.append((path, size))
-        self.to_delete = (sorted(set(self.dst) - set(self.src))
+        self.to_delete = (sorted(set(dst) - set(src))
                           if options.get("PreserveDeletedFiles", "PRESERVE") == "REMOVE" else [])
         counts = execution.counts
         counts["EstimatedFilesToTransfer"] = len(self.to_copy)
         counts["EstimatedBytesToTransfer"] = sum(size for _, size in self.to_copy)
 
-    def _source_objects(self) -> dict[str, tuple[int, str]]:
+    def _source_objects(self, keep) -> dict[str, tuple[int, str]]:
         if self.source.kind == "file":
-            root = Path(self.source.path)
-            found = {}
-            for directory, _, files in os.walk(root):
-                for name in files:
-                    path = Path(directory) / name
-                    digest = hashlib.md5(path.read_bytes()).hexdigest()   # noqa: S324 - S3's ETag of a PUT
-                    found["/" + path.relative_to(root).as_posix()] = (path.stat().st_size, digest)
-            return found
-        return self._s3_objects(self.source)
+            # S3's ETag of a single PUT is the MD5 of the content.
+            return {path: (file.stat().st_size, hashlib.md5(file.read_bytes()).hexdigest())   # noqa: S324
+                    for path, file in walk_files(self.source.path) if keep(path)}
+        return self._s3_objects(self.source, keep)
 
-    def _destination_objects(self):
-        return self._s3_objects(self.destination)
-
-    def _s3_objects(self, location) -> dict[str, tuple[int, str]]:
-        found = {}
-        for page in self.client.get_paginator("list_objects_v2").paginate(Bucket=location.bucket,
-                                                                           Prefix=location.prefix):
-            for item in page.get("Contents", ()):
-                relative = item["Key"][len(location.prefix):]
-                if relative and not relative.endswith("/"):
-                    found["/" + relative] = (item["Size"], item["ETag"].strip('"'))
-        return found
+    def _s3_objects(self, location, keep) -> dict[str, tuple[int, str]]:
+        return {"/" + entry.key: (entry.size, entry.etag.strip('"'))
+                for page in s3.list_pages(self.client, location.bucket, location.prefix)
+                for entry in page if entry.key and not entry.key.endswith("/") and keep("/" + entry.key)}
 
     def transfer(self) -> None:
         counts = self.execution.counts

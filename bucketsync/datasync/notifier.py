@@ -15,6 +15,7 @@ import os
 from datetime import datetime
 
 from .. import s3
+from . import filters
 from .tasks import from_environment
 
 ABSENT = "(absent)"
@@ -38,9 +39,9 @@ def _time(value) -> datetime | None:
         return None
 
 
-def message(event: dict, described: dict | None, alert_empty: bool = False) -> tuple[str, str] | None:
-    """(subject, body) for one event; None when there is nothing to say
-    (a state other than SUCCESS or ERROR)."""
+def message(event: dict, described: dict | None, alert_empty: bool = False) -> tuple[str, str, str] | None:
+    """(status, subject, body) for one event; None when there is nothing to
+    say (a state other than SUCCESS or ERROR)."""
     resources = event.get("resources") or []
     execution = resources[0] if resources else (described or {}).get("TaskExecutionArn") or ABSENT
     described = described or {}
@@ -50,12 +51,7 @@ def message(event: dict, described: dict | None, alert_empty: bool = False) -> t
     name = task_name(execution) if execution != ABSENT else ABSENT
     files, size = described.get("FilesTransferred"), described.get("BytesTransferred")
     empty = state == "SUCCESS" and files == 0 and not size
-    if state == "SUCCESS" and empty and not alert_empty:
-        status = "SUCCESS"
-    elif empty:
-        status = "SUCCESS, NOTHING TRANSFERRED"
-    else:
-        status = state
+    status = "SUCCESS, NOTHING TRANSFERRED" if empty and alert_empty else state
     start, end = _time(described.get("StartTime")), _time(described.get("EndTime"))
     result = described.get("Result") or {}
     if start and end:
@@ -73,8 +69,9 @@ def message(event: dict, described: dict | None, alert_empty: bool = False) -> t
     for field in ("FilesDeleted", "FilesSkipped"):
         if described.get(field) is not None:
             lines.append(f"{'files deleted' if field == 'FilesDeleted' else 'files skipped'}: {described[field]}")
-    if described.get("Includes"):
-        lines.append(f"include filter: {described['Includes'][0].get('Value', ABSENT)}")
+    include = filters.rule_value(described.get("Includes"))
+    if include:
+        lines.append(f"include filter: {include}")
     if state == "ERROR":
         lines.append(f"error code: {result.get('ErrorCode') or ABSENT}")
         lines.append(f"error detail: {result.get('ErrorDetail') or ABSENT}")
@@ -82,12 +79,12 @@ def message(event: dict, described: dict | None, alert_empty: bool = False) -> t
         lines.append("the execution succeeded but transferred nothing: is the source's folder missing, or was "
                      "it already transferred?")
     subject = f"DataSync {status}: {name.rsplit('/', 1)[-1]}"[:100]
-    return subject, "\n".join(lines) + "\n"
+    return status, subject, "\n".join(lines) + "\n"
 
 
-def handle(event: dict, datasync, sns, topic: str | None = None, alert_empty: bool | None = None) -> bool:
-    """Publish the event's message; returns whether one went out."""
-    topic = topic or os.environ.get("BUCKETSYNC_SNS_TOPIC_ARN")
+def handle(event: dict, datasync, sns, topic: str | None, alert_empty: bool | None = None) -> bool:
+    """Publish the event's message to `topic` with the `sns` client;
+    returns whether one went out."""
     if alert_empty is None:
         alert_empty = os.environ.get("BUCKETSYNC_DATASYNC_ALERT_EMPTY", "true").lower() == "true"
     resources = event.get("resources") or []
@@ -100,8 +97,8 @@ def handle(event: dict, datasync, sns, topic: str | None = None, alert_empty: bo
     said = message(event, described, alert_empty)
     if said is None or not topic:
         return False
-    if os.environ.get("BUCKETSYNC_NOTIFY_ON", "all") == "failure" and said[0].startswith("DataSync SUCCESS:"):
+    status, subject, body = said
+    if os.environ.get("BUCKETSYNC_NOTIFY_ON", "all") == "failure" and status == "SUCCESS":
         return False   # failures and empty successes only
-    subject, body = said
     sns.publish(TopicArn=topic, Subject=subject, Message=body)
     return True

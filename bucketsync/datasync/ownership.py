@@ -38,17 +38,27 @@ def owned(location: Location, templates) -> Owned | None:
 
 
 class OwnedKeys:
-    """A predicate on (bucket, key) from the `Owned` areas of a run."""
+    """The `Owned` areas of a run, as predicates on each side's keys."""
 
     def __init__(self, areas):
-        self.areas = [(Owned(**a) if isinstance(a, dict) else a) for a in areas or ()]
-        self._compiled = [(a.bucket, a.prefix, re.compile(a.pattern, re.DOTALL)) for a in self.areas]
+        self._compiled = [(a.bucket, a.prefix, re.compile(a.pattern, re.DOTALL))
+                          for a in (Owned(**a) if isinstance(a, dict) else a for a in areas or ())]
 
-    def __bool__(self) -> bool:
-        return bool(self.areas)
-
-    def __call__(self, bucket: str, key: str) -> bool:
+    def within(self, bucket: str, side_prefix: str):
+        """Whether DataSync owns a relative key of one side (keys of
+        `bucket` under `side_prefix`), with what is fixed for the side
+        worked out once; None when no area reaches that side."""
+        checks = []
         for owned_bucket, prefix, pattern in self._compiled:
-            if bucket == owned_bucket and key.startswith(prefix) and pattern.fullmatch("/" + key[len(prefix):]):
-                return True
-        return False
+            if owned_bucket != bucket:
+                continue
+            if side_prefix.startswith(prefix):       # every key of the side is under the area
+                head = "/" + side_prefix[len(prefix):]
+                checks.append(lambda rel, head=head, match=pattern.fullmatch: match(head + rel) is not None)
+            elif prefix.startswith(side_prefix):     # the area is one folder of the side
+                rest = prefix[len(side_prefix):]
+                checks.append(lambda rel, rest=rest, cut=len(rest), match=pattern.fullmatch:
+                              rel.startswith(rest) and match("/" + rel[cut:]) is not None)
+        if not checks:
+            return None
+        return lambda rel: any(check(rel) for check in checks)

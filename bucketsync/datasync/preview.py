@@ -2,26 +2,27 @@
 source keys it selects, from the task's source; writes nothing."""
 from __future__ import annotations
 
-import os
 from datetime import datetime, timezone
-from pathlib import Path
 from typing import Iterator
 
 from .. import clients, s3
 from . import filters
 from .request import DataSyncRequest
 from .steps import prepare
+from .sources import walk_files
 from .tasks import Location, TaskSpec
 
 
-def preview(request: DataSyncRequest, spec: TaskSpec, now: datetime | None = None, store=None,
-            limit: int = 1000) -> dict:
-    state = prepare(request, now or datetime.now(timezone.utc), spec, store)
+LIMIT = 1000   # keys printed; all are counted
+
+
+def preview(request: DataSyncRequest, spec: TaskSpec, store=None) -> dict:
+    state = prepare(request, datetime.now(timezone.utc), spec, store)
     keys, count, size = [], 0, 0
     if state.get("status") != "SKIPPED":
         for key, length in selected_keys(spec.source, state["includes"], state["excludes"]):
             count, size = count + 1, size + length
-            if len(keys) < limit:
+            if len(keys) < LIMIT:
                 keys.append(key)
     return {"task": spec.name, "source": spec.source.uri, "destination": spec.destination.uri,
             "dates": state["dates"], "empty_dates": state["empty_dates"], "includes": state["includes"],
@@ -34,11 +35,13 @@ def selected_keys(location: Location, includes: str, excludes: str) -> Iterator[
     only below each include pattern's fixed part."""
     include_rx, exclude_rx = filters.compile_filter(includes), filters.compile_filter(excludes)
     roots = sorted({p.rstrip("*") for p in includes.split("|")}) if includes else ["/"]
-    seen = set()
+    if location.kind != "s3":
+        roots = ["/"]   # one walk sees every path
+    # A root under another one would list its keys twice: keep the outer one.
+    roots = [r for r in roots if not any(r != other and r.startswith(other) for other in roots)]
     for root in roots:
         for path, size in _listing(location, root):
-            if path not in seen and filters.selects(path, include_rx, exclude_rx):
-                seen.add(path)
+            if filters.selects(path, include_rx, exclude_rx):
                 yield (location.key(path) if location.kind == "s3" else location.path + path), size
 
 
@@ -51,10 +54,7 @@ def _listing(location: Location, root: str) -> Iterator[tuple[str, int]]:
             for entry in page:
                 yield "/" + (prefix + entry.key)[len(location.prefix):], entry.size
     elif location.kind == "file":
-        base = Path(location.path)
-        for directory, _, files in os.walk(base):
-            for name in files:
-                path = Path(directory) / name
-                yield "/" + path.relative_to(base).as_posix(), path.stat().st_size
+        for path, file in walk_files(location.path):
+            yield path, file.stat().st_size
     else:
         raise ValueError(f"{location.uri} cannot be listed from here (EFS): only the filter is shown")

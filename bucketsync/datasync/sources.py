@@ -43,10 +43,24 @@ class DirectoryFolders:
         return directory.is_dir() and any(entry.name.startswith(start) for entry in os.scandir(directory))
 
 
+def walk_files(root: str | Path):
+    """("/relative/path", file) for every file under a local directory."""
+    base = Path(root)
+    for directory, _, files in os.walk(base):
+        for name in files:
+            path = Path(directory) / name
+            yield "/" + path.relative_to(base).as_posix(), path
+
+
+def listable(location: Location) -> bool:
+    """Whether its folders can be listed from here (not EFS)."""
+    return location.kind in ("s3", "file")
+
+
 def folders_for(location: Location):
     """The lister of `location`, or None when it cannot be listed (EFS)."""
+    if not listable(location):
+        return None
     if location.kind == "s3":
         return S3Folders(location)
-    if location.kind == "file":
-        return DirectoryFolders(location)
-    return None
+    return DirectoryFolders(location)

@@ -19,21 +19,19 @@ import hashlib
 import json
 import os
 from datetime import date, datetime, timezone
-from pathlib import Path
 
 from .. import clients, s3
 from .. import settings as settings_mod
 from ..errors import InvalidInputError
-from ..stores import DirectoryStore, S3Store
+from ..stores import state_store
 from . import filters
 from .expand import expand
 from .request import DataSyncRequest
-from .sources import folders_for
+from .sources import folders_for, listable
 from .tasks import TaskSpec, from_environment
 from .templates import run_dates, target_date
 
 TERMINAL = ("SUCCESS", "ERROR")
-NOT_STARTED = ("SKIPPED", "DRY_RUN")
 MAX_WAIT_SECONDS = 300
 KEEP_DAYS = 400          # the catch-up record forgets dates older than this (catch_up_days is at most 366)
 STATE_DIR_VARIABLE = "BUCKETSYNC_DATASYNC_STATE_DIR"
@@ -58,7 +56,7 @@ def resolve_task(request: DataSyncRequest, tasks: dict[str, TaskSpec] | None = N
 def check_expandable(request: DataSyncRequest, spec: TaskSpec | None) -> None:
     """A '*' for a folder name is expanded by listing the task's source:
     refused up front where that source cannot be listed from here."""
-    if spec is not None and folders_for(spec.source) is not None:
+    if spec is not None and listable(spec.source):
         return
     for template in request.include:
         if "*" in template.rsplit("/", 1)[0]:
@@ -74,11 +72,8 @@ def check_expandable(request: DataSyncRequest, spec: TaskSpec | None) -> None:
 def record_store():
     """Where the transferred dates live: the work bucket on AWS, a local
     directory for local runs (BUCKETSYNC_DATASYNC_STATE_DIR, set by the engine)."""
-    directory = os.environ.get(STATE_DIR_VARIABLE)
-    if directory:
-        return DirectoryStore(Path(directory))
     cfg = settings_mod.load()
-    return S3Store(clients.work_client(), cfg.work_bucket, f"{cfg.work_prefix}state/datasync/")
+    return state_store(cfg.datasync_state_dir, cfg.work_bucket, cfg.work_prefix, "datasync")
 
 
 def record_name(request: DataSyncRequest) -> str:
@@ -105,15 +100,13 @@ def record_done(store, request: DataSyncRequest, dates: list[date], today: date)
 
 # ---- planning the execution ------------------------------------------------------
 
-def prepare(request: DataSyncRequest, now: datetime, spec: TaskSpec | None, store=None,
-            folders=None) -> dict:
+def prepare(request: DataSyncRequest, now: datetime, spec: TaskSpec | None, store=None) -> dict:
     """The execution's filters and dates, checked against DataSync's rules;
-    starts nothing. `folders` overrides the lister of the task's source."""
+    starts nothing."""
     target = target_date(request.date, now, request.timezone)
     done = done_dates(store, request) if store is not None else set()
     dates = run_dates(target, request.catch_up_days, done)
-    if folders is None and spec is not None:
-        folders = folders_for(spec.source)
+    folders = folders_for(spec.source) if spec is not None else None
     if request.include:
         expansion = expand(request.include, dates, folders)
         patterns, covered, empty = expansion.patterns, expansion.dates, expansion.empty_dates

@@ -24,6 +24,18 @@ LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 
                       2192, 2557, 2922, 3288, 3653)
 
 
+def logical_id(prefix: str, name: str) -> str:
+    """A template resource name for a user-given name (letters and digits only)."""
+    return prefix + re.sub(r"[^0-9A-Za-z]", "", name.title())
+
+
+def _distinct_ids(where: str, setting: str, names, prefix: str) -> None:
+    """Names become resource names by their letters and digits: those must differ too."""
+    ids = [logical_id(prefix, n) for n in names]
+    if len(set(ids)) != len(ids):
+        _fail(where, setting, f"has names that differ only in punctuation: {sorted(names)}")
+
+
 @dataclass(frozen=True)
 class Schedule:
     name: str
@@ -35,7 +47,7 @@ class Schedule:
     @property
     def logical_name(self) -> str:
         """Its resource's name in the template (letters and digits only)."""
-        return "Schedule" + re.sub(r"[^0-9A-Za-z]", "", self.name.title())
+        return logical_id("Schedule", self.name)
 
 
 @dataclass(frozen=True)
@@ -126,16 +138,18 @@ def check(values: dict, where: str = "config") -> DeployConfig:
     def integer(name, low, high=None):
         return _integer(values, where, name, low, high)
 
+    tasks = _datasync_tasks(values, where)
+
     return DeployConfig(
         region=_region(values, where), profile=values.get("profile"), stack_name=_stack_name(values, where),
         source_buckets=buckets["source_buckets"], destination_buckets=buckets["destination_buckets"],
         work_bucket_retention_days=integer("work_bucket_retention_days", 1, 3650) or 14,
         notification_email=email, sns_topic_arn=topic, notify_on=notify_on,
         notify_after_idle_runs=integer("notify_after_idle_runs", 1),
-        schedules=_schedules(values, buckets, where), lambda_concurrency=integer("lambda_concurrency", 1),
+        schedules=_schedules(values, buckets, where, tasks), lambda_concurrency=integer("lambda_concurrency", 1),
         map_concurrency=integer("map_concurrency", 1, 10000) or 40, log_retention_days=retention,
         tags=dict(tags), keep_versions=integer("keep_versions", 1, 1000) or 20,
-        kms_key_arns=_kms_key_arns(values, where), datasync_tasks=_datasync_tasks(values, where))
+        kms_key_arns=_kms_key_arns(values, where), datasync_tasks=tasks)
 
 
 def _fail(where: str, name: str, problem: str):
@@ -194,20 +208,17 @@ def _notifications(values: dict, where: str) -> tuple[str | None, str | None, st
     return email, topic, notify_on
 
 
-def _schedules(values: dict, buckets: dict, where: str) -> tuple[Schedule, ...]:
+def _schedules(values: dict, buckets: dict, where: str, tasks: dict) -> tuple[Schedule, ...]:
     schedules = values.get("schedules", [])
     if not isinstance(schedules, (list, tuple)):
         _fail(where, "schedules", f"must be a list, got {type(schedules).__name__}")
-    tasks = _datasync_tasks(values, where)
     checked = tuple(check_schedule(s, buckets, where, tasks) for s in schedules)
     # Names are unique within the stack's schedule group; their letters and
     # digits alone also name the template resources, so those must differ too.
     names = [s.name for s in checked]
     if len(set(names)) != len(names):
         _fail(where, "schedules", f"has duplicate names: {sorted({n for n in names if names.count(n) > 1})}")
-    logical = [s.logical_name for s in checked]
-    if len(set(logical)) != len(logical):
-        _fail(where, "schedules", f"has names that differ only in punctuation: {names}")
+    _distinct_ids(where, "schedules", names, "Schedule")
     return checked
 
 
@@ -224,9 +235,11 @@ def _kms_key_arns(values: dict, where: str) -> tuple[str, ...]:
 
 def _datasync_tasks(values: dict, where: str) -> dict:
     try:
-        return check_tasks(values.get("datasync_tasks"))
+        tasks = check_tasks(values.get("datasync_tasks"))
     except InvalidInputError as exc:
         raise ConfigError(f"{where}: DATASYNC_TASKS: {exc}") from None
+    _distinct_ids(where, "datasync_tasks", list(tasks), "DataSyncTask")
+    return tasks
 
 
 KMS_KEY_ARN = re.compile(r"arn:aws(-cn|-us-gov|-iso|-iso-b)?:kms:[a-z0-9-]+:\d{12}:key/(mrk-)?[0-9a-f-]{32,36}")

@@ -13,9 +13,9 @@ Change", whose `resources` hold the execution ARN).
 from __future__ import annotations
 
 import json
-import re
 
 from ..datasync.tasks import Location, TaskSpec
+from .config import logical_id
 from .errors import ConfigError
 
 ENVIRONMENT_LIMIT = 3000   # characters of the tasks' JSON; Lambda allows 4 KB for all variables
@@ -30,13 +30,9 @@ DESTINATION_OBJECT_ACTIONS = ["s3:AbortMultipartUpload", "s3:DeleteObject", "s3:
                               "s3:GetObjectVersion", "s3:GetObjectVersionTagging", "s3:ListMultipartUploadParts",
                               "s3:PutObject", "s3:PutObjectTagging"]
 
-# The functions' rights on the tasks (front matter `Access: {datasync: [...]}`).
-DATASYNC_RIGHTS = {"start", "follow"}
-
-
 def logical(name: str) -> str:
     """The task's resource name; its role and locations add a suffix."""
-    return "DataSyncTask" + re.sub(r"[^0-9A-Za-z]", "", name.title())
+    return logical_id("DataSyncTask", name)
 
 
 def task_ref(name: str) -> dict:
@@ -48,9 +44,6 @@ def check_deployable(tasks: dict[str, TaskSpec]) -> None:
         if spec.source.kind == "file":
             raise ConfigError(f"DATASYNC_TASKS {name!r}: a file:// source serves local runs only; deploy an EFS "
                               f"source ({{\"efs\": ..., \"subnet\": ..., \"security_groups\": [...]}})")
-    logicals = [logical(n) for n in tasks]
-    if len(set(logicals)) != len(logicals):
-        raise ConfigError(f"DATASYNC_TASKS has names that differ only in punctuation: {sorted(tasks)}")
 
 
 def tasks_environment(tasks: dict[str, TaskSpec]):

@@ -370,10 +370,17 @@ def datasync_preview(task: str, include: list[str], date: str = "yesterday", tim
         if spec is None:
             raise InvalidInputError(f"datasync task {task!r}: preview needs a task of DATASYNC_TASKS (its source)")
         check_expandable(request, spec)
-        from .engine import datasync_state_dir
+        from .. import clients
+        from .engine import _environment, datasync_state_dir
         store = DirectoryStore(datasync_state_dir())
-        with _environment_endpoint(endpoint_for(SyncOptions(endpoint_url=endpoint_url))):
-            shown = preview(request, spec, store=store)
+        endpoint = endpoint_for(SyncOptions(endpoint_url=endpoint_url))
+        # The listing goes straight to the endpoint (or AWS): no emulator here.
+        with _environment({"BUCKETSYNC_S3_ENDPOINT_URL": endpoint} if endpoint else {}):
+            clients.reset()
+            try:
+                shown = preview(request, spec, store=store)
+            finally:
+                clients.reset()
     except (InvalidInputError, ConfigError) as exc:
         return fail_early(type(exc).__name__, str(exc), as_json, out, err, EXIT_BAD_INPUT)
     except Exception as exc:   # listing failed: access, endpoint, missing bucket
@@ -394,21 +401,3 @@ def datasync_preview(task: str, include: list[str], date: str = "yesterday", tim
     if shown["count"] > len(shown["keys"]):
         print(f"  ... and {shown['count'] - len(shown['keys']):,} more", file=out)
     return EXIT_OK
-
-
-@contextlib.contextmanager
-def _environment_endpoint(endpoint: str | None):
-    """The data endpoint for direct listings (outside the engine)."""
-    from .. import clients
-    previous = os.environ.get("BUCKETSYNC_S3_ENDPOINT_URL")
-    if endpoint:
-        os.environ["BUCKETSYNC_S3_ENDPOINT_URL"] = endpoint
-    clients.reset()
-    try:
-        yield
-    finally:
-        if previous is None:
-            os.environ.pop("BUCKETSYNC_S3_ENDPOINT_URL", None)
-        else:
-            os.environ["BUCKETSYNC_S3_ENDPOINT_URL"] = previous
-        clients.reset()

@@ -8,7 +8,7 @@ import sys
 import boto3
 import pytest
 
-from bucketsync import lease
+from bucketsync import lease, stores
 from bucketsync.errors import DestinationBusyError
 from bucketsync.local import engine
 from bucketsync.local.verify import snapshot
@@ -29,7 +29,7 @@ def holder(destination, run_id="other-run", prefix="", pid=None):
     """A lease as another local run holds it (the engine's store)."""
     run = Run(run_id, SyncRequest("src", destination, destination_prefix=prefix), None, None, "w", "p/",
               started="2026-11-23T09:00:00Z")
-    return lease.Lease(run, load(), lease.DirectoryStore(engine.state_dir() / "leases"),
+    return lease.Lease(run, load(), stores.DirectoryStore(engine.state_dir() / "leases"),
                        pid=os.getpid() if pid is None else pid)
 
 
@@ -83,7 +83,7 @@ def test_a_failed_run_releases_its_lease(backend):
 def s3_lease(client, bucket, run_id, prefix=""):
     run = Run(run_id, SyncRequest("src", "dst", destination_prefix=prefix), None, None, bucket, "runs/x/",
               started="2026-11-23T09:00:00Z")
-    return lease.Lease(run, load(), lease.S3Store(client, bucket, "state/leases/"), host="lambda")
+    return lease.Lease(run, load(), stores.S3Store(client, bucket, "state/leases/"), host="lambda")
 
 
 def test_work_bucket_store_creates_and_replaces_conditionally(backend):

@@ -5,7 +5,7 @@ import sys
 
 import pytest
 
-from bucketsync import lease
+from bucketsync import lease, stores
 from bucketsync.errors import DestinationBusyError, LeaseLostError
 from bucketsync.request import SyncRequest
 from bucketsync.settings import load
@@ -24,7 +24,7 @@ def make(tmp_path, run_id, prefix="", clock=None, pid=None, host="this-host", bu
     run = Run(run_id, SyncRequest("src", bucket, destination_prefix=prefix), None, None, "work", "runs/x/",
               started="2026-11-23T10:00:00Z")
     settings = load()
-    return lease.Lease(run, settings, lease.DirectoryStore(tmp_path), now=clock or Clock(),
+    return lease.Lease(run, settings, stores.DirectoryStore(tmp_path), now=clock or Clock(),
                        pid=os.getpid() if pid is None else pid, host=host)
 
 
