@@ -32,7 +32,11 @@ def demo(c):
         "max-delete": "most deletes allowed: a count or a percentage of destination objects (default 50%)",
         "allow-empty-source": "allow deleting when the source lists no objects",
         "check-metadata": "also compare metadata and tags of same-content objects and update them",
-        "endpoint-url": "an S3-compatible endpoint (default: AWS_ENDPOINT_URL_S3 or AWS)",
+        "endpoint-url": "an S3-compatible endpoint for both sides (default: AWS_ENDPOINT_URL_S3 or AWS)",
+        "source-endpoint-url": "the source's own S3-compatible endpoint (copies then stream through this machine)",
+        "source-profile": "the AWS profile whose keys reach the source",
+        "destination-endpoint-url": "the destination's own S3-compatible endpoint",
+        "destination-profile": "the AWS profile whose keys reach the destination",
         "json": "print only the summary as JSON on the last line",
         "input": "a whole execution input as JSON, or @file.json (as the console would start it; "
                  "e.g. with a `datasync` key); replaces the flags above",
@@ -40,7 +44,8 @@ def demo(c):
 )
 def sync(c, source=None, destination=None, prefix=None, source_prefix=None, destination_prefix=None,
          include=None, exclude=None, dry_run=False, no_delete=False, max_delete=None,
-         allow_empty_source=False, check_metadata=False, endpoint_url=None, json=False, input=None):
+         allow_empty_source=False, check_metadata=False, endpoint_url=None, source_endpoint_url=None,
+         source_profile=None, destination_endpoint_url=None, destination_profile=None, json=False, input=None):
     """Make the destination an exact copy of the source (one-way), from this machine."""
     from bucketsync.local import cli
     _refuse_flags_without_value(json)
@@ -49,6 +54,8 @@ def sync(c, source=None, destination=None, prefix=None, source_prefix=None, dest
         destination_prefix=destination_prefix, include=list(include or []), exclude=list(exclude or []),
         dry_run=dry_run, no_delete=no_delete, max_delete=max_delete,
         allow_empty_source=allow_empty_source, check_metadata=check_metadata, endpoint_url=endpoint_url,
+        source_endpoint_url=source_endpoint_url, source_profile=source_profile,
+        destination_endpoint_url=destination_endpoint_url, destination_profile=destination_profile,
         json=json, input=input)
     sys.exit(cli.sync(options))
 

@@ -1,9 +1,10 @@
-"""boto3 clients, one per (purpose, region), shared by threads.
+"""boto3 clients, one per (purpose, region, endpoint), shared by threads.
 
-Two purposes: `data` reaches the user's buckets (AWS, or the S3-compatible
-endpoint in settings); `work` reaches the scratch area (the stack's work
-bucket on AWS; an in-memory bucket in local runs) and never takes the data
-endpoint, so scratch files never land on the user's server.
+Two purposes: `data` reaches the user's buckets (AWS, or an S3-compatible
+endpoint, each side with its own credentials: see endpoints.py); `work`
+reaches the scratch area (the stack's work bucket on AWS; an in-memory bucket
+in local runs) and never takes a data endpoint, so scratch files never land
+on the user's server.
 """
 from __future__ import annotations
 
@@ -13,28 +14,44 @@ import boto3
 import botocore.session
 from botocore.config import Config
 
+from . import secret_keys
 from . import settings as settings_mod
+from .endpoints import Endpoint
 
 _lock = threading.Lock()
 _session: boto3.session.Session | None = None
+_profiles: dict[str, boto3.session.Session] = {}
 _clients: dict = {}
 _hooks: list = []   # (event name, handler): registered on every session made
 _customizers: list = []   # called with (purpose, client) for every client made
 
 
-def session() -> boto3.session.Session:
-    """The one session all clients come from."""
+def session(profile: str | None = None) -> boto3.session.Session:
+    """The session clients come from: the default one, or a named profile's."""
     global _session
     with _lock:
+        if profile is not None:
+            if profile not in _profiles:
+                _profiles[profile] = _new_session(profile)
+            return _profiles[profile]
         if _session is None:
-            core = botocore.session.get_session()
-            # Nothing here reads a timestamp from a response, and botocore's
-            # dateutil parsing costs several percent of a copy's CPU.
-            core.get_component("response_parser_factory").set_parser_defaults(timestamp_parser=str)
-            _session = boto3.session.Session(botocore_session=core)
-            for event, handler in _hooks:
-                _session.events.register(event, handler)
+            _session = _new_session(None)
         return _session
+
+
+def _new_session(profile: str | None) -> boto3.session.Session:
+    core = botocore.session.get_session()
+    # Nothing here reads a timestamp from a response, and botocore's
+    # dateutil parsing costs several percent of a copy's CPU.
+    core.get_component("response_parser_factory").set_parser_defaults(timestamp_parser=str)
+    try:
+        made = boto3.session.Session(botocore_session=core, profile_name=profile)
+    except botocore.exceptions.ProfileNotFound as exc:
+        from .errors import CredentialsError
+        raise CredentialsError(f"profile {profile!r} is not in your AWS config or credentials file") from exc
+    for event, handler in _hooks:
+        made.events.register(event, handler)
+    return made
 
 
 def add_hook(event: str, handler) -> None:
@@ -42,8 +59,9 @@ def add_hook(event: str, handler) -> None:
     it survives `reset()` (tests inject faults and count requests this way)."""
     with _lock:
         _hooks.append((event, handler))
-        if _session is not None:
-            _session.events.register(event, handler)
+        for made in [_session, *_profiles.values()]:
+            if made is not None:
+                made.events.register(event, handler)
 
 
 def add_customizer(customize) -> None:
@@ -61,8 +79,9 @@ def remove_customizer(customize) -> None:
 def remove_hook(event: str, handler) -> None:
     with _lock:
         _hooks.remove((event, handler))
-        if _session is not None:
-            _session.events.unregister(event, handler)
+        for made in [_session, *_profiles.values()]:
+            if made is not None:
+                made.events.unregister(event, handler)
 
 
 def reset() -> None:
@@ -71,10 +90,12 @@ def reset() -> None:
     global _session
     with _lock:
         _clients.clear()
+        _profiles.clear()
         _session = None
+    secret_keys.forget()
 
 
-def _config(pool: int, probe: bool = False) -> Config:
+def _config(pool: int, probe: bool = False, custom_endpoint: bool = False) -> Config:
     # Standard retry mode retries throttling (503 SlowDown), 5xx and broken
     # connections with exponential backoff. Its retry quota is shared by all
     # of a client's threads and runs dry within seconds of an outage, so
@@ -86,41 +107,61 @@ def _config(pool: int, probe: bool = False) -> Config:
         max_pool_connections=pool,
         connect_timeout=3 if probe else 5,
         read_timeout=5 if probe else 120,
-        s3={"addressing_style": "path"} if settings_mod.load().endpoint_url else {},
+        s3={"addressing_style": "path"} if custom_endpoint else {},
+        # botocore adds a CRC32 checksum to every upload unless told "when
+        # required"; several S3-compatible servers reject or mangle those
+        # trailers. Uploads to them carry Content-MD5 instead (see transfer.py).
+        **({"request_checksum_calculation": "when_required",
+            "response_checksum_validation": "when_required"} if custom_endpoint else {}),
     )
 
 
-def data_client(region: str | None = None):
+def data_client(region: str | None = None, endpoint: Endpoint | None = None):
+    """A client for the user's buckets at `endpoint` (None: the run's one
+    endpoint, BUCKETSYNC_S3_ENDPOINT_URL, or AWS)."""
     cfg = settings_mod.load()
-    return _client("data", region, cfg.endpoint_url, max(10, min(cfg.copy_threads * 2, 128)))
+    return _client("data", region, _or_default(endpoint, cfg), max(10, min(cfg.copy_threads * 2, 128)))
 
 
-def probe_client(region: str | None = None):
+def probe_client(region: str | None = None, endpoint: Endpoint | None = None):
     """A data client for the first contact with an endpoint: fails fast."""
-    return _client("data", region, settings_mod.load().endpoint_url, 4, probe=True)
+    return _client("data", region, _or_default(endpoint, settings_mod.load()), 4, probe=True)
+
+
+def _or_default(endpoint: Endpoint | None, cfg) -> Endpoint:
+    return endpoint if endpoint is not None else Endpoint(url=cfg.endpoint_url)
 
 
 def work_client():
-    return _client("work", None, None, 32)
+    return _client("work", None, Endpoint(), 32)
 
 
-def _client(purpose: str, region: str | None, endpoint: str | None, pool: int, probe: bool = False):
-    sess = session()
-    key = (purpose, region, endpoint, pool, probe)
+def _client(purpose: str, region: str | None, endpoint: Endpoint, pool: int, probe: bool = False):
+    sess = session(endpoint.profile)
+    region = region or endpoint.region
+    # A secret's clients are remade every few minutes, so a rotated key pair
+    # is picked up by a warm Lambda without a restart.
+    key = (purpose, region, endpoint, pool, probe, secret_keys.epoch() if endpoint.secret else None)
     with _lock:
         client = _clients.get(key)
-        if client is None:
-            kwargs = {"config": _config(pool, probe)}
-            if region:
-                kwargs["region_name"] = region
-            elif not sess.region_name:
-                kwargs["region_name"] = "us-east-1"
-            if endpoint:
-                kwargs["endpoint_url"] = endpoint
-            client = _clients[key] = sess.client("s3", **kwargs)
+    if client is not None:
+        return client
+    kwargs = {"config": _config(pool, probe, custom_endpoint=not endpoint.on_aws)}
+    if region:
+        kwargs["region_name"] = region
+    elif not sess.region_name:
+        kwargs["region_name"] = "us-east-1"
+    if endpoint.url:
+        kwargs["endpoint_url"] = endpoint.url
+    if endpoint.secret:   # read now (cached), passed to this client only: never the environment
+        kwargs.update(secret_keys.access_keys(session(), endpoint.secret))
+    made = sess.client("s3", **kwargs)
+    with _lock:
+        client = _clients.setdefault(key, made)
+        if client is made:
             for customize in _customizers:
                 customize(purpose, client)
-        return client
+    return client
 
 
 _datasync = None   # a stand-in DataSync (the local engine's), else None for AWS's

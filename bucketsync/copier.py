@@ -1,4 +1,5 @@
-"""Copy one chunk of planned actions, server-side, with a thread pool.
+"""Copy one chunk of planned actions with a thread pool: server-side when one
+client reaches both sides, else streamed through this process (transfer.py).
 
 How an object is copied (fewest requests that keep it provably the same):
 - single-part source below the multipart threshold: one CopyObject that copies
@@ -21,13 +22,19 @@ Every read of the source is conditional on the planned ETag. When the source
 changed since it was listed, it is re-read once and copied as it is now; if
 it vanished or keeps changing, it is reported and left for the next run.
 A failed multipart copy is aborted: nothing is ever half-copied.
+Across endpoints (or credentials) an object is streamed: one GET and one PUT
+up to `part_size` (a multipart source keeps its layout when its parts fit the
+memory budget), else ranged GETs and UploadPart in parallel; metadata, tags
+and the stamp are written explicitly, uploads carry Content-MD5, and the
+bytes read are checked against the source's ETag where it is their MD5.
 """
 from __future__ import annotations
 
+import hashlib
 import threading
 import time
 
-from . import clients, interrupt, progress, s3, threads
+from . import clients, interrupt, progress, s3, threads, transfer
 from .errors import (AccessDeniedError, BucketsyncError, DestinationChangedError, NoSuchKeyError, RunInterrupted, S3Error,
                      SourceChangedError, TransientError)
 from .plan import CHECK, META, CopyAction, is_multipart_etag, normalise_etag
@@ -62,11 +69,12 @@ class Copier:
         self.deadline = deadline
         self.request = run.request
         self.settings = settings
-        self.src = clients.data_client(run.source_region)
-        # Copies are requests to the destination: its region's client.
-        self.dst = clients.data_client(run.destination_region)
+        self.src = clients.data_client(run.source_region, run.source_endpoint)
+        # Server-side copies are requests to the destination: its region's client.
+        self.dst = clients.data_client(run.destination_region, run.destination_endpoint)
         self._lock = threading.Lock()
         self.result = CopyResult()
+        self.memory = transfer.budget(settings.stream_buffer_bytes)
 
     def copy_chunk(self, actions: list[CopyAction]) -> CopyResult:
         with threads.pool(self.settings.copy_threads) as pool:
@@ -129,17 +137,18 @@ class Copier:
         in content, metadata and tags; its tags updated; or skipped), else why
         it must be copied (its content or its metadata differs)."""
         req = self.request
-        on_aws = not self.settings.endpoint_url
         src_key = req.source_prefix + action.key
         try:
-            dst, dst_count = s3.object_state(self.dst, req.destination, dst_key, action.size, action.dst_etag, on_aws)
+            dst, dst_count = s3.object_state(self.dst, req.destination, dst_key, action.size, action.dst_etag,
+                                             self.run.destination_endpoint.on_aws)
         except (SourceChangedError, NoSuchKeyError):   # If-Match on the destination's planned ETag failed
             self._skip(action, "changed at the destination during the run; left for the next run")
             return None
         if action.op == CHECK and not self._stamped_same(dst_key, action.etag, dst):
             return _why(action)
         try:
-            src, src_count = s3.object_state(self.src, req.source, src_key, action.size, action.etag, on_aws)
+            src, src_count = s3.object_state(self.src, req.source, src_key, action.size, action.etag,
+                                             self.run.source_endpoint.on_aws)
         except (SourceChangedError, NoSuchKeyError):
             return "changed at the source during the run"   # copied as it is now
         differences = s3.metadata_differences(src, dst)
@@ -225,6 +234,12 @@ class Copier:
         return head["ContentLength"], head["ETag"]
 
     def _copy(self, src_key: str, dst_key: str, size: int, etag: str, action: CopyAction) -> None:
+        if self.run.streamed:
+            if is_multipart_etag(etag) or size > self.settings.part_size:
+                self._stream_multipart(src_key, dst_key, size, etag, action)
+            else:
+                self._stream_whole(src_key, dst_key, size, etag, action)
+            return
         if is_multipart_etag(etag) or size >= self.settings.multipart_threshold:
             self._multipart(src_key, dst_key, size, etag, action)
             return
@@ -259,6 +274,96 @@ class Copier:
                                                      dst_condition=condition), new_etag)
             except DestinationChangedError:
                 self._ours(dst_key, etag, stamped_only=True)
+
+    # ---- streamed copies (two endpoints, or two sets of credentials) ---------
+    def _stream_whole(self, src_key: str, dst_key: str, size: int, etag: str, action: CopyAction) -> None:
+        """One GET, one PUT with Content-MD5, the bytes held in the budget."""
+        req = self.request
+        self.memory.acquire(size)
+        try:
+            try:
+                data, head = s3.get_bytes(self.src, req.source, src_key, etag)
+            except NoSuchKeyError:
+                if src_key.endswith("/") and size == 0:   # a marker the server keeps as a directory
+                    self._put_marker(src_key, dst_key, etag)
+                    return
+                raise
+            digest = hashlib.md5(data, usedforsecurity=False)
+            self._check_read(src_key, etag, head, digest.hexdigest())
+            metadata = self._metadata(head, etag, action)
+            tags = self._source_tags(src_key, head)
+            md5 = transfer.md5_base64(data)
+            try:
+                self._conditionally(
+                    lambda condition: s3.put_object(self.dst, req.destination, dst_key, data, metadata, tags,
+                                                    dst_condition=condition, content_md5=md5), action.dst_etag)
+            except DestinationChangedError:
+                self._ours(dst_key, etag, written=digest.hexdigest())
+        finally:
+            self.memory.release(size)
+
+    def _check_read(self, src_key: str, etag: str, head: dict, md5_hex: str) -> None:
+        """Raise IntegrityError unless the bytes read hash to the source's ETag
+        (where it is their MD5). AWS documents a plain ETag as the MD5 of the
+        content; another server's may not be: one that hashes differently on
+        two reads is a corrupted read, one that keeps its (non-MD5) ETag is
+        noted in the report and not compared again in this chunk."""
+        if self.result.observed.get("source_etags") == "not MD5 of content":
+            return
+        problem = transfer.read_problem(etag, head.get("ServerSideEncryption"), whole_md5=md5_hex)
+        if problem is None:
+            return
+        if not self.run.source_endpoint.on_aws:
+            again, _ = s3.get_bytes(self.src, self.request.source, src_key, etag)
+            if hashlib.md5(again, usedforsecurity=False).hexdigest() == md5_hex:
+                self._observe("source_etags", "not MD5 of content")
+                return
+        raise transfer.IntegrityError(f"{src_key}: {problem}; not written")
+
+    def _stream_multipart(self, src_key: str, dst_key: str, size: int, etag: str, action: CopyAction) -> None:
+        """Ranged GETs and UploadPart in parallel, in the source's part layout
+        when its parts fit the budget (the ETags can then match), else in
+        `part_size` parts; the upload is aborted on any failure."""
+        req = self.request
+        head = self._head_source(src_key, etag)
+        ranges = self._part_ranges(src_key, size, etag)
+        kept_layout = is_multipart_etag(etag)
+        if max(last - first + 1 for first, last in ranges) > self.memory.limit // 2:
+            ranges, kept_layout = _even_ranges(size, self.settings.part_size), False
+        tags = self._source_tags(src_key, head)
+        self._abort_stale_uploads(dst_key)
+        upload_id = s3.create_multipart(self.dst, req.destination, dst_key, self._metadata(head, etag, action), tags)
+
+        def fetch(first, last):
+            interrupt.check(f"the copy of {dst_key}")
+            return s3.get_bytes(self.src, req.source, src_key, etag, first, last)[0]
+
+        def upload(number, data, md5):
+            return s3.upload_part(self.dst, req.destination, dst_key, upload_id, number, data, md5)
+
+        try:
+            etags, whole, part_md5s = transfer.stream_parts(
+                ranges, fetch, upload, self.memory, self.settings.part_threads,
+                hash_whole=not is_multipart_etag(etag))
+            unchecked = self.result.observed.get("source_etags") == "not MD5 of content"
+            problem = None if unchecked else transfer.read_problem(
+                etag, head.get("ServerSideEncryption"), whole, part_md5s if kept_layout else None)
+            if problem:
+                raise transfer.IntegrityError(f"{src_key}: {problem}; not written")
+            self._complete(dst_key, upload_id, etags, etag, action)
+        except BaseException:
+            try:
+                s3.abort_multipart(self.dst, req.destination, dst_key, upload_id)
+            except BucketsyncError:
+                pass  # the lifecycle rule or the next run cleans it; the real error matters
+            raise
+
+    def _source_tags(self, src_key: str, head: dict) -> dict:
+        """The source's tags; none without a request where AWS's answer says
+        so (it sends x-amz-tagging-count only for tagged objects)."""
+        if self.run.source_endpoint.on_aws and head.get("TagCount") is None:
+            return {}
+        return self._tags(src_key)
 
     def _ours(self, dst_key: str, etag: str, stamped_only: bool = False, written: str | None = None) -> str:
         """After a failed destination condition: the destination's ETag if it
@@ -323,7 +428,7 @@ class Copier:
         except (TransientError, S3Error) as exc:
             # AWS always has tagging: there a 5xx is an outage (retried by the
             # caller), never a reason to copy without tags.
-            persistent_5xx = isinstance(exc, TransientError) and self.settings.endpoint_url
+            persistent_5xx = isinstance(exc, TransientError) and not self.run.source_endpoint.on_aws
             if not persistent_5xx and getattr(exc, "code", None) not in ("NotImplemented", "501"):
                 raise
             self._observe("tagging", "unsupported")
@@ -412,8 +517,7 @@ class Copier:
                 sizes = [first] + [self._head_source(src_key, etag, n)["ContentLength"]
                                    for n in range(2, count + 1)]
         else:
-            part = max(self.settings.part_size, -(-size // MAX_PARTS), 1)
-            sizes = [min(part, size - offset) for offset in range(0, size, part)] or [0]
+            return _even_ranges(size, self.settings.part_size)
         ranges, offset = [], 0
         for length in sizes:
             ranges.append((offset, offset + length - 1))
@@ -453,6 +557,12 @@ class Copier:
     def _observe(self, what: str, value: str) -> None:
         with self._lock:
             self.result.observed[what] = value
+
+
+def _even_ranges(size: int, part_size: int) -> list[tuple[int, int]]:
+    """Byte ranges of `part_size` parts (larger if 10,000 would not do)."""
+    part = max(part_size, -(-size // MAX_PARTS), 1)
+    return [(offset, min(offset + part, size) - 1) for offset in range(0, size, part)] or [(0, -1)]
 
 
 def _why(action: CopyAction) -> str:

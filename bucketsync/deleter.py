@@ -22,7 +22,7 @@ BATCH = 1000
 
 def delete_chunk(run: Run, actions: list[DeleteAction], retry_seconds: float = 0) -> DeleteResult:
     request = run.request
-    client = clients.data_client(run.destination_region)
+    client = clients.data_client(run.destination_region, run.destination_endpoint)
     result = DeleteResult()
     # Once per chunk: does the server honour the condition at all? (moto,
     # for one, deletes whatever the ETag says.) Reported, never fatal: the

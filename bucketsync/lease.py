@@ -78,7 +78,7 @@ class Lease:
         self.run, self.settings, self.store, self.now = run, settings, store, now
         self.pid = pid
         self.host = host or socket.gethostname()
-        self.name = lease_name(run.request.destination, settings.endpoint_url)
+        self.name = lease_name(run.request.destination, run.destination_endpoint.url)
 
     def _holders(self, doc: dict | None) -> list[Holder]:
         now = self.now()

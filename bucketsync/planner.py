@@ -101,8 +101,8 @@ def plan_step(run: Run, cursor: dict | None, settings: Settings,
     after = cursor["after"]
     deadline = now() + settings.plan_seconds
 
-    src_client = clients.data_client(run.source_region)
-    dst_client = clients.data_client(run.destination_region)
+    src_client = clients.data_client(run.source_region, run.source_endpoint)
+    dst_client = clients.data_client(run.destination_region, run.destination_endpoint)
     retry = settings.retry_seconds
     with Prefetch(s3.list_pages(src_client, request.source, request.source_prefix, after,
                                 retry_seconds=retry)) as src_pages, \

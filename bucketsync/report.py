@@ -258,8 +258,8 @@ def write(run: Run, summary: dict, details: dict) -> None:
         "ended": ended.isoformat().replace("+00:00", "Z"),
         "duration_seconds": round((ended - started).total_seconds(), 3) if started else None,
         "source": summary["source"], "destination": summary["destination"],
-        "endpoints": {"source": cfg.endpoint_url or f"AWS S3 ({run.source_region or 'default region'})",
-                      "destination": cfg.endpoint_url or f"AWS S3 ({run.destination_region or 'default region'})"},
+        "endpoints": {"source": run.source_endpoint.describe(run.source_region),
+                      "destination": run.destination_endpoint.describe(run.destination_region)},
         "versions": versions(), "request": run.request.to_dict() if run.request else None, **details,
     }
     with s3.LineWriter(clients.work_client(), run.work_bucket, run.report_key) as out:

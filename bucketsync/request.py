@@ -10,11 +10,14 @@ import ipaddress
 import re
 from dataclasses import asdict, dataclass, field
 
+from . import endpoints
+from .endpoints import Endpoint
 from .errors import InvalidInputError
 
 ALLOWED_KEYS = (
     "source", "destination", "prefix", "source_prefix", "destination_prefix",
     "delete", "dry_run", "max_delete", "allow_empty_source", "include", "exclude", "check_metadata",
+    "source_endpoint", "destination_endpoint",
 )
 DEFAULT_MAX_DELETE = "50%"
 PERCENT_FLOOR = 10   # a percentage max_delete always allows this many deletes
@@ -44,11 +47,18 @@ class SyncRequest:
     # Also compare system metadata, user metadata and tags of objects whose
     # content is the same, and bring them in line (costs requests per object).
     check_metadata: bool = False
+    # Each side's endpoint and credentials as the input gives them (None: the
+    # run's defaults, see endpoints.resolve). Never a key, only a secret's name.
+    source_endpoint: Endpoint | None = None
+    destination_endpoint: Endpoint | None = None
 
     def to_dict(self) -> dict:
         data = asdict(self)
         data["include"] = list(self.include)
         data["exclude"] = list(self.exclude)
+        for side in endpoints.SIDES:
+            given = getattr(self, f"{side}_endpoint")
+            data[f"{side}_endpoint"] = given.to_dict() if given else None
         return data
 
     @classmethod
@@ -56,6 +66,9 @@ class SyncRequest:
         data = dict(data)
         data["include"] = tuple(data.get("include", ()))
         data["exclude"] = tuple(data.get("exclude", ()))
+        for side in endpoints.SIDES:
+            given = data.get(f"{side}_endpoint")
+            data[f"{side}_endpoint"] = Endpoint.from_dict(given) if given else None
         return cls(**data)
 
 
@@ -185,8 +198,15 @@ def validate(data) -> SyncRequest:
     source_prefix = source_prefix if source_prefix is not None else source_path
     destination_prefix = destination_prefix if destination_prefix is not None else destination_path
 
-    if source == destination and (source_prefix.startswith(destination_prefix)
-                                  or destination_prefix.startswith(source_prefix)):
+    source_endpoint = endpoints.parse(data["source_endpoint"], "source_endpoint") if "source_endpoint" in data else None
+    destination_endpoint = (endpoints.parse(data["destination_endpoint"], "destination_endpoint")
+                            if "destination_endpoint" in data else None)
+    # Buckets of one name on two endpoints are two buckets; where a side's
+    # place is not given, it may be the other's (the run's defaults).
+    same_place = (source_endpoint is None or destination_endpoint is None
+                  or source_endpoint.url == destination_endpoint.url)
+    if same_place and source == destination and (source_prefix.startswith(destination_prefix)
+                                                 or destination_prefix.startswith(source_prefix)):
         raise InvalidInputError(
             f"source and destination are the same bucket ({source!r}) with overlapping prefixes "
             f"({source_prefix!r} and {destination_prefix!r}): a sync would overwrite or delete its own source")
@@ -203,4 +223,6 @@ def validate(data) -> SyncRequest:
         include=_patterns(data, "include"),
         exclude=_patterns(data, "exclude"),
         check_metadata=_bool(data, "check_metadata", False),
+        source_endpoint=source_endpoint,
+        destination_endpoint=destination_endpoint,
     )

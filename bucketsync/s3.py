@@ -399,16 +399,53 @@ def _conditional(what: str, key: str, condition: dict | None):
         if condition and (status == 501 or code in _NOT_IMPLEMENTED):
             raise PreconditionsUnsupported(f"{what}: {code or status}") from exc
         raise translate(exc, what) from exc
+    except NoCredentialsError as exc:
+        raise errors.CredentialsError(f"{what}: no credentials found (set AWS_PROFILE or AWS_ACCESS_KEY_ID)") from exc
     except BotoCoreError as exc:
         raise errors.TransientError(f"{what}: {exc}") from exc
 
 
-def put_object(client, bucket: str, key: str, body: bytes, metadata: dict, tags: dict) -> str:
+def put_object(client, bucket: str, key: str, body: bytes, metadata: dict, tags: dict,
+               dst_condition: dict | None = None, content_md5: str | None = None) -> str:
+    """One PutObject; `content_md5` (base64) makes the server check what it
+    received; `dst_condition` as for `copy_object`. Returns the ETag."""
     kwargs = dict(metadata, Bucket=bucket, Key=key, Body=body)
     if tags:
         kwargs["Tagging"] = encode_tags(tags)
-    with _call(f"PutObject {bucket}/{key}"):
-        return client.put_object(**kwargs)["ETag"]
+    if content_md5:
+        kwargs["ContentMD5"] = content_md5
+    with _conditional(f"PutObject {bucket}/{key}", key, dst_condition):
+        return client.put_object(**kwargs, **(dst_condition or {}))["ETag"]
+
+
+def get_bytes(client, bucket: str, key: str, if_match: str, first: int | None = None,
+              last: int | None = None) -> tuple[bytes, dict]:
+    """(body, answer) of a GetObject of the object that must still have ETag
+    `if_match`, whole or bytes first..last. A body shorter or longer than the
+    answer's Content-Length (a connection cut mid-stream) is a TransientError.
+    Raises SourceChangedError when the ETag is no longer `if_match`."""
+    kwargs = {"Bucket": bucket, "Key": key, "IfMatch": if_match}
+    if first is not None:
+        kwargs["Range"] = f"bytes={first}-{last}"
+    what = f"GetObject {bucket}/{key}" + (f" bytes {first}-{last}" if first is not None else "")
+    with _call(what):
+        response = client.get_object(**kwargs)
+        body = response.pop("Body")
+        try:
+            data = body.read()
+        finally:
+            body.close()
+    expected = response.get("ContentLength")
+    if expected is not None and len(data) != int(expected):
+        raise errors.TransientError(f"{what}: read {len(data)} bytes of {expected}")
+    return data, response
+
+
+def upload_part(client, bucket: str, key: str, upload_id: str, part_number: int, body: bytes,
+                content_md5: str) -> str:
+    with _call(f"UploadPart {bucket}/{key} part {part_number}"):
+        return client.upload_part(Bucket=bucket, Key=key, UploadId=upload_id, PartNumber=part_number,
+                                  Body=body, ContentMD5=content_md5)["ETag"]
 
 
 def create_multipart(client, bucket: str, key: str, metadata: dict, tags: dict) -> str:

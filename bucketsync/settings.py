@@ -53,6 +53,9 @@ class Settings:
     lease_dir: str | None
     # The DataSync catch-up record's directory for local runs (else the work bucket).
     datasync_state_dir: str | None = None
+    # Streamed copies (across endpoints) buffer at most this many bytes at once
+    # in the whole process (transfer.ByteBudget).
+    stream_buffer_bytes: int = 256 * MiB
 
 
 def load() -> Settings:
@@ -72,4 +75,5 @@ def load() -> Settings:
         retry_seconds=_int("BUCKETSYNC_RETRY_SECONDS", 120),
         lease_dir=os.environ.get("BUCKETSYNC_LEASE_DIR") or None,
         datasync_state_dir=os.environ.get("BUCKETSYNC_DATASYNC_STATE_DIR") or None,
+        stream_buffer_bytes=_int("BUCKETSYNC_STREAM_BUFFER_BYTES", 256 * MiB),
     )

@@ -6,7 +6,7 @@ small: {"run": ..., "cursor": ..., "plan": ...}; object lists live in the
 work area."""
 from __future__ import annotations
 
-from . import clients, interrupt, lease, notify, progress, report, s3
+from . import clients, endpoints, interrupt, lease, notify, progress, report, s3
 from . import settings as settings_mod
 from .copier import Copier, start_deadline
 from .deleter import delete_chunk as delete_keys
@@ -29,8 +29,11 @@ def validate_input(event: dict) -> dict:
     execution = str(event.get("execution") or "run")
     request = inputs.sync
     regions: dict = {"source": None, "destination": None}
+    places = {side: endpoints.resolve(getattr(request, f"{side}_endpoint", None), side) for side in endpoints.SIDES}
     if request is not None:
-        regions = _check_buckets(request)
+        for side in endpoints.SIDES:
+            endpoints.check_secret_allowed(places[side], f"{side}_endpoint")
+        regions = _check_buckets(request, places)
     owned: tuple = ()
     datasync = None
     if inputs.datasync is not None:
@@ -42,24 +45,25 @@ def validate_input(event: dict) -> dict:
     run = Run(id=execution, request=request,
               source_region=regions["source"], destination_region=regions["destination"],
               work_bucket=cfg.work_bucket, work_prefix=run_prefix(cfg.work_prefix, execution),
-              started=event.get("started"), owned=owned)
+              started=event.get("started"), owned=owned,
+              source_endpoint=places["source"], destination_endpoint=places["destination"])
     if run.leased:
         lease.for_run(run, cfg).acquire()
     return {"run": run.to_dict(), "cursor": None, "datasync": datasync}
 
 
-def _check_buckets(request) -> dict:
+def _check_buckets(request, places: dict) -> dict:
     """Each bucket's region; HeadBucket proves it exists, a one-key listing
-    that we may read it."""
-    default = clients.probe_client()
+    that we may read it (each side at its own endpoint, with its own keys)."""
     regions = {}
     for side, bucket in (("source", request.source), ("destination", request.destination)):
-        region = s3.bucket_region(default, bucket)
-        regions[side] = region
+        place = places[side]
         try:
-            next(s3.list_pages(clients.probe_client(region), bucket, "", page_size=1), None)
+            region = s3.bucket_region(clients.probe_client(None, place), bucket)
+            regions[side] = region
+            next(s3.list_pages(clients.probe_client(region, place), bucket, "", page_size=1), None)
         except AccessDeniedError as exc:
-            raise AccessDeniedError(f"cannot list {side} bucket {bucket!r}: {exc}") from exc
+            raise AccessDeniedError(f"cannot list {side} bucket {bucket!r} at {place.describe()}: {exc}") from exc
     return regions
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .endpoints import Endpoint
 from .request import SyncRequest
 
 
@@ -40,12 +41,18 @@ class Run:
     # Keys DataSync owns in this run (datasync.ownership.Owned as dicts):
     # the object-level sync neither copies nor deletes them.
     owned: tuple[dict, ...] = ()
+    # Each side's endpoint and credentials, resolved once by ValidateInput
+    # (endpoints.resolve): every later step reaches the same place the same way.
+    source_endpoint: Endpoint = Endpoint()
+    destination_endpoint: Endpoint = Endpoint()
 
     def to_dict(self) -> dict:
         return {"id": self.id, "request": self.request.to_dict() if self.request else None,
                 "source_region": self.source_region, "destination_region": self.destination_region,
                 "work": {"bucket": self.work_bucket, "prefix": self.work_prefix}, "started": self.started,
-                "owned": list(self.owned)}
+                "owned": list(self.owned),
+                "endpoints": {"source": self.source_endpoint.to_dict(),
+                              "destination": self.destination_endpoint.to_dict()}}
 
     @classmethod
     def from_dict(cls, data: dict) -> "Run":
@@ -54,7 +61,15 @@ class Run:
                    source_region=data.get("source_region"),
                    destination_region=data.get("destination_region"),
                    work_bucket=data["work"]["bucket"], work_prefix=data["work"]["prefix"],
-                   started=data.get("started"), owned=tuple(data.get("owned") or ()))
+                   started=data.get("started"), owned=tuple(data.get("owned") or ()),
+                   source_endpoint=Endpoint.from_dict((data.get("endpoints") or {}).get("source")),
+                   destination_endpoint=Endpoint.from_dict((data.get("endpoints") or {}).get("destination")))
+
+    @property
+    def streamed(self) -> bool:
+        """Whether copies stream through us (the sides are different places or
+        credentials), rather than being made server-side."""
+        return not self.source_endpoint.same_credentials_and_place(self.destination_endpoint)
 
     @property
     def dry_run(self) -> bool:

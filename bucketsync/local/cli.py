@@ -19,6 +19,7 @@ from rich.table import Table
 from .. import interrupt, report
 from ..datasync.steps import check_expandable, resolve_task
 from ..deploy.errors import ConfigError
+from ..endpoints import SIDES, Endpoint, check_url
 from ..errors import InvalidInputError
 from ..inputs import validate_input
 from ..outcome import Outcome
@@ -42,6 +43,12 @@ class SyncOptions:
     allow_empty_source: bool = False
     check_metadata: bool = False
     endpoint_url: str | None = None
+    # One side's own endpoint and profile (the other side keeps --endpoint-url,
+    # or AWS, and the default credentials).
+    source_endpoint_url: str | None = None
+    source_profile: str | None = None
+    destination_endpoint_url: str | None = None
+    destination_profile: str | None = None
     json: bool = False
     input: str | None = None          # a whole execution input: JSON, or @file.json
 
@@ -138,6 +145,29 @@ def endpoint_for(opts: SyncOptions) -> str | None:
     return opts.endpoint_url or os.environ.get("AWS_ENDPOINT_URL_S3") or os.environ.get("AWS_ENDPOINT_URL") or None
 
 
+def side_endpoints(opts: SyncOptions) -> dict[str, Endpoint]:
+    """Each side's place from the flags: its own --<side>-endpoint-url, else
+    the shared one (--endpoint-url), else AWS; and its own profile, if any.
+    Raises InvalidInputError for a URL that is not one."""
+    shared = endpoint_for(opts)
+    sides = {}
+    for side in SIDES:
+        url = getattr(opts, f"{side}_endpoint_url")
+        for given, flag in ((url, f"--{side}-endpoint-url"), (opts.endpoint_url, "--endpoint-url")):
+            if given:
+                check_url(given, flag)
+        url = (url or shared or "").rstrip("/") or None
+        sides[side] = Endpoint(url=url, profile=getattr(opts, f"{side}_profile") or None)
+    return sides
+
+
+def where(inputs, sides: dict[str, Endpoint]) -> dict[str, Endpoint]:
+    """Each side's place as the run will resolve it: the input's
+    `<side>_endpoint` first, else the flags'."""
+    request = inputs.sync
+    return {side: (getattr(request, f"{side}_endpoint", None) or sides[side]) for side in SIDES}
+
+
 def quiet_moto_logs() -> None:
     # The interpreter logs every caught Task error with its full state; the
     # user gets one readable line from us instead.
@@ -155,6 +185,7 @@ def sync(opts: SyncOptions, *, embedded: bool = False, settings: dict | None = N
         given = execution_input(opts)
         inputs = validate_input(given)
         tasks = datasync_tasks_for(inputs)
+        sides = side_endpoints(opts)
     except (InvalidInputError, ConfigError) as exc:
         return fail_early(type(exc).__name__, str(exc), opts.json, out, err, EXIT_BAD_INPUT)
     request = inputs.sync
@@ -164,10 +195,11 @@ def sync(opts: SyncOptions, *, embedded: bool = False, settings: dict | None = N
     err_console = Console(file=err)
     show_progress = not opts.json and err_console.is_terminal
     try:
-        with _mock(embedded, endpoint, buckets_of(inputs, tasks)), \
+        with _mock(embedded, endpoint, aws_buckets(inputs, tasks, where(inputs, sides), endpoint),
+                   secrets=any(place.secret for place in where(inputs, sides).values())), \
                 _progress(err_console, show_progress) as listener:
             outcome = engine.run(given, endpoint_url=endpoint, settings=settings, listener=listener,
-                                 datasync_tasks=tasks)
+                                 datasync_tasks=tasks, sides=sides)
     except Exception as exc:   # a bug or an environment problem: still one readable line
         return fail_early(type(exc).__name__, str(exc), opts.json, out, err, EXIT_FAILED)
     if inputs.dry_run and request is not None and not opts.json:
@@ -188,28 +220,31 @@ def datasync_tasks_for(inputs) -> dict:
     return tasks
 
 
-def buckets_of(inputs, tasks: dict) -> set[str]:
-    """Every bucket the run reads or writes (on AWS these pass through the emulator)."""
+def aws_buckets(inputs, tasks: dict, places: dict[str, Endpoint], endpoint: str | None) -> set[str]:
+    """The buckets the run reads or writes on AWS (their requests pass through
+    the emulator; a custom endpoint's never reach it)."""
     buckets = set()
     if inputs.sync is not None:
-        buckets |= {inputs.sync.source, inputs.sync.destination}
-    for spec in tasks.values():
-        buckets |= {location.bucket for location in (spec.source, spec.destination) if location.kind == "s3"}
+        buckets |= {getattr(inputs.sync, side) for side in SIDES if places[side].on_aws}
+    if not endpoint:   # the local DataSync works on the run's one endpoint
+        for spec in tasks.values():
+            buckets |= {location.bucket for location in (spec.source, spec.destination) if location.kind == "s3"}
     return buckets
 
 
 @contextlib.contextmanager
-def _mock(embedded: bool, endpoint: str | None, buckets: set[str]):
+def _mock(embedded: bool, endpoint: str | None, buckets: set[str], secrets: bool = False):
+    """moto around a local run: the scratch stays in memory; requests for the
+    user's AWS buckets (and Secrets Manager, when the input names secrets)
+    pass through to AWS, signed with the user's own credentials."""
     if embedded:
         yield
         return
     from moto import mock_aws
 
     from . import engine
-    if endpoint:   # moto never intercepts a custom endpoint; only the scratch stays in memory
-        config = engine.moto_config(real_credentials=True)
-    else:          # AWS: exactly the user's two buckets pass through
-        config = engine.moto_config(real_credentials=True, passthrough_urls=engine.aws_passthrough_urls(buckets))
+    config = engine.moto_config(real_credentials=True, passthrough_urls=engine.aws_passthrough_urls(buckets),
+                                passthrough_services=["secretsmanager"] if secrets else [])
     with mock_aws(config=config):
         yield
 

@@ -67,20 +67,23 @@ REGION = "us-east-1"
 ACCOUNT = "123456789012"
 FUNCTION_PREFIX = "bucketsync-"
 MAP_CONCURRENCY = 8
+_AWS_URL = re.compile(r"^https?://([a-z0-9.-]+\.)?amazonaws\.com(\.cn)?(:\d+)?(/|$)")
 _ENDPOINT_VARIABLES = ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_S3", "AWS_ENDPOINT_URL_LAMBDA",
                        "AWS_ENDPOINT_URL_SFN", "AWS_ENDPOINT_URL_STEPFUNCTIONS")
 
 
-def moto_config(real_credentials: bool = False, passthrough_urls=()) -> dict:
+def moto_config(real_credentials: bool = False, passthrough_urls=(), passthrough_services=()) -> dict:
     """Configuration for `moto.mock_aws` around a local run.
 
     `real_credentials`: leave the user's credentials alone (real endpoint or AWS).
-    `passthrough_urls`: regular expressions of requests that go to AWS for real."""
+    `passthrough_urls`: regular expressions of requests that go to AWS for real.
+    `passthrough_services`: services all of whose requests do (Secrets Manager,
+    when an input names secrets)."""
     return {
         "lambda": {"use_docker": False},
         "stepfunctions": {"execute_state_machine": True},
         "core": {"mock_credentials": not real_credentials,
-                 "passthrough": {"urls": list(passthrough_urls), "services": []},
+                 "passthrough": {"urls": list(passthrough_urls), "services": list(passthrough_services)},
                  "reset_boto3_session": True},
     }
 
@@ -185,17 +188,14 @@ def _patched_moto(handlers: _Handlers):
 
 
 @contextlib.contextmanager
-def _endpoint_clients_bypass_moto(endpoint_url: str | None):
+def _endpoint_clients_bypass_moto():
     """moto never answers a custom endpoint's requests, but its stubber still
     inspects each one (a noticeable part of a copy's CPU): take it off the
     data clients that talk to such an endpoint."""
-    if not endpoint_url:
-        yield
-        return
     from moto.core.models import botocore_stubber
 
     def customize(purpose, client):
-        if purpose == "data":
+        if purpose == "data" and not _AWS_URL.match(client.meta.endpoint_url or ""):
             client.meta.events.unregister("before-send", botocore_stubber)
 
     clients.add_customizer(customize)
@@ -233,20 +233,22 @@ def _dummy_zip() -> bytes:
 
 def run(execution_input: dict, *, endpoint_url: str | None = None, settings: dict | None = None,
         report_dir: Path | None = None, listener=None, map_concurrency: int = MAP_CONCURRENCY,
-        name: str | None = None, datasync_tasks: dict | None = None) -> Outcome:
+        name: str | None = None, datasync_tasks: dict | None = None, sides: dict | None = None) -> Outcome:
     """Run one execution of the real definition; moto's mock must be active
     (started with `moto_config`). Scratch data lives in an in-memory bucket that
     is removed afterwards; the report is saved under `report_dir`.
+    `endpoint_url` serves both sides; `sides` ({"source"/"destination":
+    Endpoint with url and profile}) sets one side's endpoint or profile.
     `datasync_tasks` (DATASYNC_TASKS, checked) are run by the local DataSync."""
     scratch = f"bucketsync-scratch-{uuid.uuid4().hex[:12]}"
     handlers = _Handlers()
     name = name or f"sync-{time.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:8]}"
     interrupt.clear()
     # The run's settings last: they may override any default (tests do).
-    environment = {**_run_environment(scratch, endpoint_url), **_datasync_environment(datasync_tasks),
+    environment = {**_run_environment(scratch, endpoint_url, sides or {}), **_datasync_environment(datasync_tasks),
                    **(settings or {})}
     with _environment(environment), _patched_moto(handlers), _local_datasync(datasync_tasks), \
-            _endpoint_clients_bypass_moto(endpoint_url), _signals():
+            _endpoint_clients_bypass_moto(), _signals():
         clients.reset()
         progress.listen(listener)
         # The engine's own clients only ever talk to moto.
@@ -270,9 +272,13 @@ def run(execution_input: dict, *, endpoint_url: str | None = None, settings: dic
             clients.reset()
 
 
-def _run_environment(scratch: str, endpoint_url: str | None) -> dict:
+def _run_environment(scratch: str, endpoint_url: str | None, sides: dict) -> dict:
     """The functions' environment for one local run (None: unset)."""
     env = {name: None for name in _ENDPOINT_VARIABLES}
+    for side in ("source", "destination"):
+        place = sides.get(side)
+        env[f"BUCKETSYNC_{side.upper()}_ENDPOINT_URL"] = place.url if place else None
+        env[f"BUCKETSYNC_{side.upper()}_PROFILE"] = place.profile if place else None
     env.update({"BUCKETSYNC_S3_ENDPOINT_URL": endpoint_url, "BUCKETSYNC_WORK_BUCKET": scratch,
                 "BUCKETSYNC_LEASE_DIR": str(state_dir() / "leases"),
                 "BUCKETSYNC_WORK_PREFIX": "", "AWS_DEFAULT_REGION": os.environ.get("AWS_DEFAULT_REGION") or REGION})

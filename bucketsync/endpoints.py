@@ -1,0 +1,144 @@
+"""Where each side's buckets live and whose credentials reach them.
+
+A side is on AWS (no `url`) or on an S3-compatible endpoint (`url`). Its
+credentials are the functions' own (the role on AWS, the environment or
+`AWS_PROFILE` locally), a named profile (`profile`, local runs only), or a
+Secrets Manager secret holding an access key pair (`secret`, read at run time
+by `clients`; only its name travels in the run's state, never its value).
+
+The execution input may give `source_endpoint`/`destination_endpoint`
+(`{"url", "region", "secret"}`); otherwise a side takes the run's defaults
+(`fab sync --source-endpoint-url/--source-profile/...`, or `--endpoint-url`
+for both sides), which reach the functions as BUCKETSYNC_* variables.
+"""
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import asdict, dataclass
+from urllib.parse import urlsplit
+
+from .errors import InvalidInputError
+
+SIDES = ("source", "destination")
+INPUT_KEYS = ("url", "region", "secret")
+# Secrets Manager: names of 1-512 characters from this set; or a full ARN.
+_SECRET_RE = re.compile(r"^[A-Za-z0-9/_+=.@-]{1,512}$")
+_SECRET_ARN_RE = re.compile(r"^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]+$")
+_REGION_RE = re.compile(r"^[a-z0-9-]{1,32}$")
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    url: str | None = None       # None: AWS S3
+    region: str | None = None    # the signing region of a custom endpoint (AWS: found per bucket)
+    secret: str | None = None    # a Secrets Manager secret name or ARN holding the key pair
+    profile: str | None = None   # a named profile (local runs)
+
+    @property
+    def on_aws(self) -> bool:
+        return self.url is None
+
+    def same_credentials_and_place(self, other: "Endpoint") -> bool:
+        """Whether one client can reach both sides: then a copy is server-side
+        (CopyObject), else it streams through us (GET -> PUT)."""
+        return (self.url, self.secret, self.profile) == (other.url, other.secret, other.profile)
+
+    def describe(self, region: str | None = None) -> str:
+        """For reports and messages: where, never which key."""
+        where = self.url or f"AWS S3 ({region or self.region or 'default region'})"
+        if self.secret:
+            return f"{where}, credentials from secret {self.secret}"
+        if self.profile:
+            return f"{where}, profile {self.profile}"
+        return where
+
+    def to_dict(self) -> dict:
+        return {k: v for k, v in asdict(self).items() if v is not None}
+
+    @classmethod
+    def from_dict(cls, data: dict | None) -> "Endpoint":
+        return cls(**(data or {}))
+
+
+def parse(value, key: str) -> Endpoint:
+    """An execution input's `source_endpoint`/`destination_endpoint`, or
+    InvalidInputError naming what is wrong."""
+    if not isinstance(value, dict):
+        raise InvalidInputError(f"'{key}' must be an object like {{\"url\": \"https://...\", \"secret\": \"name\"}}, "
+                                f"got {type(value).__name__}")
+    unknown = sorted(set(value) - set(INPUT_KEYS))
+    if unknown:
+        raise InvalidInputError(f"'{key}' has unknown key(s) {', '.join(map(repr, unknown))}; "
+                                f"allowed: {', '.join(INPUT_KEYS)}")
+    for name in INPUT_KEYS:
+        if name in value and not (isinstance(value[name], str) and value[name].strip()):
+            raise InvalidInputError(f"'{key}.{name}' must be a non-empty string")
+    url = value.get("url")
+    if url is not None:
+        check_url(url, f"'{key}.url'")
+    region = value.get("region")
+    if region is not None and not _REGION_RE.match(region):
+        raise InvalidInputError(f"'{key}.region' is not a region name: {region!r}")
+    secret = value.get("secret")
+    if secret is not None and not (_SECRET_RE.match(secret) or _SECRET_ARN_RE.match(secret)):
+        raise InvalidInputError(f"'{key}.secret' must be a Secrets Manager secret name or ARN, got {secret!r}")
+    return Endpoint(url=url.rstrip("/") if url else None, region=region, secret=secret)
+
+
+def check_url(url: str, what: str) -> None:
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise InvalidInputError(f"{what} must be an http(s) URL like https://s3.example.com, got {url!r}")
+    if parts.username or parts.password:
+        # A key in the URL would travel in the execution history and reports.
+        raise InvalidInputError(f"{what} must not carry credentials; give them in a secret or a profile")
+    if parts.path not in ("", "/") or parts.query or parts.fragment:
+        raise InvalidInputError(f"{what} must be the endpoint alone (no path, query or fragment), got {url!r}")
+
+
+def defaults(side: str, environ=os.environ) -> Endpoint:
+    """A side's endpoint when the input gives none: BUCKETSYNC_<SIDE>_ENDPOINT_URL
+    / _PROFILE, else BUCKETSYNC_S3_ENDPOINT_URL (both sides), else AWS."""
+    upper = side.upper()
+    url = environ.get(f"BUCKETSYNC_{upper}_ENDPOINT_URL") or environ.get("BUCKETSYNC_S3_ENDPOINT_URL") or None
+    return Endpoint(url=url.rstrip("/") if url else None,
+                    profile=environ.get(f"BUCKETSYNC_{upper}_PROFILE") or None)
+
+
+def resolve(given: Endpoint | None, side: str) -> Endpoint:
+    """The input's endpoint for the side, else the side's defaults."""
+    return given if given is not None else defaults(side)
+
+
+def allowed_secrets(environ=os.environ) -> set[str] | None:
+    """The secrets the deployed functions may read (BUCKETSYNC_ENDPOINT_SECRETS,
+    comma-separated, set by the template from ENDPOINT_SECRETS); None: no list
+    (local runs), any secret the credentials can read."""
+    raw = environ.get("BUCKETSYNC_ENDPOINT_SECRETS")
+    if raw is None:
+        return None
+    return {name.strip() for name in raw.split(",") if name.strip()}
+
+
+def check_secret_allowed(endpoint: Endpoint, key: str, environ=os.environ) -> None:
+    """Refuse, before any request, a secret the stack was not given access to
+    (the functions' role may read only ENDPOINT_SECRETS; Secrets Manager
+    would answer AccessDeniedException, which says less)."""
+    allowed = allowed_secrets(environ)
+    if endpoint.secret is None or allowed is None:
+        return
+    if not any(endpoint.secret == name or _names_secret(name, endpoint.secret) for name in allowed):
+        listed = ", ".join(sorted(allowed)) or "none"
+        raise InvalidInputError(f"'{key}.secret' {endpoint.secret!r} is not one of the stack's ENDPOINT_SECRETS "
+                                f"({listed}): add it to fabfile_config.py and run fab deploy")
+
+
+def _names_secret(configured: str, given: str) -> bool:
+    """A configured ARN and a given name (or the reverse) of the same secret:
+    an ARN ends with ':secret:<name>-<6 random characters>'."""
+    arn, name = (configured, given) if configured.startswith("arn:") else (given, configured)
+    if not arn.startswith("arn:") or name.startswith("arn:"):
+        return False
+    tail = arn.split(":secret:", 1)[-1]
+    return tail == name or (tail[:-7] == name and tail[-7] == "-")
