@@ -105,7 +105,7 @@ def assert_destination_matches(backend, source, destination, execution_input, de
     after = snapshot(backend.client, destination)
     dst = {k[len(dp):]: v for k, v in after.items() if in_scope(k, dp)}
     if request.delete:
-        assert differences(src, dst) == []
+        assert differences(src, dst) == [], differences(src, dst)
     else:
         assert differences(src, {k: v for k, v in dst.items() if k in src}) == []
         extras_before = {k: v for k, v in destination_before.items() if in_scope(k, dp) and k[len(dp):] not in src}
