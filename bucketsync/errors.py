@@ -34,7 +34,13 @@ class EndpointUnreachableError(BucketsyncError):
 
 
 class ListingOrderError(BucketsyncError):
-    """A listing was not in strictly increasing UTF-8 binary order."""
+    """A listing was not in strictly increasing UTF-8 binary order. The
+    planner sorts such a side's listing and plans again from the start; it
+    reaches Step Functions only if a sorted listing is out of order (a bug)."""
+
+    def __init__(self, message: str, side: str | None = None):
+        super().__init__(message)
+        self.side = side
 
 
 class DuplicateKeyError(BucketsyncError):

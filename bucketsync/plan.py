@@ -155,7 +155,7 @@ def check_order(entries: Iterable[Entry], side: str, after: str | None = None) -
                 f"(no sync can be planned from it; nothing was written)")
         if previous is not None and entry.key < previous:
             raise ListingOrderError(
-                f"{side} listing is not in increasing UTF-8 order: {entry.key!r} came after {previous!r}")
+                f"{side} listing is not in increasing UTF-8 order: {entry.key!r} came after {previous!r}", side)
         previous = entry.key
         yield entry
 

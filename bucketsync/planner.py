@@ -6,13 +6,22 @@ Lambda invocation runs longer than the budget however large the buckets.
 The cursor is the last relative key planned: both listings resume with
 StartAfter at that key, and chunk numbering and totals carry over.
 Memory is bounded by one chunk of actions plus a few listing pages.
+
+A side whose server does not list in UTF-8 byte order (SeaweedFS lists
+`d/1.txt` before `d.txt`) is found out by the order check. Everything planned
+so far is then dropped (the chunk index, written last, is what counts), the
+side's whole listing is sorted with bounded memory (sorting.py) into one JSON
+Lines file in the work area, and planning starts again from the beginning,
+reading that side from the file (`cursor["sorted"]`). Nothing planned from a
+listing out of order is ever executed; in-order listings (AWS) never pay.
 """
 from __future__ import annotations
 
 import time
 from typing import Callable, Iterator
 
-from . import clients, interrupt, progress, s3
+from . import clients, interrupt, progress, s3, sorting
+from .errors import ListingOrderError
 from .datasync.ownership import OwnedKeys
 from .filters import KeyFilter
 from .plan import (CHECK, COPY, DELETE, META, UNCHANGED, CopyAction, DeleteAction, Entry, PlanTotals,
@@ -25,9 +34,13 @@ from .work import Run
 UNCHANGED_CHUNK_ACTIONS = 10_000
 
 
-def new_cursor() -> dict:
+PAGE = 1000   # entries per page read back from a sorted listing
+
+
+def new_cursor(sorted_listings: dict | None = None) -> dict:
+    """`sorted_listings`: {side: work-area key of its sorted listing}."""
     return {"after": None, "copy_chunks": 0, "delete_chunks": 0, "unchanged_chunks": 0,
-            "totals": PlanTotals().to_dict()}
+            "totals": PlanTotals().to_dict(), "sorted": dict(sorted_listings or {})}
 
 
 def entries(pages: Iterator[list[Entry]], keep: KeyFilter) -> Iterator[Entry]:
@@ -84,8 +97,71 @@ def plan_step(run: Run, cursor: dict | None, settings: Settings,
     """Plan from `cursor` for at most `settings.plan_seconds`.
 
     Returns (cursor, done). When done, the chunk indexes are written and the
-    cursor's totals are the plan's totals."""
+    cursor's totals are the plan's totals. A side found out of order is
+    sorted, and the plan starts again (see the module's docstring)."""
     cursor = cursor or new_cursor()
+    while True:
+        try:
+            return _plan(run, cursor, settings, now)
+        except ListingOrderError as exc:
+            sorted_listings = cursor.get("sorted") or {}
+            if exc.side is None or exc.side in sorted_listings:
+                raise   # a sorted listing out of order: never plan from it
+            sorted_listings = dict(sorted_listings, **{exc.side: _sort_side(run, exc.side, settings)})
+            cursor = new_cursor(sorted_listings)
+
+
+def _side(run: Run, side: str) -> tuple[str, str, object]:
+    """(bucket, prefix, client) of one side."""
+    request = run.request
+    if side == "source":
+        return request.source, request.source_prefix, clients.data_client(run.source_region, run.source_endpoint)
+    return (request.destination, request.destination_prefix,
+            clients.data_client(run.destination_region, run.destination_endpoint))
+
+
+def _sorted_key(run: Run, side: str) -> str:
+    return f"{run.work_prefix}plan/listing-{side}.jsonl"
+
+
+def _sort_side(run: Run, side: str, settings: Settings) -> str:
+    """List the whole side, sort it on local disk, and write it to the work
+    area as JSON Lines ([key, size, etag], increasing keys); its key. A key
+    listed twice fails (DuplicateKeyError) as it would unsorted."""
+    bucket, prefix, client = _side(run, side)
+    key = _sorted_key(run, side)
+    listed = (entry for page in s3.list_pages(client, bucket, prefix, retry_seconds=settings.retry_seconds)
+              for entry in page if entry.key)
+    with s3.LineWriter(clients.work_client(), run.work_bucket, key) as out:
+        for entry in check_order(sorting.external_sort(listed), f"{side} (sorted)"):
+            interrupt.check("sorting")
+            out.write(list(entry))
+    return key
+
+
+def _sorted_pages(run: Run, key: str, after: str | None) -> Iterator[list[Entry]]:
+    """Pages of a sorted listing from the work area, keys after `after`."""
+    page: list[Entry] = []
+    for item in s3.read_lines(clients.work_client(), run.work_bucket, key):
+        entry = Entry(*item)
+        if after is not None and entry.key <= after:
+            continue
+        page.append(entry)
+        if len(page) >= PAGE:
+            yield page
+            page = []
+    yield page
+
+
+def _pages(run: Run, side: str, cursor: dict, after: str | None, settings: Settings):
+    sorted_key = (cursor.get("sorted") or {}).get(side)
+    if sorted_key:
+        return _sorted_pages(run, sorted_key, after)
+    bucket, prefix, client = _side(run, side)
+    return s3.list_pages(client, bucket, prefix, after, retry_seconds=settings.retry_seconds)
+
+
+def _plan(run: Run, cursor: dict, settings: Settings, now: Callable[[], float]) -> tuple[dict, bool]:
     request = run.request
     keep = KeyFilter(request.include, request.exclude)
     owned = OwnedKeys(run.owned)
@@ -101,13 +177,8 @@ def plan_step(run: Run, cursor: dict | None, settings: Settings,
     after = cursor["after"]
     deadline = now() + settings.plan_seconds
 
-    src_client = clients.data_client(run.source_region, run.source_endpoint)
-    dst_client = clients.data_client(run.destination_region, run.destination_endpoint)
-    retry = settings.retry_seconds
-    with Prefetch(s3.list_pages(src_client, request.source, request.source_prefix, after,
-                                retry_seconds=retry)) as src_pages, \
-         Prefetch(s3.list_pages(dst_client, request.destination, request.destination_prefix, after,
-                                retry_seconds=retry)) as dst_pages:
+    with Prefetch(_pages(run, "source", cursor, after, settings)) as src_pages, \
+         Prefetch(_pages(run, "destination", cursor, after, settings)) as dst_pages:
         source = check_order(entries(src_pages, _not_owned(keep, owned, request.source, request.source_prefix)),
                              "source", after)
         destination = check_order(entries(dst_pages, _not_owned(keep, owned, request.destination,
@@ -124,7 +195,7 @@ def plan_step(run: Run, cursor: dict | None, settings: Settings,
     for writer in (copies, deletes, same):
         writer.flush()
     cursor = {"after": after, "copy_chunks": copies.number, "delete_chunks": deletes.number,
-              "unchanged_chunks": same.number, "totals": totals.to_dict()}
+              "unchanged_chunks": same.number, "totals": totals.to_dict(), "sorted": cursor.get("sorted") or {}}
     if done:
         _write_indexes(run, cursor, write)
     return cursor, done

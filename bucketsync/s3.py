@@ -587,6 +587,19 @@ class LineWriter:
         complete_multipart(self.client, self.bucket, self.key, self.upload_id, self.etags)
 
 
+def read_lines(client, bucket: str, key: str) -> Iterator:
+    """The parsed JSON Lines of an object, streamed (bounded memory)."""
+    with _call(f"GetObject {bucket}/{key}"):
+        body = client.get_object(Bucket=bucket, Key=key)["Body"]
+    try:
+        with _call(f"GetObject {bucket}/{key} (reading)"):
+            for line in body.iter_lines(chunk_size=1 << 20):
+                if line:
+                    yield json.loads(line)
+    finally:
+        body.close()
+
+
 def get_json(client, bucket: str, key: str, missing=...):
     """The parsed document; `missing` (when given) instead of NoSuchKeyError."""
     try:
