@@ -560,8 +560,9 @@ class Copier:
 
 
 def _even_ranges(size: int, part_size: int) -> list[tuple[int, int]]:
-    """Byte ranges of `part_size` parts (larger if 10,000 would not do)."""
-    part = max(part_size, -(-size // MAX_PARTS), 1)
+    """Byte ranges of `part_size` parts (larger if 10,000 would not do; never
+    below S3's 5 MiB minimum for every part but the last)."""
+    part = max(part_size, MIN_PART, -(-size // MAX_PARTS))
     return [(offset, min(offset + part, size) - 1) for offset in range(0, size, part)] or [(0, -1)]
 
 

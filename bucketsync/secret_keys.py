@@ -14,6 +14,7 @@ message (errors name the secret, never its value).
 from __future__ import annotations
 
 import json
+import logging
 import threading
 import time
 
@@ -27,6 +28,23 @@ _NAMES = (("access_key_id", "secret_access_key", "session_token"),
           ("AccessKeyId", "SecretAccessKey", "SessionToken"))
 _lock = threading.Lock()
 _cache: dict[str, tuple[float, dict]] = {}
+
+
+class _NoSecretValues(logging.Filter):
+    """botocore logs whole response bodies at DEBUG ("Response body: ..."),
+    a GetSecretValue answer included: such records are dropped, so turning
+    on debug logging never writes a key pair into a log."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            text = record.getMessage()
+        except Exception:   # noqa: BLE001 - a record that cannot format is not ours to judge
+            return True
+        return "SecretString" not in text and "SecretBinary" not in text
+
+
+for _name in ("botocore.parsers", "botocore.endpoint", "botocore.hooks", "botocore.auth", "urllib3.connectionpool"):
+    logging.getLogger(_name).addFilter(_NoSecretValues())
 
 
 def epoch(now=time.time) -> int:

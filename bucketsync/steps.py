@@ -10,7 +10,7 @@ from . import clients, endpoints, interrupt, lease, notify, progress, report, s3
 from . import settings as settings_mod
 from .copier import Copier, start_deadline
 from .deleter import delete_chunk as delete_keys
-from .errors import AccessDeniedError, InvalidInputError
+from .errors import AccessDeniedError, CredentialsError, InvalidInputError
 from .guards import check_delete_guards
 from .planner import plan_step
 from .plan import COPY, DELETE, PlanTotals, decode_action
@@ -62,8 +62,8 @@ def _check_buckets(request, places: dict) -> dict:
             region = s3.bucket_region(clients.probe_client(None, place), bucket)
             regions[side] = region
             next(s3.list_pages(clients.probe_client(region, place), bucket, "", page_size=1), None)
-        except AccessDeniedError as exc:
-            raise AccessDeniedError(f"cannot list {side} bucket {bucket!r} at {place.describe()}: {exc}") from exc
+        except (AccessDeniedError, CredentialsError) as exc:
+            raise type(exc)(f"cannot list {side} bucket {bucket!r} at {place.describe()}: {exc}") from exc
     return regions
 
 

@@ -21,3 +21,160 @@ def seaweedfs_b():
 def backend(request, seaweedfs, seaweedfs_b, report_dir):
     with cross_backend(request.param, (seaweedfs, seaweedfs_b), report_dir) as b:
         yield b
+
+
+# ---- cases only a streamed copy has ----------------------------------------
+
+import json  # noqa: E402
+import logging  # noqa: E402
+import os  # noqa: E402
+import io  # noqa: E402
+import tracemalloc  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import boto3  # noqa: E402
+from botocore.exceptions import EndpointConnectionError  # noqa: E402
+
+from bucketsync import clients, report, transfer  # noqa: E402
+from bucketsync.local import cli, engine  # noqa: E402
+
+MiB = 1024 * 1024
+
+
+@pytest.fixture
+def two_servers(seaweedfs, seaweedfs_b, report_dir):
+    with cross_backend("seaweedfs->seaweedfs", (seaweedfs, seaweedfs_b), report_dir) as b:
+        yield b
+
+
+def test_a_failure_mid_object_aborts_the_upload_and_leaves_nothing(two_servers):
+    """Part 2's GET keeps failing: the object fails, the multipart upload is
+    aborted, and the destination has neither the object nor an upload."""
+    source, destination = two_servers.buckets()
+    two_servers.put(source, "big.bin", os.urandom(12 * MiB))
+    two_servers.put(source, "small.txt", b"fine")
+
+    def cut(request, **_):
+        asked = request.headers.get("Range") or ""
+        asked = asked.decode() if isinstance(asked, bytes) else asked
+        if request.method == "GET" and "big.bin" in request.url and asked.startswith(f"bytes={5 * MiB}-"):
+            raise EndpointConnectionError(endpoint_url=request.url)
+    clients.add_hook("before-send.s3.GetObject", cut)
+    try:
+        outcome = two_servers.sync({"source": source, "destination": destination},
+                                   part_size=5 * MiB, retry_seconds=1)
+    finally:
+        clients.remove_hook("before-send.s3.GetObject", cut)
+    assert outcome.output["failed"] == 1 and outcome.output["failed_keys"] == ["big.bin"]
+    assert outcome.output["copied"] == 1 and outcome.output["deleted"] == 0, "no deletes after a failed copy"
+    assert set(two_servers.listing(destination)) == {"small.txt"}
+    assert two_servers.client.list_multipart_uploads(Bucket=destination).get("Uploads", []) == []
+
+    again = two_servers.sync({"source": source, "destination": destination}, part_size=5 * MiB)
+    assert again.ok and again.output["copied"] == 1
+    assert differences(snapshot(two_servers.client, source), snapshot(two_servers.client, destination)) == []
+
+
+def test_memory_stays_flat_as_the_object_grows(two_servers):
+    """Objects of 16 and 80 MiB, streamed in 5 MiB parts with an 11 MiB
+    budget: the buffered bytes never exceed the budget, and the process's
+    traced peak (which also counts botocore's models and the engine) grows by
+    less than a part when the object grows fivefold: nothing holds an object."""
+    source, destination = two_servers.buckets()
+    bodies = {"small.bin": os.urandom(16 * MiB), "large.bin": os.urandom(80 * MiB)}
+    for key, body in bodies.items():
+        two_servers.put(source, key, body)
+    budget = transfer.budget(11 * MiB)
+    peaks = {}
+    for key in ("small.bin", "small.bin", "large.bin"):   # the first run warms caches up
+        budget.peak = 0
+        tracemalloc.start()
+        try:
+            outcome = two_servers.sync({"source": source, "destination": destination, "include": [key],
+                                        "delete": False},
+                                       part_size=5 * MiB, stream_buffer_bytes=11 * MiB, part_threads=4)
+            peaks[key] = tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+        assert outcome.ok, (outcome.error, outcome.cause)
+        assert 0 < budget.peak <= 11 * MiB or outcome.output["copied"] == 0
+        two_servers.client.delete_object(Bucket=destination, Key=key)
+    growth = peaks["large.bin"] - peaks["small.bin"]
+    print(f"traced peak: 16 MiB object {peaks['small.bin'] / MiB:.1f} MiB, 80 MiB object "
+          f"{peaks['large.bin'] / MiB:.1f} MiB (budget 11 MiB, parts 5 MiB)")
+    assert growth < 5 * MiB, f"peak grew by {growth / MiB:.1f} MiB for 64 MiB more object"
+
+
+SECRET_KEY = "s3cr3t-Key-That-Must-Never-Leak-0123456789"
+
+
+@pytest.fixture(scope="module")
+def guarded_server():
+    """A SeaweedFS server that checks signatures: only its own keys work."""
+    with SeaweedFS(access_key="LYVEKEYID0001", secret_key=SECRET_KEY) as server:
+        yield server
+
+
+def test_secret_keys_reach_the_endpoint_and_nowhere_else(guarded_server, seaweedfs, report_dir, caplog,
+                                                          monkeypatch):
+    """The source's keys come from a Secrets Manager secret named in the
+    input: the sync works (the server refuses other keys), and the key is in
+    none of the output, the report, the execution's history, the logs or the
+    environment (during and after the run)."""
+    caplog.set_level(logging.DEBUG)
+    monkeypatch.setenv("BUCKETSYNC_REPORT_DIR", str(report_dir))
+    guarded = guarded_server.client()
+    guarded.create_bucket(Bucket="guarded-src")
+    guarded.put_object(Bucket="guarded-src", Key="a/secret-plans.txt", Body=b"plans", Metadata={"m": "1"})
+    seaweedfs.client().create_bucket(Bucket="open-dst")
+    histories, environments = [], []
+    real_wait = engine._wait
+
+    def wait_and_keep_history(sfn, arn):
+        done = real_wait(sfn, arn)
+        histories.append(json.dumps(sfn.get_execution_history(executionArn=arn, maxResults=1000)["events"],
+                                    default=str))
+        return done
+    monkeypatch.setattr(engine, "_wait", wait_and_keep_history)
+    seen = lambda request, **_: environments.append(json.dumps(dict(os.environ)))  # noqa: E731
+    clients.add_hook("before-send.s3", seen)
+    execution_input = {"source": "guarded-src", "destination": "open-dst",
+                       "source_endpoint": {"url": guarded_server.endpoint, "secret": "bucketsync/lyve"}}
+    try:
+        from moto import mock_aws
+        with mock_aws(config=engine.moto_config(real_credentials=True)):
+            boto3.client("secretsmanager", region_name="us-east-1").create_secret(
+                Name="bucketsync/lyve",
+                SecretString=json.dumps({"access_key_id": "LYVEKEYID0001", "secret_access_key": SECRET_KEY}))
+            caplog.clear()   # the test's own CreateSecret request is logged at DEBUG
+            runs = []
+            for _ in range(2):
+                out, err = io.StringIO(), io.StringIO()
+                status = cli.sync(cli.SyncOptions(input=json.dumps(execution_input), json=True,
+                                                  destination_endpoint_url=seaweedfs.endpoint),
+                                  embedded=True, out=out, err=err)
+                runs.append((status, out.getvalue(), err.getvalue()))
+    finally:
+        clients.remove_hook("before-send.s3", seen)
+    (status, out, err), (status2, out2, _) = runs
+    summary = json.loads(out.strip().splitlines()[-1])
+    assert status == 0 and summary["copied"] == 1, (out, err)
+    assert json.loads(out2.strip().splitlines()[-1])["copied"] == 0, "the second run copies nothing"
+    assert seaweedfs.client().get_object(Bucket="open-dst", Key="a/secret-plans.txt")["Body"].read() == b"plans"
+    report_text = Path(summary["report"]).read_text()
+    assert "bucketsync/lyve" in report_text, "the report names the secret it used"
+    logs = "\n".join(r.getMessage() for r in caplog.records)
+    places = {"stdout": out + out2, "stderr": err, "report": report_text, "history": "".join(histories),
+              "logs": logs, "environment during the run": "".join(environments),
+              "environment after": json.dumps(dict(os.environ))}
+    assert histories and environments
+    for place, text in places.items():
+        assert SECRET_KEY not in text, f"the secret key is in the {place}"
+
+    # The same input without the secret cannot read the source: the keys mattered.
+    without = dict(execution_input, source_endpoint={"url": guarded_server.endpoint})
+    out, err = io.StringIO(), io.StringIO()
+    with mock_aws(config=engine.moto_config(real_credentials=True)):
+        status = cli.sync(cli.SyncOptions(input=json.dumps(without), json=True,
+                                          destination_endpoint_url=seaweedfs.endpoint), embedded=True, out=out, err=err)
+    assert status != 0 and "source bucket 'guarded-src'" in err.getvalue() and "InvalidAccessKeyId" in err.getvalue()
