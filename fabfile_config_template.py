@@ -89,3 +89,14 @@ TAGS = {"project": "bucketsync"}
 # older ones are deleted on deploy, never the one the alias points at, and so
 # are the function versions that no kept state machine version calls.
 KEEP_VERSIONS = 20
+
+# Secrets Manager secrets (names or ARNs) that hold the access key pairs of
+# S3-compatible endpoints (or other AWS accounts) an execution input may name:
+#   {"source": "b1", "destination": "b2",
+#    "destination_endpoint": {"url": "https://s3.eu-west-1.lyvecloud.seagate.com",
+#                             "region": "eu-west-1", "secret": "bucketsync/lyve"}}
+# Each secret's value is JSON: {"access_key_id": "...", "secret_access_key": "..."}.
+# The functions get secretsmanager:GetSecretValue on exactly these (and
+# kms:Decrypt on KMS_KEY_ARNS through Secrets Manager, for a secret under a
+# customer managed key); an input naming another secret is refused.
+ENDPOINT_SECRETS = []

@@ -6,6 +6,7 @@
 #   source: [list, read, tags, decrypt]
 #   destination: [list, read, tags, write, retag, multipart, encrypt]
 #   work: [list, read, write]
+#   secrets: [read]
 # ---
 """Lambda handler for the CopyChunk state (logic in bucketsync.steps.copy_chunk)."""
 from bucketsync import steps

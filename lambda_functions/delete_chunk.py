@@ -5,6 +5,7 @@
 # Access:
 #   destination: [read, delete]
 #   work: [list, read, write]
+#   secrets: [read]
 # ---
 """Lambda handler for the DeleteChunk state (logic in bucketsync.steps.delete_chunk)."""
 from bucketsync import steps

@@ -6,6 +6,7 @@
 #   source: [list]
 #   destination: [list]
 #   work: [list, read, write]
+#   secrets: [read]
 # ---
 """Lambda handler for the ValidateInput state (logic in bucketsync.steps.validate_input)."""
 from bucketsync import steps

@@ -104,6 +104,11 @@ def needs(call: Call, work_buckets: set[str]) -> list[tuple[str, str]]:
         if call.operation == "ListTaskExecutions":
             return [("datasync:ListTaskExecutions", "*")]
         raise AssertionError(f"{call.function} called datasync.{call.operation}, which the contract does not know")
+    if call.service == "secretsmanager" and call.operation == "GetSecretValue":
+        # A secret's ARN ends with "-" and 6 random characters Secrets Manager adds.
+        secret = p["SecretId"]
+        return [("secretsmanager:GetSecretValue", secret if secret.startswith("arn:")
+                 else f"arn:aws:secretsmanager:us-east-1:123456789012:secret:{secret}-Ab12Cd")]
     if call.service != "s3":
         raise AssertionError(f"{call.function} called {call.service}.{call.operation}, which the contract does not know")
     bucket = _bucket(p["Bucket"], work_buckets)
@@ -173,8 +178,10 @@ def role_policies(template: dict, values: dict) -> dict[str, list[dict]]:
 
 def allowed(documents: list[dict], action: str, resource: str, context: dict | None = None) -> bool:
     """Whether identity policies allow it (an explicit deny wins)."""
-    results = [IAMPolicy(json.dumps(d)).is_action_permitted(action, resource, incoming_condition_values=context)
-               for d in documents]
+    # IAM's "?" matches one character; moto's matcher passes it to a regular
+    # expression as is, so it is given as "." (one character) there.
+    results = [IAMPolicy(json.dumps(d).replace("?", ".")).is_action_permitted(
+        action, resource, incoming_condition_values=context) for d in documents]
     return PermissionResult.PERMITTED in results and PermissionResult.DENIED not in results
 
 

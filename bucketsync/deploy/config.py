@@ -11,6 +11,7 @@ import zoneinfo
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
+from .. import endpoints
 from ..datasync.tasks import check_tasks
 from ..errors import InvalidInputError
 from ..inputs import validate_input
@@ -70,6 +71,9 @@ class DeployConfig:
     keep_versions: int = 20
     kms_key_arns: tuple[str, ...] = ()
     datasync_tasks: dict = field(default_factory=dict)   # name -> datasync.tasks.TaskSpec
+    # Secrets Manager secrets (names or ARNs) holding other endpoints' key
+    # pairs, that inputs may name in source_endpoint/destination_endpoint.
+    endpoint_secrets: tuple[str, ...] = ()
 
     @property
     def notifications(self) -> bool:
@@ -139,6 +143,7 @@ def check(values: dict, where: str = "config") -> DeployConfig:
         return _integer(values, where, name, low, high)
 
     tasks = _datasync_tasks(values, where)
+    secrets = _endpoint_secrets(values, where)
 
     return DeployConfig(
         region=_region(values, where), profile=values.get("profile"), stack_name=_stack_name(values, where),
@@ -146,10 +151,10 @@ def check(values: dict, where: str = "config") -> DeployConfig:
         work_bucket_retention_days=integer("work_bucket_retention_days", 1, 3650) or 14,
         notification_email=email, sns_topic_arn=topic, notify_on=notify_on,
         notify_after_idle_runs=integer("notify_after_idle_runs", 1),
-        schedules=_schedules(values, buckets, where, tasks), lambda_concurrency=integer("lambda_concurrency", 1),
+        schedules=_schedules(values, buckets, where, tasks, secrets), lambda_concurrency=integer("lambda_concurrency", 1),
         map_concurrency=integer("map_concurrency", 1, 10000) or 40, log_retention_days=retention,
         tags=dict(tags), keep_versions=integer("keep_versions", 1, 1000) or 20,
-        kms_key_arns=_kms_key_arns(values, where), datasync_tasks=tasks)
+        kms_key_arns=_kms_key_arns(values, where), datasync_tasks=tasks, endpoint_secrets=secrets)
 
 
 def _fail(where: str, name: str, problem: str):
@@ -208,11 +213,11 @@ def _notifications(values: dict, where: str) -> tuple[str | None, str | None, st
     return email, topic, notify_on
 
 
-def _schedules(values: dict, buckets: dict, where: str, tasks: dict) -> tuple[Schedule, ...]:
+def _schedules(values: dict, buckets: dict, where: str, tasks: dict, secrets=()) -> tuple[Schedule, ...]:
     schedules = values.get("schedules", [])
     if not isinstance(schedules, (list, tuple)):
         _fail(where, "schedules", f"must be a list, got {type(schedules).__name__}")
-    checked = tuple(check_schedule(s, buckets, where, tasks) for s in schedules)
+    checked = tuple(check_schedule(s, buckets, where, tasks, secrets) for s in schedules)
     # Names are unique within the stack's schedule group; their letters and
     # digits alone also name the template resources, so those must differ too.
     names = [s.name for s in checked]
@@ -242,11 +247,25 @@ def _datasync_tasks(values: dict, where: str) -> dict:
     return tasks
 
 
+def _endpoint_secrets(values: dict, where: str) -> tuple[str, ...]:
+    secrets = values.get("endpoint_secrets", [])
+    if not isinstance(secrets, (list, tuple)):
+        _fail(where, "endpoint_secrets", f"must be a list of Secrets Manager secret names or ARNs, got {secrets!r}")
+    for secret in secrets:
+        try:
+            endpoints.parse({"secret": secret}, "ENDPOINT_SECRETS entry")
+        except InvalidInputError:
+            _fail(where, "endpoint_secrets", f"{secret!r} is not a Secrets Manager secret name or ARN")
+        if "," in secret:
+            _fail(where, "endpoint_secrets", f"{secret!r}: a name with ',' cannot be listed")
+    return tuple(secrets)
+
+
 KMS_KEY_ARN = re.compile(r"arn:aws(-cn|-us-gov|-iso|-iso-b)?:kms:[a-z0-9-]+:\d{12}:key/(mrk-)?[0-9a-f-]{32,36}")
 SCHEDULE_KEYS = {"name", "expression", "timezone", "input", "enabled"}
 
 
-def check_schedule(entry, buckets: dict, where: str, tasks: dict | None = None) -> Schedule:
+def check_schedule(entry, buckets: dict, where: str, tasks: dict | None = None, secrets=()) -> Schedule:
     if not isinstance(entry, dict):
         raise ConfigError(f"{where}: each SCHEDULES entry must be a dict, got {entry!r}")
     label = f"{where}: schedule {entry.get('name', '?')!r}"
@@ -272,10 +291,20 @@ def check_schedule(entry, buckets: dict, where: str, tasks: dict | None = None) 
     except InvalidInputError as exc:
         raise ConfigError(f"{label}: input is not valid: {exc}") from None
     request = inputs.sync
-    if request is not None and request.source not in buckets["source_buckets"]:
-        raise ConfigError(f"{label}: source {request.source!r} is not in SOURCE_BUCKETS, so the stack may not read it")
-    if request is not None and request.destination not in buckets["destination_buckets"]:
-        raise ConfigError(f"{label}: destination {request.destination!r} is not in DESTINATION_BUCKETS, so the stack may not write it")
+    for side, setting, verb in (("source", "SOURCE_BUCKETS", "read"), ("destination", "DESTINATION_BUCKETS", "write")):
+        if request is None:
+            break
+        place = getattr(request, f"{side}_endpoint")
+        try:
+            if place is not None:
+                endpoints.check_secret_allowed(place, f"{side}_endpoint",
+                                               {"BUCKETSYNC_ENDPOINT_SECRETS": ",".join(secrets)})
+        except InvalidInputError as exc:
+            raise ConfigError(f"{label}: {exc}") from None
+        bucket = getattr(request, side)
+        # IAM reaches only AWS's buckets; another endpoint's keys decide there.
+        if (place is None or place.on_aws) and bucket not in buckets[setting.lower()]:
+            raise ConfigError(f"{label}: {side} {bucket!r} is not in {setting}, so the stack may not {verb} it")
     if inputs.datasync is not None and not inputs.datasync.by_arn and inputs.datasync.task not in (tasks or {}):
         raise ConfigError(f"{label}: datasync task {inputs.datasync.task!r} is not in DATASYNC_TASKS")
     enabled = entry.get("enabled", True)

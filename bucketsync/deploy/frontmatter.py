@@ -24,7 +24,9 @@ ACCESS_TARGETS = {"source": {"list", "read", "tags", "decrypt"},
                   "work": {"list", "read", "write", "delete"}, "notifications": {"publish"},
                   # DATASYNC_TASKS: start (and list the tasks' sources), follow executions
                   # (deploy.datasync_template.function_statements).
-                  "datasync": {"start", "follow"}}
+                  "datasync": {"start", "follow"},
+                  # ENDPOINT_SECRETS: read the key pairs of other endpoints.
+                  "secrets": {"read"}}
 # `Trigger`, ours too: a function that is not a state of the definition but
 # runs on events (datasync-events: the DataSync notification rule).
 TRIGGERS = {"datasync-events"}

@@ -156,6 +156,9 @@ def access_statements(file: LambdaFile, config: DeployConfig, names: Names) -> l
         if target == "datasync":
             statements += datasync_template.function_statements(rights, config.datasync_tasks, names)
             continue
+        if target == "secrets":
+            statements += secret_statements(config, names)
+            continue
         bucket_actions = sorted({a for r in rights if r in S3_RIGHTS for a in S3_RIGHTS[r][0]})
         object_actions = sorted({a for r in rights if r in S3_RIGHTS for a in S3_RIGHTS[r][1]})
         if target == "work":   # SSE-S3: no KMS key
@@ -169,6 +172,29 @@ def access_statements(file: LambdaFile, config: DeployConfig, names: Names) -> l
             statements.append({"Effect": "Allow", "Action": object_actions, "Resource": object_res})
         kms_actions |= {a for r in rights for a in KMS_RIGHTS.get(r, ())}
     statements += kms_statements(sorted(kms_actions), config.kms_key_arns)
+    return statements
+
+
+def secret_arn(secret: str, names: Names) -> str:
+    """The ARN that grants exactly this secret: as given, or for a name, its
+    ARN with the 6 random characters Secrets Manager appends (`-??????`, the
+    form AWS's IAM guide for Secrets Manager gives for a name)."""
+    return secret if secret.startswith("arn:") else names.arn("secretsmanager", f"secret:{secret}-??????")
+
+
+def secret_statements(config: DeployConfig, names: Names) -> list[dict]:
+    """GetSecretValue on exactly ENDPOINT_SECRETS; kms:Decrypt on KMS_KEY_ARNS
+    through Secrets Manager only (a secret under a customer managed key)."""
+    if not config.endpoint_secrets:
+        return []
+    statements = [{"Effect": "Allow", "Action": ["secretsmanager:GetSecretValue"],
+                   "Resource": sorted(secret_arn(s, names) for s in config.endpoint_secrets)}]
+    by_region: dict[str, list[str]] = {}
+    for key in config.kms_key_arns:
+        by_region.setdefault(key.split(":")[3], []).append(key)
+    statements += [{"Effect": "Allow", "Action": ["kms:Decrypt"], "Resource": sorted(arns),
+                    "Condition": {"StringEquals": {"kms:ViaService": f"secretsmanager.{region}.amazonaws.com"}}}
+                   for region, arns in sorted(by_region.items())]
     return statements
 
 
@@ -204,6 +230,8 @@ def function_environment(config: DeployConfig) -> dict:
         variables["BUCKETSYNC_NOTIFY_AFTER_IDLE_RUNS"] = str(config.notify_after_idle_runs)
     if config.datasync_tasks:
         variables[TASKS_VARIABLE] = datasync_template.tasks_environment(config.datasync_tasks)
+    # The names the functions accept in an input (never a secret's value).
+    variables["BUCKETSYNC_ENDPOINT_SECRETS"] = ",".join(config.endpoint_secrets)
     return variables
 
 

@@ -5,12 +5,14 @@ any one away makes the contract fail); the state machine and Scheduler
 roles allow what the definition and the schedules do, as AWS authorises it."""
 from __future__ import annotations
 
+import contextlib
 import json
+from unittest import mock
 
 import boto3
 import pytest
 
-from bucketsync import work
+from bucketsync import clients, work
 from bucketsync.deploy import config, definition, template
 from bucketsync.datasync import local as local_datasync
 from bucketsync.datasync.tasks import TASKS_VARIABLE, check_tasks, to_environment
@@ -21,6 +23,7 @@ from tests.backends import moto_backend
 from tests.faults import always_fail, before_call
 
 ACCOUNT = "123456789012"
+SECRETS = ("bucketsync/source-keys", "bucketsync/destination-keys")
 MiB = 1024 * 1024
 # Rights no recorded run needs, each with the reason it stays (listed so that
 # a new one is a decision, not an accident): (function, target, action).
@@ -85,6 +88,17 @@ def recorded(tmp_path_factory):
         outcomes["datasync"] = sync({"datasync": {"task": "dated", "include": ["/{date:%Y-%m-%d}/*"],
                                                   "date": "2026-11-21"}})
         notify_datasync(outcomes["datasync"].output["datasync"]["execution_arn"], tasks, topic)
+        # The source read with other keys (another account, or an S3-compatible
+        # server's): every copy streams, and the keys come from a secret.
+        for name in SECRETS:
+            boto3.client("secretsmanager", region_name="us-east-1").create_secret(
+                Name=name, SecretString=json.dumps({"access_key_id": f"AKIA{len(name)}", "secret_access_key": "x"}))
+        backend.put(source, "streamed.txt", b"streamed", Tagging="s=1")
+        backend.put(source, "streamed-big.bin", b"b" * (5 * MiB + 7))
+        backend.put(destination, "stale-too.txt", b"delete me")
+        with own_process_per_invocation():
+            outcomes["streamed"] = sync({"source_endpoint": {"secret": SECRETS[0]},
+                                         "destination_endpoint": {"secret": SECRETS[1]}})
         calls = Calls(calls)
         calls.buckets = (source, destination)
     assert stale_upload
@@ -96,7 +110,23 @@ def recorded(tmp_path_factory):
     assert outcomes["failed copy"].error == "SyncFailedError"
     assert outcomes["vanished source"].ok and outcomes["vanished source"].output["skipped"] == 1
     assert outcomes["datasync"].ok and outcomes["datasync"].output["datasync"]["files_transferred"] == 1
+    streamed = outcomes["streamed"]
+    assert streamed.ok and (streamed.output["copied"], streamed.output["deleted"]) == (2, 1), streamed.output
     return calls, topic
+
+
+@contextlib.contextmanager
+def own_process_per_invocation():
+    """Each function reads the secret itself, as Lambda functions (separate
+    processes) do: the engine's one process would otherwise reuse the first
+    reader's keys and clients."""
+    real = engine._Handlers.invoke
+
+    def invoke(self, *args, **kwargs):
+        clients.reset()
+        return real(self, *args, **kwargs)
+    with mock.patch.object(engine._Handlers, "invoke", invoke):
+        yield
 
 
 def datasync_tasks(source, destination) -> dict:
@@ -130,7 +160,8 @@ def _policies(calls, topic):
     runs' buckets and topic."""
     source, destination = calls.buckets
     cfg = config.check({"region": "us-east-1", "source_buckets": [source], "destination_buckets": [destination],
-                        "sns_topic_arn": topic, "datasync_tasks": datasync_tasks(source, destination)})
+                        "sns_topic_arn": topic, "datasync_tasks": datasync_tasks(source, destination),
+                        "endpoint_secrets": list(SECRETS)})
     built = template.build(cfg, ACCOUNT, "artifacts", "code.zip")
     roles = iam.role_policies(built, {"WorkBucket.Arn": f"arn:aws:s3:::{iam.WORK}", "WorkBucket": iam.WORK,
                                       "DataSyncTaskDated": local_datasync.task_arn("dated")})

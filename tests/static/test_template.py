@@ -399,3 +399,52 @@ def test_datasync_policy_command_refuses_an_unknown_task_in_one_line(tmp_path, m
     assert tasks.datasync_policy_command({}, "nope") == tasks.EXIT_FAILED
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "datasync task 'nope' is not in DATASYNC_TASKS" in err
+
+
+SECRET_ARN = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:partner/keys-AbC123"
+SECRETS_SETTINGS = dict(SETTINGS, endpoint_secrets=["bucketsync/lyve", SECRET_ARN],
+                        kms_key_arns=["arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"],
+                        schedules=SETTINGS["schedules"] + [
+                            {"name": "to-lyve", "expression": "rate(1 hour)", "timezone": "UTC",
+                             "input": {"source": "src-bucket", "destination": "lyve-archive",
+                                       "destination_endpoint": {"url": "https://s3.eu-west-1.lyvecloud.seagate.com",
+                                                                "region": "eu-west-1", "secret": "bucketsync/lyve"}}}])
+
+
+def test_endpoint_secrets_are_granted_exactly_to_the_functions_that_reach_buckets():
+    cfg = config.check(dict(SECRETS_SETTINGS))
+    tpl = template.build(cfg, ACCOUNT, "artifacts-bucket", "code/abc.zip")
+    translated = sam.translate(tpl, cfg.region)
+    assert lint(tpl) == [] and lint(translated) == []
+    grants = {}
+    for role, statement in statements(translated):
+        if any(a.startswith("secretsmanager:") or "secretsmanager" in json.dumps(statement.get("Condition", {}))
+               for a in as_list(statement["Action"])):
+            grants.setdefault(role, []).append(statement)
+    assert set(grants) == {"ValidateInputRole", "PlanRole", "CopyChunkRole", "DeleteChunkRole"}
+    for role, found in grants.items():
+        by_action = {tuple(as_list(s["Action"])): s for s in found}
+        assert sorted(by_action[("secretsmanager:GetSecretValue",)]["Resource"]) == sorted([
+            "arn:aws:secretsmanager:eu-west-1:123456789012:secret:bucketsync/lyve-??????", SECRET_ARN]), role
+        kms = by_action[("kms:Decrypt",)]
+        assert kms["Condition"] == {"StringEquals": {"kms:ViaService": "secretsmanager.eu-west-1.amazonaws.com"}}
+    plan = tpl["Resources"]["PlanFunction"]["Properties"]
+    assert plan["EphemeralStorage"] == {"Size": 4096}, "the external sort spills to /tmp"
+    environment = tpl["Globals"]["Function"]["Environment"]["Variables"] if "Globals" in tpl else \
+        plan["Environment"]["Variables"]
+    assert environment["BUCKETSYNC_ENDPOINT_SECRETS"] == f"bucketsync/lyve,{SECRET_ARN}"
+    no_secrets = config.check(dict(SETTINGS))
+    assert not any("secretsmanager" in json.dumps(s) for _, s in
+                   statements(sam.translate(template.build(no_secrets, ACCOUNT, "a", "k"), no_secrets.region)))
+
+
+@pytest.mark.parametrize("settings,message", [
+    (dict(SECRETS_SETTINGS, endpoint_secrets=["not a name!"]), "ENDPOINT_SECRETS"),
+    (dict(SECRETS_SETTINGS, endpoint_secrets=[]), "not one of the stack's ENDPOINT_SECRETS"),
+    (dict(SETTINGS, schedules=[{"name": "x", "expression": "rate(1 hour)", "timezone": "UTC",
+                                "input": {"source": "src-bucket", "destination": "elsewhere"}}]),
+     "not in DESTINATION_BUCKETS"),
+])
+def test_endpoint_secret_config_errors(settings, message):
+    with pytest.raises(config.ConfigError, match=re.escape(message)):
+        config.check(settings)
