@@ -81,6 +81,25 @@ def datasync_preview(c, task, include=None, exclude=None, date="yesterday", time
                                   endpoint_url, json))
 
 
+@task(
+    help={
+        "events": "recorded EventBridge S3 events: a JSON array, or one event per line",
+        "source": "source bucket (name or s3://bucket/prefix); events for other buckets are ignored",
+        "destination": "destination bucket (name or s3://bucket/prefix)",
+        "prefix": "key prefix that scopes both sides",
+        "source-endpoint-url": "the source's S3-compatible endpoint (default: AWS)",
+        "destination-endpoint-url": "the destination's S3-compatible endpoint (default: AWS)",
+        "json": "print the summary (copied, deleted, unchanged, failed) as JSON on the last line",
+    },
+)
+def mirror_replay(c, events, source, destination, prefix=None, source_endpoint_url=None,
+                  destination_endpoint_url=None, json=False):
+    """Reconcile the keys that recorded S3 events name, as the deployed mirror would."""
+    from bucketsync.local import cli
+    sys.exit(cli.mirror_replay(events, source, destination, prefix, source_endpoint_url,
+                               destination_endpoint_url, json))
+
+
 def _refuse_flags_without_value(as_json):
     """`--include` with no value would reach the task as no filter at all."""
     from bucketsync.local import cli

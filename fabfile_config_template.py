@@ -100,3 +100,15 @@ KEEP_VERSIONS = 20
 # kms:Decrypt on KMS_KEY_ARNS through Secrets Manager, for a secret under a
 # customer managed key); an input naming another secret is refused.
 ENDPOINT_SECRETS = []
+
+# Event-driven mirrors (README, "The event mirror"): S3 events of the source
+# bucket reach, through EventBridge and an SQS queue, a function that
+# reconciles each named key (copy, delete or nothing, by the full sync's rules).
+# Turn on "Amazon EventBridge" in each source bucket's event notifications.
+# Each entry: name, source, destination (names or s3://bucket/prefix), and
+# optionally prefix, include, exclude, destination_endpoint (with a secret of
+# ENDPOINT_SECRETS). A scheduled full sync remains the safety net.
+# Example:
+#   MIRRORS = [{"name": "photos", "source": "s3://camera-uploads/photos/",
+#               "destination": "s3://photo-archive/photos/"}]
+MIRRORS = []

@@ -41,7 +41,7 @@ def delete_chunk(run: Run, actions: list[DeleteAction], retry_seconds: float = 0
                                                    "not deleted: the run was interrupted"))
             continue
         targets = [(request.destination_prefix + a.key, a.etag) for a in batch]
-        outcome = _delete(client, request.destination, targets, result, retry_seconds)
+        outcome = delete_batch(client, request.destination, targets, result, retry_seconds)
         for action in batch:
             state, why = outcome.get(request.destination_prefix + action.key, (DELETED, "absent at the source"))
             if state == DELETED:
@@ -56,16 +56,19 @@ def delete_chunk(run: Run, actions: list[DeleteAction], retry_seconds: float = 0
     return result
 
 
-def _delete(client, bucket: str, targets: list[tuple[str, str]], result: DeleteResult,
-            retry_seconds: float) -> dict:
-    """{key: (outcome, reason)} for every key not simply deleted."""
+def delete_batch(client, bucket: str, targets: list[tuple[str, str]], result: DeleteResult,
+                 retry_seconds: float) -> dict:
+    """Delete up to 1000 (key, ETag), each only if it still has that ETag;
+    {key: (outcome, reason)} for every key not simply deleted. A server that
+    rejects the condition is noted in `result.observed` and asked again
+    without it."""
     conditional = result.observed.get("conditional_deletes") != "rejected"
     sent = targets if conditional else [(k, None) for k, _ in targets]
     try:
         refused = s3.retrying(lambda: s3.delete_objects(client, bucket, sent), retry_seconds)
     except s3.PreconditionsUnsupported:
         result.observed["conditional_deletes"] = "rejected"
-        return _delete(client, bucket, targets, result, retry_seconds)
+        return delete_batch(client, bucket, targets, result, retry_seconds)
     except BucketsyncError as exc:
         return {key: (FAILED, f"{type(exc).__name__}: {exc}") for key, _ in targets}
     outcome = {}

@@ -11,7 +11,7 @@ import zoneinfo
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
-from .. import endpoints
+from .. import endpoints, mirror
 from ..datasync.tasks import check_tasks
 from ..errors import InvalidInputError
 from ..inputs import validate_input
@@ -74,6 +74,7 @@ class DeployConfig:
     # Secrets Manager secrets (names or ARNs) holding other endpoints' key
     # pairs, that inputs may name in source_endpoint/destination_endpoint.
     endpoint_secrets: tuple[str, ...] = ()
+    mirrors: tuple = ()   # mirror.Mirror: event-driven key-by-key mirrors
 
     @property
     def notifications(self) -> bool:
@@ -144,6 +145,7 @@ def check(values: dict, where: str = "config") -> DeployConfig:
 
     tasks = _datasync_tasks(values, where)
     secrets = _endpoint_secrets(values, where)
+    mirrors = _mirrors(values, buckets, where, secrets)
 
     return DeployConfig(
         region=_region(values, where), profile=values.get("profile"), stack_name=_stack_name(values, where),
@@ -154,7 +156,8 @@ def check(values: dict, where: str = "config") -> DeployConfig:
         schedules=_schedules(values, buckets, where, tasks, secrets), lambda_concurrency=integer("lambda_concurrency", 1),
         map_concurrency=integer("map_concurrency", 1, 10000) or 40, log_retention_days=retention,
         tags=dict(tags), keep_versions=integer("keep_versions", 1, 1000) or 20,
-        kms_key_arns=_kms_key_arns(values, where), datasync_tasks=tasks, endpoint_secrets=secrets)
+        kms_key_arns=_kms_key_arns(values, where), datasync_tasks=tasks, endpoint_secrets=secrets,
+        mirrors=mirrors)
 
 
 def _fail(where: str, name: str, problem: str):
@@ -245,6 +248,37 @@ def _datasync_tasks(values: dict, where: str) -> dict:
         raise ConfigError(f"{where}: DATASYNC_TASKS: {exc}") from None
     _distinct_ids(where, "datasync_tasks", list(tasks), "DataSyncTask")
     return tasks
+
+
+def _mirrors(values: dict, buckets: dict, where: str, secrets) -> tuple:
+    entries = values.get("mirrors", [])
+    if not isinstance(entries, (list, tuple)):
+        _fail(where, "mirrors", f"must be a list, got {type(entries).__name__}")
+    checked = []
+    for entry in entries:
+        label = f"{where}: MIRRORS entry {entry.get('name', '?') if isinstance(entry, dict) else entry!r}"
+        try:
+            found = mirror.check_mirror(entry, label)
+        except InvalidInputError as exc:
+            raise ConfigError(str(exc)) from None
+        request = found.request
+        if request.source_endpoint is not None:
+            raise ConfigError(f"{label}: the source must be an AWS bucket (its events come from S3 through EventBridge)")
+        if request.source not in buckets["source_buckets"]:
+            raise ConfigError(f"{label}: source {request.source!r} is not in SOURCE_BUCKETS, so the stack may not read it")
+        place = request.destination_endpoint
+        if place is None or place.on_aws:
+            if request.destination not in buckets["destination_buckets"]:
+                raise ConfigError(f"{label}: destination {request.destination!r} is not in DESTINATION_BUCKETS")
+        if place is not None:
+            try:
+                endpoints.check_secret_allowed(place, "destination_endpoint",
+                                               {"BUCKETSYNC_ENDPOINT_SECRETS": ",".join(secrets)})
+            except InvalidInputError as exc:
+                raise ConfigError(f"{label}: {exc}") from None
+        checked.append(found)
+    _distinct_ids(where, "mirrors", [m.name for m in checked], "MirrorRule")
+    return tuple(checked)
 
 
 def _endpoint_secrets(values: dict, where: str) -> tuple[str, ...]:

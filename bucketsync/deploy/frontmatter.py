@@ -28,8 +28,9 @@ ACCESS_TARGETS = {"source": {"list", "read", "tags", "decrypt"},
                   # ENDPOINT_SECRETS: read the key pairs of other endpoints.
                   "secrets": {"read"}}
 # `Trigger`, ours too: a function that is not a state of the definition but
-# runs on events (datasync-events: the DataSync notification rule).
-TRIGGERS = {"datasync-events"}
+# runs on events (datasync-events: the DataSync notification rule;
+# mirror-queue: the MIRRORS queue, deploy.mirror_template).
+TRIGGERS = {"datasync-events", "mirror-queue"}
 ALLOWED_KEYS = SAM_KEYS | {"Access", "Trigger"}
 
 

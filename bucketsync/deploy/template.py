@@ -18,8 +18,9 @@ from __future__ import annotations
 import hashlib
 import json
 
-from . import datasync_template, definition
+from . import datasync_template, definition, mirror_template
 from .. import work
+from ..mirror import MIRRORS_VARIABLE
 from ..datasync.tasks import TASKS_VARIABLE
 from .config import DeployConfig
 from .frontmatter import LambdaFile, lambda_files
@@ -249,6 +250,10 @@ def build(config: DeployConfig, account: str, code_bucket: str, code_key: str) -
     resources.update(datasync_template.resources(config, names, notifier if _topic_ref(config) else None))
     if config.schedules:
         resources.update(_schedules(config, names))
+    mirror_function = next(f for f in files if f.front_matter.get("Trigger") == "mirror-queue")
+    resources.update(mirror_template.resources(config, names, f"{mirror_function.logical_name}Function",
+                                               int(mirror_function.front_matter.get("Timeout", 60)),
+                                               _alarm_actions(config)))
 
     outputs = {
         "StateMachineArn": {"Value": {"Ref": "StateMachine"}},
@@ -313,6 +318,8 @@ def _functions(config: DeployConfig, names: Names, files, code_bucket: str, code
         statements = [{"Effect": "Allow", "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
                        "Resource": names.log_group_arn(log_group)}]
         statements += access_statements(file, config, names)
+        if file.front_matter.get("Trigger") == "mirror-queue":   # the Lambda service polls the queue as the role
+            statements += mirror_template.function_statements(config)
         resources[f"{logical}Role"] = {
             "Type": "AWS::IAM::Role",
             "Properties": {"AssumeRolePolicyDocument": _assume("lambda.amazonaws.com"),
@@ -340,6 +347,10 @@ def _functions(config: DeployConfig, names: Names, files, code_bucket: str, code
                 properties[key] = front[key]
         if file.module == "copy_chunk" and config.lambda_concurrency:
             properties["ReservedConcurrentExecutions"] = config.lambda_concurrency
+        if front.get("Trigger") == "mirror-queue":
+            if config.mirrors:
+                properties["Events"] = mirror_template.function_events()
+                properties["Environment"]["Variables"][MIRRORS_VARIABLE] = mirror_template.environment(config)
         resources[f"{logical}Function"] = {"Type": "AWS::Serverless::Function",
                                            "DependsOn": f"{logical}LogGroup", "Properties": properties}
         if not file.is_state:   # run by its trigger, unqualified: no version to pin

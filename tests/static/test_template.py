@@ -273,11 +273,12 @@ def test_kms_keys_are_granted_through_s3_only_to_the_functions_that_read_or_writ
     for role, statement in statements(translated):
         if any(a.startswith("kms:") for a in as_list(statement["Action"])):
             kms.setdefault(role, []).append(statement)
-    assert set(kms) == {"CopyChunkRole"}, "deletes, listings and the work bucket need no key"
-    grants = {(tuple(s["Action"]), tuple(s["Resource"]), s["Condition"]["StringEquals"]["kms:ViaService"])
-              for s in kms["CopyChunkRole"]}
-    assert grants == {(("kms:Decrypt", "kms:GenerateDataKey"), (keys[0],), "s3.eu-west-1.amazonaws.com"),
-                      (("kms:Decrypt", "kms:GenerateDataKey"), (keys[1],), "s3.us-east-1.amazonaws.com")}
+    assert set(kms) == {"CopyChunkRole", "MirrorKeysRole"}, "deletes, listings and the work bucket need no key"
+    for role in kms:   # both read and write object content
+        grants = {(tuple(s["Action"]), tuple(s["Resource"]), s["Condition"]["StringEquals"]["kms:ViaService"])
+                  for s in kms[role]}
+        assert grants == {(("kms:Decrypt", "kms:GenerateDataKey"), (keys[0],), "s3.eu-west-1.amazonaws.com"),
+                          (("kms:Decrypt", "kms:GenerateDataKey"), (keys[1],), "s3.us-east-1.amazonaws.com")}
     assert not any(a.startswith("kms:") for _, s in statements(built[2]) for a in as_list(s["Action"])), \
         "no keys configured: no KMS rights"
 
@@ -421,7 +422,7 @@ def test_endpoint_secrets_are_granted_exactly_to_the_functions_that_reach_bucket
         if any(a.startswith("secretsmanager:") or "secretsmanager" in json.dumps(statement.get("Condition", {}))
                for a in as_list(statement["Action"])):
             grants.setdefault(role, []).append(statement)
-    assert set(grants) == {"ValidateInputRole", "PlanRole", "CopyChunkRole", "DeleteChunkRole"}
+    assert set(grants) == {"ValidateInputRole", "PlanRole", "CopyChunkRole", "DeleteChunkRole", "MirrorKeysRole"}
     for role, found in grants.items():
         by_action = {tuple(as_list(s["Action"])): s for s in found}
         assert sorted(by_action[("secretsmanager:GetSecretValue",)]["Resource"]) == sorted([
@@ -448,3 +449,57 @@ def test_endpoint_secrets_are_granted_exactly_to_the_functions_that_reach_bucket
 def test_endpoint_secret_config_errors(settings, message):
     with pytest.raises(config.ConfigError, match=re.escape(message)):
         config.check(settings)
+
+
+MIRROR_SETTINGS = dict(SECRETS_SETTINGS, mirrors=[
+    {"name": "photos", "source": "s3://src-bucket/photos/", "destination": "s3://dst-bucket/photos/"},
+    {"name": "to-lyve", "source": "src-two", "destination": "lyve-archive", "exclude": ["*.tmp"],
+     "destination_endpoint": {"url": "https://s3.eu-west-1.lyvecloud.seagate.com", "secret": "bucketsync/lyve"}}])
+
+
+def test_mirrors_deploy_rules_a_queue_with_dead_letters_and_an_alarm():
+    cfg = config.check(dict(MIRROR_SETTINGS))
+    tpl = template.build(cfg, ACCOUNT, "artifacts-bucket", "code/abc.zip")
+    translated = sam.translate(tpl, cfg.region)
+    assert lint(tpl) == [] and lint(translated) == []
+    resources = tpl["Resources"]
+    rule = resources["MirrorRulePhotos"]["Properties"]
+    assert rule["EventPattern"] == {"source": ["aws.s3"], "detail-type": ["Object Created", "Object Deleted"],
+                                    "detail": {"bucket": {"name": ["src-bucket"]},
+                                               "object": {"key": [{"prefix": "photos/"}]}}}
+    assert "object" not in resources["MirrorRuleToLyve"]["Properties"]["EventPattern"]["detail"]
+    queue = resources["MirrorQueue"]["Properties"]
+    function = resources["MirrorKeysFunction"]["Properties"]
+    assert queue["VisibilityTimeout"] >= 6 * function["Timeout"], "AWS: at least six times the function timeout"
+    assert queue["RedrivePolicy"]["maxReceiveCount"] == 5
+    assert function["Events"]["Queue"]["Properties"]["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    policy = resources["MirrorQueuePolicy"]["Properties"]["PolicyDocument"]["Statement"][0]
+    assert policy["Principal"] == {"Service": "events.amazonaws.com"}
+    assert sorted(a["Fn::GetAtt"][0] for a in policy["Condition"]["ArnEquals"]["aws:SourceArn"]) == \
+        ["MirrorRulePhotos", "MirrorRuleToLyve"]
+    alarm = resources["MirrorDeadLetterAlarm"]["Properties"]
+    assert alarm["Dimensions"][0]["Value"] == {"Fn::GetAtt": ["MirrorDeadLetterQueue", "QueueName"]}
+    mirrors = json.loads(function["Environment"]["Variables"]["BUCKETSYNC_MIRRORS"])
+    assert [m["name"] for m in mirrors] == ["photos", "to-lyve"]
+    assert "secret_access_key" not in json.dumps(tpl)
+    role = {json.dumps(s["Resource"], sort_keys=True): s["Action"] for _, s in statements(translated)
+            if _ in ("MirrorKeysRole",)}
+    assert any("MirrorQueue" in r for r in role), "the Lambda service polls the queue as the function's role"
+    # No mirrors: no queue, no rules, no event source.
+    plain = template.build(config.check(dict(SETTINGS)), ACCOUNT, "a", "k")
+    assert not any(k.startswith("Mirror") and k not in ("MirrorKeysFunction", "MirrorKeysRole", "MirrorKeysLogGroup")
+                   for k in plain["Resources"])
+    assert "Events" not in plain["Resources"]["MirrorKeysFunction"]["Properties"]
+
+
+@pytest.mark.parametrize("entry,message", [
+    ({"name": "x", "source": "elsewhere", "destination": "dst-bucket"}, "not in SOURCE_BUCKETS"),
+    ({"name": "x", "source": "src-bucket", "destination": "nope"}, "not in DESTINATION_BUCKETS"),
+    ({"name": "x y", "source": "src-bucket", "destination": "dst-bucket"}, "'name' must be"),
+    ({"name": "x", "source": "src-bucket", "destination": "dst-bucket", "delete": False}, "unknown key"),
+    ({"name": "x", "source": "src-bucket", "destination": "ext", "destination_endpoint": {
+        "url": "https://s3.example.com", "secret": "unlisted"}}, "ENDPOINT_SECRETS"),
+])
+def test_mirror_config_errors(entry, message):
+    with pytest.raises(config.ConfigError, match=re.escape(message)):
+        config.check(dict(SECRETS_SETTINGS, mirrors=[entry]))

@@ -1,0 +1,20 @@
+# ---
+# Description: Reconcile the keys that S3 events name (EventBridge -> SQS), for MIRRORS.
+# MemorySize: 1024
+# Timeout: 300
+# Trigger: mirror-queue
+# Access:
+#   source: [list, read, tags, decrypt]
+#   destination: [list, read, write, multipart, delete, encrypt]
+#   secrets: [read]
+# ---
+"""Lambda handler for the mirror queue (logic in bucketsync.mirror): an SQS
+batch in, the partial batch response out (only failed messages are retried)."""
+import os
+
+from bucketsync import mirror, settings
+
+
+def handler(event, context):
+    mirrors = mirror.load_mirrors(os.environ.get(mirror.MIRRORS_VARIABLE))
+    return mirror.handle_sqs(event, mirrors, settings.load())
