@@ -5,7 +5,7 @@
 # Trigger: mirror-queue
 # Access:
 #   source: [list, read, tags, decrypt]
-#   destination: [list, read, write, multipart, delete, encrypt]
+#   destination: [list, read, write, tagged, abort, delete, encrypt]
 #   secrets: [read]
 # ---
 """Lambda handler for the mirror queue (logic in bucketsync.mirror): an SQS

@@ -20,7 +20,7 @@ SAM_KEYS = {"Description", "MemorySize", "Timeout", "Environment", "ReservedConc
 # (the actions of each right: template.S3_RIGHTS; `decrypt` and `encrypt`:
 # template.KMS_RIGHTS, on the configured KMS_KEY_ARNS through S3 only).
 ACCESS_TARGETS = {"source": {"list", "read", "tags", "decrypt"},
-                  "destination": {"list", "read", "tags", "write", "retag", "multipart", "delete", "encrypt"},
+                  "destination": {"list", "read", "tags", "write", "retag", "multipart", "abort", "tagged", "delete", "encrypt"},
                   "work": {"list", "read", "write", "delete"}, "notifications": {"publish"},
                   # DATASYNC_TASKS: start (and list the tasks' sources), follow executions
                   # (deploy.datasync_template.function_statements).

@@ -37,6 +37,8 @@ S3_RIGHTS = {   # right -> (bucket-level actions, object-level actions)
     "retag": ([], ["s3:PutObjectTagging", "s3:DeleteObjectTagging"]),   # writes that carry or change tags
     # Aborting a failed copy's upload, and uploads of the key an earlier run left.
     "multipart": (["s3:ListBucketMultipartUploads"], ["s3:AbortMultipartUpload"]),
+    "abort": ([], ["s3:AbortMultipartUpload"]),
+    "tagged": ([], ["s3:PutObjectTagging"]),   # writes that carry the source's tags, never a tag change alone   # a failed copy's upload only (the mirror: no lease, no sweep)
     "delete": ([], ["s3:DeleteObject"]),
 }
 

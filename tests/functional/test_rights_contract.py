@@ -99,6 +99,7 @@ def recorded(tmp_path_factory):
         with own_process_per_invocation():
             outcomes["streamed"] = sync({"source_endpoint": {"secret": SECRETS[0]},
                                          "destination_endpoint": {"secret": SECRETS[1]}})
+        outcomes["mirror"] = run_mirror(backend, source, destination)
         calls = Calls(calls)
         calls.buckets = (source, destination)
     assert stale_upload
@@ -110,6 +111,7 @@ def recorded(tmp_path_factory):
     assert outcomes["failed copy"].error == "SyncFailedError"
     assert outcomes["vanished source"].ok and outcomes["vanished source"].output["skipped"] == 1
     assert outcomes["datasync"].ok and outcomes["datasync"].output["datasync"]["files_transferred"] == 1
+    assert outcomes["mirror"] == {"batchItemFailures": [{"itemIdentifier": "big"}]}
     streamed = outcomes["streamed"]
     assert streamed.ok and (streamed.output["copied"], streamed.output["deleted"]) == (2, 1), streamed.output
     return calls, topic
@@ -127,6 +129,36 @@ def own_process_per_invocation():
         return real(self, *args, **kwargs)
     with mock.patch.object(engine._Handlers, "invoke", invoke):
         yield
+
+
+def run_mirror(backend, source, destination) -> dict:
+    """The mirror function on one SQS batch: a new key copied server-side,
+    one streamed to a destination reached with a secret's keys, a key gone
+    from the source deleted, and a multipart copy that fails (its upload aborted)."""
+    from bucketsync import mirror
+    backend.put(source, "mirror/new.txt", b"n", Tagging="m=1")
+    backend.put(source, "keys/streamed.txt", b"s")
+    backend.put(destination, "mirror/gone.txt", b"g")
+    backend.put_multipart(source, "mirror/big.bin", (5 * MiB, 10))
+    mirrors = [mirror.check_mirror({"name": "plain", "source": f"s3://{source}/mirror/",
+                                    "destination": f"s3://{destination}/mirror/"}),
+               mirror.check_mirror({"name": "keyed", "source": f"s3://{source}/keys/",
+                                    "destination": f"s3://{destination}/keys/",
+                                    "destination_endpoint": {"secret": SECRETS[1]}})]
+    records = [{"messageId": name, "body": json.dumps({
+        "source": "aws.s3", "detail-type": kind, "time": "2026-11-23T00:00:00Z",
+        "detail": {"bucket": {"name": source}, "object": {"key": key}}})}
+        for name, kind, key in (("new", "Object Created", "mirror/new.txt"), ("keyed", "Object Created", "keys/streamed.txt"),
+                                ("gone", "Object Deleted", "mirror/gone.txt"), ("big", "Object Created", "mirror/big.bin"))]
+    handler = engine._load_handler(FUNCTIONS_DIR / "mirror_keys.py")
+    environment = {mirror.MIRRORS_VARIABLE: json.dumps([m.to_dict() for m in mirrors]), "BUCKETSYNC_RETRY_SECONDS": "1"}
+    with engine._environment(environment), always_fail("big.bin"):
+        clients.reset()
+        token = engine.INVOKED.set("mirror_keys")
+        try:
+            return handler({"Records": records}, None)
+        finally:
+            engine.INVOKED.reset(token)
 
 
 def datasync_tasks(source, destination) -> dict:
