@@ -157,6 +157,9 @@ def _client(purpose: str, region: str | None, endpoint: Endpoint, pool: int, pro
         kwargs.update(secret_keys.access_keys(session(), endpoint.secret))
     made = sess.client("s3", **kwargs)
     with _lock:
+        if endpoint.secret:   # the clients of an earlier epoch (older keys) go
+            for old in [k for k in _clients if k[:5] == key[:5] and k[5] != key[5]]:
+                del _clients[old]
         client = _clients.setdefault(key, made)
         if client is made:
             for customize in _customizers:

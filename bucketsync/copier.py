@@ -30,6 +30,7 @@ bytes read are checked against the source's ETag where it is their MD5.
 """
 from __future__ import annotations
 
+import base64
 import hashlib
 import threading
 import time
@@ -65,6 +66,9 @@ def start_deadline(remaining_ms: int | None) -> float | None:
 
 class Copier:
     def __init__(self, run: Run, settings: Settings, deadline: float | None = None):
+        if settings.part_size > settings.stream_buffer_bytes // 2 and run.streamed:
+            raise ValueError(f"BUCKETSYNC_PART_SIZE ({settings.part_size}) must be at most half of "
+                             f"BUCKETSYNC_STREAM_BUFFER_BYTES ({settings.stream_buffer_bytes}) for streamed copies")
         self.run = run
         self.deadline = deadline
         self.request = run.request
@@ -252,7 +256,7 @@ class Copier:
             new_etag = self._ours(dst_key, etag)
         except NoSuchKeyError:
             if src_key.endswith("/") and size == 0:
-                self._put_marker(src_key, dst_key, etag)
+                self._put_marker(src_key, dst_key, etag, action)
                 return
             raise
         if normalise_etag(new_etag) != normalise_etag(etag):
@@ -285,14 +289,14 @@ class Copier:
                 data, head = s3.get_bytes(self.src, req.source, src_key, etag)
             except NoSuchKeyError:
                 if src_key.endswith("/") and size == 0:   # a marker the server keeps as a directory
-                    self._put_marker(src_key, dst_key, etag)
+                    self._put_marker(src_key, dst_key, etag, action)
                     return
                 raise
             digest = hashlib.md5(data, usedforsecurity=False)
             self._check_read(src_key, etag, head, digest.hexdigest())
             metadata = self._metadata(head, etag, action)
             tags = self._source_tags(src_key, head)
-            md5 = transfer.md5_base64(data)
+            md5 = base64.b64encode(digest.digest()).decode("ascii")
             try:
                 self._conditionally(
                     lambda condition: s3.put_object(self.dst, req.destination, dst_key, data, metadata, tags,
@@ -328,7 +332,10 @@ class Copier:
         head = self._head_source(src_key, etag)
         ranges = self._part_ranges(src_key, size, etag)
         kept_layout = is_multipart_etag(etag)
-        if max(last - first + 1 for first, last in ranges) > self.memory.limit // 2:
+        sizes = [last - first + 1 for first, last in ranges]
+        # The source's layout, unless its parts would not fit the budget or
+        # break S3's 5 MiB minimum (servers that allow smaller parts exist).
+        if max(sizes) > self.memory.limit // 2 or any(s < MIN_PART for s in sizes[:-1]):
             ranges, kept_layout = _even_ranges(size, self.settings.part_size), False
         tags = self._source_tags(src_key, head)
         self._abort_stale_uploads(dst_key)
@@ -434,10 +441,16 @@ class Copier:
             self._observe("tagging", "unsupported")
             return {}
 
-    def _put_marker(self, src_key: str, dst_key: str, etag: str) -> None:
+    def _put_marker(self, src_key: str, dst_key: str, etag: str, action: CopyAction) -> None:
         head = self._head_source(src_key, etag)
         metadata, _ = s3.written_metadata(head, normalise_etag(etag))
-        s3.put_object(self.dst, self.request.destination, dst_key, b"", metadata, self._tags(src_key))
+        tags = self._tags(src_key)
+        try:
+            self._conditionally(lambda condition: s3.put_object(self.dst, self.request.destination, dst_key, b"",
+                                                                metadata, tags, dst_condition=condition),
+                                action.dst_etag)
+        except DestinationChangedError:
+            self._ours(dst_key, etag, stamped_only=True)
 
     def _multipart(self, src_key: str, dst_key: str, size: int, etag: str, action: CopyAction) -> None:
         req = self.request

@@ -82,19 +82,42 @@ def parse(value, key: str) -> Endpoint:
         raise InvalidInputError(f"'{key}.region' is not a region name: {region!r}")
     secret = value.get("secret")
     if secret is not None and not (_SECRET_RE.match(secret) or _SECRET_ARN_RE.match(secret)):
-        raise InvalidInputError(f"'{key}.secret' must be a Secrets Manager secret name or ARN, got {secret!r}")
+        # Not echoed: a key pasted here by mistake must not reach the history or a report.
+        raise InvalidInputError(f"'{key}.secret' must be the name or ARN of a Secrets Manager secret "
+                                f"(letters, digits and /_+=.@-), not the key itself")
     return Endpoint(url=url.rstrip("/") if url else None, region=region, secret=secret)
 
 
 def check_url(url: str, what: str) -> None:
     parts = urlsplit(url)
+    if "@" in parts.netloc:
+        # A key in the URL would travel in the execution history and reports (not echoed).
+        raise InvalidInputError(f"{what} must not carry credentials; give them in a secret or a profile")
     if parts.scheme not in ("http", "https") or not parts.netloc:
         raise InvalidInputError(f"{what} must be an http(s) URL like https://s3.example.com, got {url!r}")
-    if parts.username or parts.password:
-        # A key in the URL would travel in the execution history and reports.
-        raise InvalidInputError(f"{what} must not carry credentials; give them in a secret or a profile")
     if parts.path not in ("", "/") or parts.query or parts.fragment:
         raise InvalidInputError(f"{what} must be the endpoint alone (no path, query or fragment), got {url!r}")
+
+
+def same_place(a: Endpoint | None, b: Endpoint | None) -> bool:
+    """Whether two sides may be one store (None: the run's default, which
+    may be either). URLs are compared by scheme and lowercased host:port, and
+    an explicit AWS S3 URL counts as AWS, so that no spelling hides a bucket
+    synced onto itself."""
+    if a is None or b is None:
+        return True
+    return _place(a.url) == _place(b.url)
+
+
+def _place(url: str | None) -> str | None:
+    if url is None:
+        return None
+    parts = urlsplit(url)
+    host = (parts.hostname or "").lower()
+    if host == "amazonaws.com" or host.endswith(".amazonaws.com") or host.endswith(".amazonaws.com.cn"):
+        return None
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    return f"{host}:{port}"
 
 
 def defaults(side: str, environ=os.environ) -> Endpoint:

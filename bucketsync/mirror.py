@@ -74,7 +74,7 @@ class Mirror:
 
 
 MIRROR_KEYS = ("name", "source", "destination", "prefix", "source_prefix", "destination_prefix",
-               "include", "exclude", "destination_endpoint")
+               "include", "exclude", "destination_endpoint", "delete")
 
 
 def check_mirror(entry, where: str = "MIRRORS") -> Mirror:
@@ -180,9 +180,9 @@ class Tally:
 class Reconciler:
     """Brings one mirror's destination key in line with its source key."""
 
-    def __init__(self, mirror: Mirror, settings: Settings):
+    def __init__(self, mirror: Mirror, settings: Settings, deadline: float | None = None):
         request = mirror.request
-        self.mirror, self.settings = mirror, settings
+        self.mirror, self.settings, self.deadline = mirror, settings, deadline
         self.run = Run(id=f"mirror-{mirror.name}", request=request, source_region=None, destination_region=None,
                        work_bucket="", work_prefix="",
                        source_endpoint=endpoints.resolve(request.source_endpoint, "source"),
@@ -201,12 +201,14 @@ class Reconciler:
         if source is None and destination is None:
             return "unchanged", "absent on both sides"
         if source is None:
+            if not request.delete:   # "delete": false: extras stay, as in the full sync
+                return "unchanged", "absent at the source; kept (delete is off)"
             return self._delete(destination)
         action = COPY if destination is None else compare(source, destination)
         if action == UNCHANGED:
             return "unchanged", "same size and ETag" if source.size else "both empty"
         assert action in (COPY, CHECK)
-        copier = Copier(self.run, self.settings)
+        copier = Copier(self.run, self.settings, self.deadline)
         result = copier.copy_chunk([CopyAction(action, relative, source.size, source.etag,
                                                destination.etag if destination else None,
                                                destination.size if destination else None)])
@@ -243,7 +245,7 @@ def _entry(client, bucket: str, key: str, relative: str) -> Entry | None:
 # ---- a batch of events --------------------------------------------------------
 
 def handle(events: list[tuple[str, object]], mirrors, settings: Settings, now=time.time,
-           metrics=None) -> tuple[Tally, list[str]]:
+           metrics=None, deadline: float | None = None) -> tuple[Tally, list[str]]:
     """Reconcile every key the events name, for every mirror that covers it;
     each distinct (mirror, key) once per batch. `events` are (id, event);
     returns the tally and the ids of events with a key that failed (or that
@@ -276,7 +278,7 @@ def handle(events: list[tuple[str, object]], mirrors, settings: Settings, now=ti
     reconcilers: dict[str, Reconciler] = {}
     for (name, relative), item in work.items():
         if name not in reconcilers:
-            reconcilers[name] = Reconciler(by_name[name], settings)
+            reconcilers[name] = Reconciler(by_name[name], settings, deadline)
         outcome, why = reconcilers[name].reconcile(relative)
         setattr(tally, outcome, getattr(tally, outcome) + 1)
         if outcome == "failed":
@@ -298,7 +300,7 @@ def emit_lag(mirror: str, seconds: float, out=None) -> None:
     print(json.dumps(record, separators=(",", ":")), file=out, flush=True)
 
 
-def handle_sqs(event: dict, mirrors, settings: Settings) -> dict:
+def handle_sqs(event: dict, mirrors, settings: Settings, deadline: float | None = None) -> dict:
     """The SQS event source's batch (each body an EventBridge event) ->
     the partial batch response: only failed messages are retried (and, after
     the queue's maxReceiveCount, moved to its dead-letter queue)."""
@@ -309,6 +311,6 @@ def handle_sqs(event: dict, mirrors, settings: Settings) -> dict:
         except ValueError:
             body = None
         events.append((record["messageId"], body))
-    _, failed = handle(events, mirrors, settings)
+    _, failed = handle(events, mirrors, settings, deadline=deadline)
     return {"batchItemFailures": [{"itemIdentifier": message_id} for message_id in failed]}
 

@@ -100,15 +100,29 @@ def plan_step(run: Run, cursor: dict | None, settings: Settings,
     cursor's totals are the plan's totals. A side found out of order is
     sorted, and the plan starts again (see the module's docstring)."""
     cursor = cursor or new_cursor()
-    while True:
-        try:
-            return _plan(run, cursor, settings, now)
-        except ListingOrderError as exc:
-            sorted_listings = cursor.get("sorted") or {}
-            if exc.side is None or exc.side in sorted_listings:
-                raise   # a sorted listing out of order: never plan from it
-            sorted_listings = dict(sorted_listings, **{exc.side: _sort_side(run, exc.side, settings)})
-            cursor = new_cursor(sorted_listings)
+    sorted_listings = cursor.get("sorted") or {}
+    if cursor["after"] is not None:
+        # Resuming: a server other than AWS may apply StartAfter by its own
+        # order and silently skip keys that sort after the cursor in UTF-8
+        # order; such a side is read from its sorted listing instead.
+        unsorted = [side for side in ("source", "destination")
+                    if side not in sorted_listings and not _endpoint(run, side).on_aws]
+        if unsorted:
+            cursor = dict(cursor, sorted=dict(sorted_listings, **{side: _sort_side(run, side, settings)
+                                                                  for side in unsorted}))
+            return cursor, False   # the next invocation plans with a whole time budget
+    try:
+        return _plan(run, cursor, settings, now)
+    except ListingOrderError as exc:
+        if exc.side is None or exc.side in sorted_listings:
+            raise   # a sorted listing out of order: never plan from it
+        # Start again from the beginning, in the next invocation (the sort
+        # took part of this one's time).
+        return new_cursor(dict(sorted_listings, **{exc.side: _sort_side(run, exc.side, settings)})), False
+
+
+def _endpoint(run: Run, side: str):
+    return run.source_endpoint if side == "source" else run.destination_endpoint
 
 
 def _side(run: Run, side: str) -> tuple[str, str, object]:

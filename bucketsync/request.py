@@ -203,9 +203,7 @@ def validate(data) -> SyncRequest:
                             if "destination_endpoint" in data else None)
     # Buckets of one name on two endpoints are two buckets; where a side's
     # place is not given, it may be the other's (the run's defaults).
-    same_place = (source_endpoint is None or destination_endpoint is None
-                  or source_endpoint.url == destination_endpoint.url)
-    if same_place and source == destination and (source_prefix.startswith(destination_prefix)
+    if endpoints.same_place(source_endpoint, destination_endpoint) and source == destination and (source_prefix.startswith(destination_prefix)
                                                  or destination_prefix.startswith(source_prefix)):
         raise InvalidInputError(
             f"source and destination are the same bucket ({source!r}) with overlapping prefixes "

@@ -40,7 +40,8 @@ class _NoSecretValues(logging.Filter):
             text = record.getMessage()
         except Exception:   # noqa: BLE001 - a record that cannot format is not ours to judge
             return True
-        return "SecretString" not in text and "SecretBinary" not in text
+        lowered = text.lower()
+        return not any(mark in lowered for mark in ("secretstring", "secretbinary", "x-amz-security-token"))
 
 
 for _name in ("botocore.parsers", "botocore.endpoint", "botocore.hooks", "botocore.auth", "urllib3.connectionpool"):

@@ -133,6 +133,9 @@ def stream_parts(ranges: list[tuple[int, int]], fetch, upload, memory: ByteBudge
             memory.release(size)
 
     def hand_on(putters):
+        for _, done in uploads:   # a failed upload stops the object now, not after every other part
+            if done.done() and done.exception() is not None:
+                raise done.exception()
         number, size, future = fetched.popleft()
         try:
             data = future.result()

@@ -13,8 +13,12 @@ batch in, the partial batch response out (only failed messages are retried)."""
 import os
 
 from bucketsync import mirror, settings
+from bucketsync.copier import start_deadline
 
 
 def handler(event, context):
     mirrors = mirror.load_mirrors(os.environ.get(mirror.MIRRORS_VARIABLE))
-    return mirror.handle_sqs(event, mirrors, settings.load())
+    # No copy starts too late to finish: a key not started fails its message,
+    # which SQS hands out again.
+    remaining = context.get_remaining_time_in_millis() if context is not None else None
+    return mirror.handle_sqs(event, mirrors, settings.load(), start_deadline(remaining))

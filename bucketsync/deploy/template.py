@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 
 from . import datasync_template, definition, mirror_template
 from .. import work
@@ -182,7 +183,11 @@ def secret_arn(secret: str, names: Names) -> str:
     """The ARN that grants exactly this secret: as given, or for a name, its
     ARN with the 6 random characters Secrets Manager appends (`-??????`, the
     form AWS's IAM guide for Secrets Manager gives for a name)."""
-    return secret if secret.startswith("arn:") else names.arn("secretsmanager", f"secret:{secret}-??????")
+    if secret.startswith("arn:"):
+        # A complete ARN ends with "-" and 6 characters; a partial one (which
+        # GetSecretValue accepts) would match no real ARN in IAM.
+        return secret if re.search(r"-[A-Za-z0-9]{6}$", secret) else f"{secret}-??????"
+    return names.arn("secretsmanager", f"secret:{secret}-??????")
 
 
 def secret_statements(config: DeployConfig, names: Names) -> list[dict]:

@@ -143,3 +143,12 @@ def test_a_malformed_message_fails_alone():
                                               {"messageId": "m2", "body": json.dumps(event("created", "b", "k"))}]},
                                  [], settings.load())
     assert response == {"batchItemFailures": [{"itemIdentifier": "m1"}]}
+
+
+def test_a_mirror_with_delete_off_keeps_destination_extras(backend, tmp_path):
+    source, destination = backend.buckets()
+    backend.put(destination, "kept.txt", b"only at the destination")
+    spec = mirror.check_mirror({"name": "keep", "source": source, "destination": destination, "delete": False})
+    tally, failed = mirror.handle([("e1", event("deleted", source, "kept.txt"))], [spec], settings.load())
+    assert (tally.deleted, tally.unchanged, failed) == (0, 1, [])
+    assert set(backend.listing(destination)) == {"kept.txt"}

@@ -496,7 +496,7 @@ def test_mirrors_deploy_rules_a_queue_with_dead_letters_and_an_alarm():
     ({"name": "x", "source": "elsewhere", "destination": "dst-bucket"}, "not in SOURCE_BUCKETS"),
     ({"name": "x", "source": "src-bucket", "destination": "nope"}, "not in DESTINATION_BUCKETS"),
     ({"name": "x y", "source": "src-bucket", "destination": "dst-bucket"}, "'name' must be"),
-    ({"name": "x", "source": "src-bucket", "destination": "dst-bucket", "delete": False}, "unknown key"),
+    ({"name": "x", "source": "src-bucket", "destination": "dst-bucket", "max_delete": 5}, "unknown key"),
     ({"name": "x", "source": "src-bucket", "destination": "ext", "destination_endpoint": {
         "url": "https://s3.example.com", "secret": "unlisted"}}, "ENDPOINT_SECRETS"),
 ])
