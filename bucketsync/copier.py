@@ -338,17 +338,13 @@ class Copier:
         if max(sizes) > self.memory.limit // 2 or any(s < MIN_PART for s in sizes[:-1]):
             ranges, kept_layout = _even_ranges(size, self.settings.part_size), False
         tags = self._source_tags(src_key, head)
-        self._abort_stale_uploads(dst_key)
-        upload_id = s3.create_multipart(self.dst, req.destination, dst_key, self._metadata(head, etag, action), tags)
-
         def fetch(first, last):
             interrupt.check(f"the copy of {dst_key}")
             return s3.get_bytes(self.src, req.source, src_key, etag, first, last)[0]
 
-        def upload(number, data, md5):
-            return s3.upload_part(self.dst, req.destination, dst_key, upload_id, number, data, md5)
-
-        try:
+        def write_parts(upload_id):
+            def upload(number, data, md5):
+                return s3.upload_part(self.dst, req.destination, dst_key, upload_id, number, data, md5)
             etags, whole, part_md5s = transfer.stream_parts(
                 ranges, fetch, upload, self.memory, self.settings.part_threads,
                 hash_whole=not is_multipart_etag(etag))
@@ -357,13 +353,9 @@ class Copier:
                 etag, head.get("ServerSideEncryption"), whole, part_md5s if kept_layout else None)
             if problem:
                 raise transfer.IntegrityError(f"{src_key}: {problem}; not written")
-            self._complete(dst_key, upload_id, etags, etag, action)
-        except BaseException:
-            try:
-                s3.abort_multipart(self.dst, req.destination, dst_key, upload_id)
-            except BucketsyncError:
-                pass  # the lifecycle rule or the next run cleans it; the real error matters
-            raise
+            return etags
+
+        self._upload_in_parts(dst_key, etag, action, head, tags, write_parts)
 
     def _source_tags(self, src_key: str, head: dict) -> dict:
         """The source's tags; none without a request where AWS's answer says
@@ -450,6 +442,14 @@ class Copier:
                                                                 metadata, tags, dst_condition=condition),
                                 action.dst_etag)
         except DestinationChangedError:
+            # A server that keeps markers as directories makes "dir/" exist as
+            # soon as a key under it is written (by this very run): an empty
+            # object there is the marker.
+            try:
+                if int(s3.head_object(self.dst, self.request.destination, dst_key).get("ContentLength", -1)) == 0:
+                    return
+            except NoSuchKeyError:
+                pass
             self._ours(dst_key, etag, stamped_only=True)
 
     def _multipart(self, src_key: str, dst_key: str, size: int, etag: str, action: CopyAction) -> None:
@@ -457,18 +457,28 @@ class Copier:
         head = self._head_source(src_key, etag)
         ranges = self._part_ranges(src_key, size, etag)
         tags = self._tags(src_key)
-        self._abort_stale_uploads(dst_key)
-        upload_id = s3.create_multipart(self.dst, req.destination, dst_key,
-                                        self._metadata(head, etag, action), tags)
-        try:
+
+        def write_parts(upload_id):
             def part(numbered):
                 interrupt.check(f"the copy of {dst_key}")
                 number, (first, last) = numbered
                 return s3.upload_part_copy(self.dst, req.source, src_key, req.destination, dst_key,
                                            upload_id, number, first, last, etag)
             with threads.pool(self.settings.part_threads) as pool:
-                etags = list(pool.map(part, enumerate(ranges, start=1)))
-            self._complete(dst_key, upload_id, etags, etag, action)
+                return list(pool.map(part, enumerate(ranges, start=1)))
+
+        self._upload_in_parts(dst_key, etag, action, head, tags, write_parts)
+
+    def _upload_in_parts(self, dst_key: str, etag: str, action: CopyAction, head: dict, tags: dict,
+                         write_parts) -> None:
+        """A multipart upload of the source's metadata and tags, whose parts
+        `write_parts(upload_id)` writes (server-side or streamed), completed
+        conditionally; aborted on any failure: never half-copied."""
+        req = self.request
+        self._abort_stale_uploads(dst_key)
+        upload_id = s3.create_multipart(self.dst, req.destination, dst_key, self._metadata(head, etag, action), tags)
+        try:
+            self._complete(dst_key, upload_id, write_parts(upload_id), etag, action)
         except BaseException:
             try:
                 s3.abort_multipart(self.dst, req.destination, dst_key, upload_id)

@@ -247,7 +247,6 @@ def notes(observed: dict, plan_totals: PlanTotals, request) -> list[str]:
 
 def write(run: Run, summary: dict, details: dict) -> None:
     """Stream the report (JSON Lines) into the work area."""
-    cfg = settings_mod.load()
     ended = datetime.now(timezone.utc)
     try:
         started = s3.parse_time(run.started) if run.started else None

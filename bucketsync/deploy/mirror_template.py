@@ -35,7 +35,7 @@ def event_pattern(mirror: Mirror) -> dict:
     return {"source": ["aws.s3"], "detail-type": list(DETAIL_TYPES), "detail": detail}
 
 
-def resources(config, names, function_logical: str, function_timeout: int, alarm_actions: dict) -> dict:
+def resources(config, function_timeout: int, alarm_actions: dict) -> dict:
     if not config.mirrors:
         return {}
     queue_arn = {"Fn::GetAtt": [QUEUE, "Arn"]}

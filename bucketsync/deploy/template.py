@@ -258,8 +258,7 @@ def build(config: DeployConfig, account: str, code_bucket: str, code_key: str) -
     if config.schedules:
         resources.update(_schedules(config, names))
     mirror_function = next(f for f in files if f.front_matter.get("Trigger") == "mirror-queue")
-    resources.update(mirror_template.resources(config, names, f"{mirror_function.logical_name}Function",
-                                               int(mirror_function.front_matter.get("Timeout", 60)),
+    resources.update(mirror_template.resources(config, int(mirror_function.front_matter.get("Timeout", 60)),
                                                _alarm_actions(config)))
 
     outputs = {

@@ -471,7 +471,8 @@ def mirror_replay(events_file: str, source: str, destination: str, prefix: str |
             clients.reset()
             try:
                 # Lag metrics are for CloudWatch; here they would only clutter the output.
-                tally, failed = mirror.handle(events, [spec], settings_mod.load(), metrics=open(os.devnull, "w"))
+                with open(os.devnull, "w") as metrics:
+                    tally, failed = mirror.handle(events, [spec], settings_mod.load(), metrics=metrics)
             finally:
                 clients.reset()
     except Exception as exc:   # an endpoint or credentials problem: one line
