@@ -18,7 +18,6 @@ from datetime import datetime, timezone
 from typing import Iterator
 
 from . import __version__, clients, s3, threads
-from . import settings as settings_mod
 from .datasync.steps import summary as datasync_summary
 from .plan import COPY, DELETE, UNCHANGED, PlanTotals, decode_action
 from .results import FAILED, WOULD_DELETE, ChunkResult, CopyResult, DeleteResult
