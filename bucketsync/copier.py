@@ -239,7 +239,9 @@ class Copier:
 
     def _copy(self, src_key: str, dst_key: str, size: int, etag: str, action: CopyAction) -> None:
         if self.run.streamed:
-            if is_multipart_etag(etag) or size > self.settings.part_size:
+            if src_key.endswith("/") and size == 0:   # a folder marker (a directory on some servers)
+                self._put_marker(src_key, dst_key, etag, action)
+            elif is_multipart_etag(etag) or size > self.settings.part_size:
                 self._stream_multipart(src_key, dst_key, size, etag, action)
             else:
                 self._stream_whole(src_key, dst_key, size, etag, action)
@@ -253,6 +255,9 @@ class Copier:
                 lambda condition: s3.copy_object(self.dst, req.source, src_key, req.destination, dst_key, etag,
                                                  dst_condition=condition), action.dst_etag)
         except DestinationChangedError:
+            if src_key.endswith("/") and size == 0:   # a marker: its directory may exist already
+                self._put_marker(src_key, dst_key, etag, action)
+                return
             new_etag = self._ours(dst_key, etag)
         except NoSuchKeyError:
             if src_key.endswith("/") and size == 0:
@@ -285,13 +290,7 @@ class Copier:
         req = self.request
         self.memory.acquire(size)
         try:
-            try:
-                data, head = s3.get_bytes(self.src, req.source, src_key, etag)
-            except NoSuchKeyError:
-                if src_key.endswith("/") and size == 0:   # a marker the server keeps as a directory
-                    self._put_marker(src_key, dst_key, etag, action)
-                    return
-                raise
+            data, head = s3.get_bytes(self.src, req.source, src_key, etag)
             digest = hashlib.md5(data, usedforsecurity=False)
             self._check_read(src_key, etag, head, digest.hexdigest())
             metadata = self._metadata(head, etag, action)
@@ -442,15 +441,18 @@ class Copier:
                                                                 metadata, tags, dst_condition=condition),
                                 action.dst_etag)
         except DestinationChangedError:
-            # A server that keeps markers as directories makes "dir/" exist as
-            # soon as a key under it is written (by this very run): an empty
-            # object there is the marker.
+            # A server that keeps markers as directories makes "dir/" exist (an
+            # empty answer to HEAD, yet no listed object) as soon as a key under
+            # it is written, by this very run: the marker is written over it.
+            # Nothing is lost: it is empty either way.
             try:
-                if int(s3.head_object(self.dst, self.request.destination, dst_key).get("ContentLength", -1)) == 0:
-                    return
+                empty = int(s3.head_object(self.dst, self.request.destination, dst_key).get("ContentLength", -1)) == 0
             except NoSuchKeyError:
-                pass
-            self._ours(dst_key, etag, stamped_only=True)
+                empty = False
+            if not empty:
+                self._ours(dst_key, etag, stamped_only=True)
+                return
+            s3.put_object(self.dst, self.request.destination, dst_key, b"", metadata, tags)
 
     def _multipart(self, src_key: str, dst_key: str, size: int, etag: str, action: CopyAction) -> None:
         req = self.request

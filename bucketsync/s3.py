@@ -414,8 +414,11 @@ def put_object(client, bucket: str, key: str, body: bytes, metadata: dict, tags:
         kwargs["Tagging"] = encode_tags(tags)
     if content_md5:
         kwargs["ContentMD5"] = content_md5
-    with _conditional(f"PutObject {bucket}/{key}", key, dst_condition):
-        return client.put_object(**kwargs, **(dst_condition or {}))["ETag"]
+    try:
+        with _conditional(f"PutObject {bucket}/{key}", key, dst_condition):
+            return client.put_object(**kwargs, **(dst_condition or {}))["ETag"]
+    except errors.SourceChangedError as exc:   # a PUT has no source: a 412 is the destination's
+        raise errors.DestinationChangedError(f"{key} is no longer as planned ({exc})") from exc
 
 
 def get_bytes(client, bucket: str, key: str, if_match: str, first: int | None = None,

@@ -125,7 +125,7 @@ def test_sync_semantics(backend, case: Case):
 
     first = backend.sync(execution_input, **case.settings)
     assert first.ok, (first.error, first.cause, first.output)
-    assert {k: first.output[k] for k in case.expect} == case.expect
+    assert {k: first.output[k] for k in case.expect} == case.expect, first.output
     assert first.output["failed"] == 0 and first.output["dry_run"] is False
     assert_destination_matches(backend, source, destination, execution_input, before)
 

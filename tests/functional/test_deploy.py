@@ -10,6 +10,8 @@ import socket
 
 import boto3
 import pytest
+
+from bucketsync import clients
 import requests
 from moto.server import ThreadedMotoServer
 
@@ -40,6 +42,9 @@ def account(tmp_path_factory):
     saved = dict(os.environ)
     os.environ.update(MOTO_PORT=str(port), AWS_ENDPOINT_URL=f"http://127.0.0.1:{port}",
                       AWS_ACCESS_KEY_ID="testing", AWS_SECRET_ACCESS_KEY="testing", AWS_DEFAULT_REGION=REGION)
+    # The deployed functions' clients start fresh, as in a new Lambda process
+    # (an earlier test's cached clients know nothing of this server).
+    clients.reset()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
     server.start()
     requests.post(f"http://127.0.0.1:{port}/moto-api/config",
@@ -56,6 +61,7 @@ def account(tmp_path_factory):
         server.stop()
         os.environ.clear()
         os.environ.update(saved)
+        clients.reset()
 
 
 def run_quiet(function, *args, **kwargs):
