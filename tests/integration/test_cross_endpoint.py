@@ -10,16 +10,25 @@ from tests.sync_cases import *  # noqa: F401,F403  (the shared, table-driven cas
 pytestmark = pytest.mark.integration
 
 
-@pytest.fixture(scope="session")
-def seaweedfs_b():
-    """A second, independent SeaweedFS server (another endpoint)."""
+@pytest.fixture(scope="module")
+def server_a():
+    """Two servers of this module's own (two endpoints). Not the session's
+    shared server: SeaweedFS gives every bucket volumes of its own, and this
+    module's many buckets would exhaust that server's volumes for the
+    modules that run after it in the same process (PutObject: InternalError)."""
+    with SeaweedFS() as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def server_b():
     with SeaweedFS() as server:
         yield server
 
 
 @pytest.fixture(params=["seaweedfs->seaweedfs", "aws->seaweedfs", "seaweedfs->aws"])
-def backend(request, seaweedfs, seaweedfs_b, report_dir):
-    with cross_backend(request.param, (seaweedfs, seaweedfs_b), report_dir) as b:
+def backend(request, server_a, server_b, report_dir):
+    with cross_backend(request.param, (server_a, server_b), report_dir) as b:
         yield b
 
 
@@ -43,8 +52,8 @@ MiB = 1024 * 1024
 
 
 @pytest.fixture
-def two_servers(seaweedfs, seaweedfs_b, report_dir):
-    with cross_backend("seaweedfs->seaweedfs", (seaweedfs, seaweedfs_b), report_dir) as b:
+def two_servers(server_a, server_b, report_dir):
+    with cross_backend("seaweedfs->seaweedfs", (server_a, server_b), report_dir) as b:
         yield b
 
 
@@ -116,7 +125,7 @@ def guarded_server():
         yield server
 
 
-def test_secret_keys_reach_the_endpoint_and_nowhere_else(guarded_server, seaweedfs, report_dir, caplog,
+def test_secret_keys_reach_the_endpoint_and_nowhere_else(guarded_server, server_b, report_dir, caplog,
                                                           monkeypatch):
     """The source's keys come from a Secrets Manager secret named in the
     input: the sync works (the server refuses other keys), and the key is in
@@ -127,7 +136,7 @@ def test_secret_keys_reach_the_endpoint_and_nowhere_else(guarded_server, seaweed
     guarded = guarded_server.client()
     guarded.create_bucket(Bucket="guarded-src")
     guarded.put_object(Bucket="guarded-src", Key="a/secret-plans.txt", Body=b"plans", Metadata={"m": "1"})
-    seaweedfs.client().create_bucket(Bucket="open-dst")
+    server_b.client().create_bucket(Bucket="open-dst")
     histories, environments = [], []
     real_wait = engine._wait
 
@@ -152,7 +161,7 @@ def test_secret_keys_reach_the_endpoint_and_nowhere_else(guarded_server, seaweed
             for _ in range(2):
                 out, err = io.StringIO(), io.StringIO()
                 status = cli.sync(cli.SyncOptions(input=json.dumps(execution_input), json=True,
-                                                  destination_endpoint_url=seaweedfs.endpoint),
+                                                  destination_endpoint_url=server_b.endpoint),
                                   embedded=True, out=out, err=err)
                 runs.append((status, out.getvalue(), err.getvalue()))
     finally:
@@ -161,7 +170,7 @@ def test_secret_keys_reach_the_endpoint_and_nowhere_else(guarded_server, seaweed
     summary = json.loads(out.strip().splitlines()[-1])
     assert status == 0 and summary["copied"] == 1, (out, err)
     assert json.loads(out2.strip().splitlines()[-1])["copied"] == 0, "the second run copies nothing"
-    assert seaweedfs.client().get_object(Bucket="open-dst", Key="a/secret-plans.txt")["Body"].read() == b"plans"
+    assert server_b.client().get_object(Bucket="open-dst", Key="a/secret-plans.txt")["Body"].read() == b"plans"
     report_text = Path(summary["report"]).read_text()
     assert "bucketsync/lyve" in report_text, "the report names the secret it used"
     logs = "\n".join(r.getMessage() for r in caplog.records)
@@ -177,14 +186,14 @@ def test_secret_keys_reach_the_endpoint_and_nowhere_else(guarded_server, seaweed
     out, err = io.StringIO(), io.StringIO()
     with mock_aws(config=engine.moto_config(real_credentials=True)):
         status = cli.sync(cli.SyncOptions(input=json.dumps(without), json=True,
-                                          destination_endpoint_url=seaweedfs.endpoint), embedded=True, out=out, err=err)
+                                          destination_endpoint_url=server_b.endpoint), embedded=True, out=out, err=err)
     assert status != 0 and "source bucket 'guarded-src'" in err.getvalue() and "InvalidAccessKeyId" in err.getvalue()
 
 
-def test_mirror_replay_between_two_servers(seaweedfs, seaweedfs_b, tmp_path):
+def test_mirror_replay_between_two_servers(server_a, server_b, tmp_path):
     """`fab mirror-replay` from one server to another: creates, an overwrite,
     a delete before its create, duplicates; the destination ends equal."""
-    src, dst = seaweedfs.client(), seaweedfs_b.client()
+    src, dst = server_a.client(), server_b.client()
     src.create_bucket(Bucket="mirror-src")
     dst.create_bucket(Bucket="mirror-dst")
     for key, body in (("a.txt", b"one"), ("dir/b.txt", b"two"), ("c d.txt", b"three"), ("d.txt", b"4")):
@@ -201,8 +210,8 @@ def test_mirror_replay_between_two_servers(seaweedfs, seaweedfs_b, tmp_path):
     path = tmp_path / "events.jsonl"
     path.write_text("\n".join(json.dumps(e) for e in events))
     out, err = io.StringIO(), io.StringIO()
-    status = cli.mirror_replay(str(path), "mirror-src", "mirror-dst", None, seaweedfs.endpoint,
-                               seaweedfs_b.endpoint, as_json=True, out=out, err=err)
+    status = cli.mirror_replay(str(path), "mirror-src", "mirror-dst", None, server_a.endpoint,
+                               server_b.endpoint, as_json=True, out=out, err=err)
     summary = json.loads(out.getvalue().strip().splitlines()[-1])
     assert status == 0, err.getvalue()
     assert (summary["copied"], summary["deleted"], summary["failed"]) == (4, 1, 0), summary
