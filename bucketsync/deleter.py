@@ -18,6 +18,7 @@ from .results import DELETED, FAILED, SKIPPED, ActionResult, DeleteResult
 from .work import Run
 
 BATCH = 1000
+ALREADY_GONE = "already gone from the destination"
 
 
 def delete_chunk(run: Run, actions: list[DeleteAction], retry_seconds: float = 0) -> DeleteResult:
@@ -76,7 +77,7 @@ def delete_batch(client, bucket: str, targets: list[tuple[str, str]], result: De
         if code in ("PreconditionFailed", "412", "ConditionalRequestConflict"):
             outcome[key] = (SKIPPED, "changed at the destination since it was planned; kept")
         elif code in ("NoSuchKey", "404"):
-            outcome[key] = (SKIPPED, "already gone from the destination")
+            outcome[key] = (SKIPPED, ALREADY_GONE)
         else:
             outcome[key] = (FAILED, f"{code}: {message}")
     return outcome

@@ -144,11 +144,11 @@ def allowed_secrets(environ=os.environ) -> set[str] | None:
     return {name.strip() for name in raw.split(",") if name.strip()}
 
 
-def check_secret_allowed(endpoint: Endpoint, key: str, environ=os.environ) -> None:
+def check_secret_allowed(endpoint: Endpoint, key: str, allowed: set[str] | None) -> None:
     """Refuse, before any request, a secret the stack was not given access to
     (the functions' role may read only ENDPOINT_SECRETS; Secrets Manager
-    would answer AccessDeniedException, which says less)."""
-    allowed = allowed_secrets(environ)
+    would answer AccessDeniedException, which says less). `allowed`: the
+    configured names or ARNs (None: no list, as in local runs)."""
     if endpoint.secret is None or allowed is None:
         return
     if not any(endpoint.secret == name or _names_secret(name, endpoint.secret) for name in allowed):

@@ -32,7 +32,7 @@ from urllib.parse import unquote_plus
 
 from . import clients, endpoints, s3
 from .copier import Copier
-from .deleter import delete_batch
+from .deleter import ALREADY_GONE, delete_batch
 from .errors import InvalidInputError, NoSuchKeyError
 from .filters import KeyFilter
 from .plan import CHECK, COPY, UNCHANGED, CopyAction, compare, Entry
@@ -229,7 +229,7 @@ class Reconciler:
         state, why = outcome.get(key, (DELETED, "absent at the source"))
         if state == DELETED:
             return "deleted", why
-        if why == "already gone from the destination":
+        if why == ALREADY_GONE:
             return "unchanged", why
         return "failed", why
 

@@ -378,7 +378,7 @@ def copy_object(client, src_bucket: str, src_key: str, dst_bucket: str, dst_key:
 
 
 @contextlib.contextmanager
-def _conditional(what: str, key: str, condition: dict | None):
+def _conditional(what: str, key: str, condition: dict | None, destination_only: bool = False):
     """Errors of a request that may carry a destination condition.
 
     A failed destination condition is DestinationChangedError (412; or 409
@@ -386,7 +386,9 @@ def _conditional(what: str, key: str, condition: dict | None):
     does not implement the condition raises PreconditionsUnsupported. AWS
     names the failed condition in the error's `Condition`; a 412 that names
     none (other servers) stays SourceChangedError, and the copier tells the
-    two apart by re-reading the source."""
+    two apart by re-reading the source. A request with no source
+    (`destination_only`: PutObject, CompleteMultipartUpload) has every 412
+    for the destination."""
     try:
         yield
     except ClientError as exc:
@@ -398,7 +400,10 @@ def _conditional(what: str, key: str, condition: dict | None):
             raise errors.DestinationChangedError(f"{key} is no longer as planned ({code or status})") from exc
         if condition and (status == 501 or code in _NOT_IMPLEMENTED):
             raise PreconditionsUnsupported(f"{what}: {code or status}") from exc
-        raise translate(exc, what) from exc
+        translated = translate(exc, what)
+        if destination_only and isinstance(translated, errors.SourceChangedError):
+            raise errors.DestinationChangedError(f"{key} is no longer as planned ({translated})") from exc
+        raise translated from exc
     except NoCredentialsError as exc:
         raise errors.CredentialsError(f"{what}: no credentials found (set AWS_PROFILE or AWS_ACCESS_KEY_ID)") from exc
     except BotoCoreError as exc:
@@ -414,11 +419,8 @@ def put_object(client, bucket: str, key: str, body: bytes, metadata: dict, tags:
         kwargs["Tagging"] = encode_tags(tags)
     if content_md5:
         kwargs["ContentMD5"] = content_md5
-    try:
-        with _conditional(f"PutObject {bucket}/{key}", key, dst_condition):
-            return client.put_object(**kwargs, **(dst_condition or {}))["ETag"]
-    except errors.SourceChangedError as exc:   # a PUT has no source: a 412 is the destination's
-        raise errors.DestinationChangedError(f"{key} is no longer as planned ({exc})") from exc
+    with _conditional(f"PutObject {bucket}/{key}", key, dst_condition, destination_only=True):
+        return client.put_object(**kwargs, **(dst_condition or {}))["ETag"]
 
 
 def get_bytes(client, bucket: str, key: str, if_match: str, first: int | None = None,
@@ -485,13 +487,10 @@ def complete_multipart(client, bucket: str, key: str, upload_id: str, etags: lis
     "*"}). Errors as for `copy_object`; here every 412 is the destination's."""
     parts = [{"PartNumber": n, "ETag": etag} for n, etag in enumerate(etags, start=1)]
     what = f"CompleteMultipartUpload {bucket}/{key}"
-    try:
-        with _conditional(what, key, dst_condition):
-            return client.complete_multipart_upload(Bucket=bucket, Key=key, UploadId=upload_id,
-                                                    MultipartUpload={"Parts": parts},
-                                                    **(dst_condition or {}))["ETag"]
-    except errors.SourceChangedError as exc:   # no source condition here: a 412 is the destination's
-        raise errors.DestinationChangedError(f"{key} is no longer as planned ({exc})") from exc
+    with _conditional(what, key, dst_condition, destination_only=True):
+        return client.complete_multipart_upload(Bucket=bucket, Key=key, UploadId=upload_id,
+                                                MultipartUpload={"Parts": parts},
+                                                **(dst_condition or {}))["ETag"]
 
 
 def multipart_etag(part_etags: list[str]) -> str | None:

@@ -32,7 +32,7 @@ def validate_input(event: dict) -> dict:
     places = {side: endpoints.resolve(getattr(request, f"{side}_endpoint", None), side) for side in endpoints.SIDES}
     if request is not None:
         for side in endpoints.SIDES:
-            endpoints.check_secret_allowed(places[side], f"{side}_endpoint")
+            endpoints.check_secret_allowed(places[side], f"{side}_endpoint", endpoints.allowed_secrets())
         regions = _check_buckets(request, places)
     owned: tuple = ()
     datasync = None

@@ -125,17 +125,20 @@ def stream_parts(ranges: list[tuple[int, int]], fetch, upload, memory: ByteBudge
     part_md5s: list[bytes] = [b""] * len(ranges)
     fetched: collections.deque = collections.deque()   # (number, size, future), in part order
     uploads: list = []                                  # (size, future)
+    upload_errors: list = []                            # the first failed upload stops the object
 
     def upload_one(number, data, size):
         try:
             return upload(number, data, base64.b64encode(part_md5s[number - 1]).decode("ascii"))
+        except BaseException as exc:
+            upload_errors.append(exc)
+            raise
         finally:
             memory.release(size)
 
     def hand_on(putters):
-        for _, done in uploads:   # a failed upload stops the object now, not after every other part
-            if done.done() and done.exception() is not None:
-                raise done.exception()
+        if upload_errors:   # stop now, not after every other part was read and sent
+            raise upload_errors[0]
         number, size, future = fetched.popleft()
         try:
             data = future.result()

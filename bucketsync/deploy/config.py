@@ -264,21 +264,27 @@ def _mirrors(values: dict, buckets: dict, where: str, secrets) -> tuple:
         request = found.request
         if request.source_endpoint is not None:
             raise ConfigError(f"{label}: the source must be an AWS bucket (its events come from S3 through EventBridge)")
-        if request.source not in buckets["source_buckets"]:
-            raise ConfigError(f"{label}: source {request.source!r} is not in SOURCE_BUCKETS, so the stack may not read it")
-        place = request.destination_endpoint
-        if place is None or place.on_aws:
-            if request.destination not in buckets["destination_buckets"]:
-                raise ConfigError(f"{label}: destination {request.destination!r} is not in DESTINATION_BUCKETS")
-        if place is not None:
-            try:
-                endpoints.check_secret_allowed(place, "destination_endpoint",
-                                               {"BUCKETSYNC_ENDPOINT_SECRETS": ",".join(secrets)})
-            except InvalidInputError as exc:
-                raise ConfigError(f"{label}: {exc}") from None
+        _check_reachable(request, label, buckets, secrets)
         checked.append(found)
     _distinct_ids(where, "mirrors", [m.name for m in checked], "MirrorRule")
     return tuple(checked)
+
+
+def _check_reachable(request, label: str, buckets: dict, secrets) -> None:
+    """What a deployed run of `request` (a schedule's, a mirror's) may reach:
+    its AWS buckets are in SOURCE_BUCKETS/DESTINATION_BUCKETS (IAM reaches
+    only AWS's buckets; another endpoint's keys decide there), and the
+    secrets it names are in ENDPOINT_SECRETS."""
+    for side, setting, verb in (("source", "SOURCE_BUCKETS", "read"), ("destination", "DESTINATION_BUCKETS", "write")):
+        place = getattr(request, f"{side}_endpoint")
+        if place is not None:
+            try:
+                endpoints.check_secret_allowed(place, f"{side}_endpoint", set(secrets))
+            except InvalidInputError as exc:
+                raise ConfigError(f"{label}: {exc}") from None
+        bucket = getattr(request, side)
+        if (place is None or place.on_aws) and bucket not in buckets[setting.lower()]:
+            raise ConfigError(f"{label}: {side} {bucket!r} is not in {setting}, so the stack may not {verb} it")
 
 
 def _endpoint_secrets(values: dict, where: str) -> tuple[str, ...]:
@@ -324,21 +330,8 @@ def check_schedule(entry, buckets: dict, where: str, tasks: dict | None = None, 
         inputs = validate_input(entry["input"])
     except InvalidInputError as exc:
         raise ConfigError(f"{label}: input is not valid: {exc}") from None
-    request = inputs.sync
-    for side, setting, verb in (("source", "SOURCE_BUCKETS", "read"), ("destination", "DESTINATION_BUCKETS", "write")):
-        if request is None:
-            break
-        place = getattr(request, f"{side}_endpoint")
-        try:
-            if place is not None:
-                endpoints.check_secret_allowed(place, f"{side}_endpoint",
-                                               {"BUCKETSYNC_ENDPOINT_SECRETS": ",".join(secrets)})
-        except InvalidInputError as exc:
-            raise ConfigError(f"{label}: {exc}") from None
-        bucket = getattr(request, side)
-        # IAM reaches only AWS's buckets; another endpoint's keys decide there.
-        if (place is None or place.on_aws) and bucket not in buckets[setting.lower()]:
-            raise ConfigError(f"{label}: {side} {bucket!r} is not in {setting}, so the stack may not {verb} it")
+    if inputs.sync is not None:
+        _check_reachable(inputs.sync, label, buckets, secrets)
     if inputs.datasync is not None and not inputs.datasync.by_arn and inputs.datasync.task not in (tasks or {}):
         raise ConfigError(f"{label}: datasync task {inputs.datasync.task!r} is not in DATASYNC_TASKS")
     enabled = entry.get("enabled", True)

@@ -386,6 +386,21 @@ def human_bytes(count: int) -> str:
     return f"{count} B"
 
 
+@contextlib.contextmanager
+def _straight_to_the_buckets(variables: dict):
+    """The functions' clients, with these variables (those given), talking to
+    the buckets directly (AWS or the endpoints): no emulator in between, as
+    for the commands that run one handler's logic rather than a state machine."""
+    from .. import clients
+    from .engine import _environment
+    with _environment({name: value for name, value in variables.items() if value}):
+        clients.reset()
+        try:
+            yield
+        finally:
+            clients.reset()
+
+
 def datasync_preview(task: str, include: list[str], date: str = "yesterday", timezone: str = "UTC",
                      catch_up_days: int = 0, exclude: list[str] | None = None, endpoint_url: str | None = None,
                      as_json: bool = False, out=None, err=None) -> int:
@@ -405,17 +420,11 @@ def datasync_preview(task: str, include: list[str], date: str = "yesterday", tim
         if spec is None:
             raise InvalidInputError(f"datasync task {task!r}: preview needs a task of DATASYNC_TASKS (its source)")
         check_expandable(request, spec)
-        from .. import clients
-        from .engine import _environment, datasync_state_dir
+        from .engine import datasync_state_dir
         store = DirectoryStore(datasync_state_dir())
         endpoint = endpoint_for(SyncOptions(endpoint_url=endpoint_url))
-        # The listing goes straight to the endpoint (or AWS): no emulator here.
-        with _environment({"BUCKETSYNC_S3_ENDPOINT_URL": endpoint} if endpoint else {}):
-            clients.reset()
-            try:
-                shown = preview(request, spec, store=store)
-            finally:
-                clients.reset()
+        with _straight_to_the_buckets({"BUCKETSYNC_S3_ENDPOINT_URL": endpoint}):
+            shown = preview(request, spec, store=store)
     except (InvalidInputError, ConfigError) as exc:
         return fail_early(type(exc).__name__, str(exc), as_json, out, err, EXIT_BAD_INPUT)
     except Exception as exc:   # listing failed: access, endpoint, missing bucket
@@ -444,8 +453,7 @@ def mirror_replay(events_file: str, source: str, destination: str, prefix: str |
     """`fab mirror-replay`: recorded EventBridge S3 events through the mirror's
     handler, on the buckets themselves (AWS or the endpoints given); the last
     line of --json is {"copied", "deleted", "unchanged", "failed", ...}."""
-    from .. import clients, mirror, settings as settings_mod
-    from .engine import _environment
+    from .. import mirror, settings as settings_mod
     out, err = out or sys.stdout, err or sys.stderr
     counts = {name: 0 for name in mirror.OUTCOMES}
     try:
@@ -467,14 +475,9 @@ def mirror_replay(events_file: str, source: str, destination: str, prefix: str |
     environment = {"BUCKETSYNC_SOURCE_ENDPOINT_URL": source_endpoint_url,
                    "BUCKETSYNC_DESTINATION_ENDPOINT_URL": destination_endpoint_url}
     try:
-        with _environment({k: v for k, v in environment.items() if v}):
-            clients.reset()
-            try:
-                # Lag metrics are for CloudWatch; here they would only clutter the output.
-                with open(os.devnull, "w") as metrics:
-                    tally, failed = mirror.handle(events, [spec], settings_mod.load(), metrics=metrics)
-            finally:
-                clients.reset()
+        # Lag metrics are for CloudWatch; here they would only clutter the output.
+        with _straight_to_the_buckets(environment), open(os.devnull, "w") as metrics:
+            tally, failed = mirror.handle(events, [spec], settings_mod.load(), metrics=metrics)
     except Exception as exc:   # an endpoint or credentials problem: one line
         return fail_early(type(exc).__name__, str(exc), as_json, out, err, EXIT_FAILED, counts)
     summary = tally.to_dict()

@@ -43,6 +43,6 @@ def test_same_place_sees_through_spellings(a, b, same):
 
 def test_a_configured_arn_and_a_given_name_are_the_same_secret():
     environ = {"BUCKETSYNC_ENDPOINT_SECRETS": "arn:aws:secretsmanager:us-east-1:123456789012:secret:lyve/keys-AbC123"}
-    endpoints.check_secret_allowed(endpoints.Endpoint(secret="lyve/keys"), "e", environ)
+    endpoints.check_secret_allowed(endpoints.Endpoint(secret="lyve/keys"), "e", endpoints.allowed_secrets(environ))
     with pytest.raises(InvalidInputError, match="ENDPOINT_SECRETS"):
-        endpoints.check_secret_allowed(endpoints.Endpoint(secret="lyve/other"), "e", environ)
+        endpoints.check_secret_allowed(endpoints.Endpoint(secret="lyve/other"), "e", endpoints.allowed_secrets(environ))
