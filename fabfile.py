@@ -32,6 +32,7 @@ def demo(c):
         "max-delete": "most deletes allowed: a count or a percentage of destination objects (default 50%)",
         "allow-empty-source": "allow deleting when the source lists no objects",
         "check-metadata": "also compare metadata and tags of same-content objects and update them",
+        "verify": "also read every written object back with a HEAD (ETag or stamp = the source's)",
         "endpoint-url": "an S3-compatible endpoint for both sides (default: AWS_ENDPOINT_URL_S3 or AWS)",
         "source-endpoint-url": "the source's own S3-compatible endpoint (copies then stream through this machine)",
         "source-profile": "the AWS profile whose keys reach the source",
@@ -44,7 +45,7 @@ def demo(c):
 )
 def sync(c, source=None, destination=None, prefix=None, source_prefix=None, destination_prefix=None,
          include=None, exclude=None, dry_run=False, no_delete=False, max_delete=None,
-         allow_empty_source=False, check_metadata=False, endpoint_url=None, source_endpoint_url=None,
+         allow_empty_source=False, check_metadata=False, verify=False, endpoint_url=None, source_endpoint_url=None,
          source_profile=None, destination_endpoint_url=None, destination_profile=None, json=False, input=None):
     """Make the destination an exact copy of the source (one-way), from this machine."""
     from bucketsync.local import cli
@@ -53,7 +54,8 @@ def sync(c, source=None, destination=None, prefix=None, source_prefix=None, dest
         source=source, destination=destination, prefix=prefix, source_prefix=source_prefix,
         destination_prefix=destination_prefix, include=list(include or []), exclude=list(exclude or []),
         dry_run=dry_run, no_delete=no_delete, max_delete=max_delete,
-        allow_empty_source=allow_empty_source, check_metadata=check_metadata, endpoint_url=endpoint_url,
+        allow_empty_source=allow_empty_source, check_metadata=check_metadata, verify=verify,
+        endpoint_url=endpoint_url,
         source_endpoint_url=source_endpoint_url, source_profile=source_profile,
         destination_endpoint_url=destination_endpoint_url, destination_profile=destination_profile,
         json=json, input=input)
@@ -149,7 +151,8 @@ def rollback(c, to=None, region=None, profile=None, stack_name=None):
                                                 input="a whole execution input as JSON, or @file.json"))
 def start(c, source=None, destination=None, prefix=None, source_prefix=None, destination_prefix=None,
           include=None, exclude=None, dry_run=False, no_delete=False, max_delete=None, allow_empty_source=False,
-          check_metadata=False, json=False, wait=False, input=None, region=None, profile=None, stack_name=None):
+          check_metadata=False, verify=False, json=False, wait=False, input=None, region=None, profile=None,
+          stack_name=None):
     """Start a sync on the deployed stack (the `live` alias); same flags as `fab sync`."""
     from bucketsync.deploy import tasks
     from bucketsync.local import cli
@@ -158,7 +161,7 @@ def start(c, source=None, destination=None, prefix=None, source_prefix=None, des
         source=source, destination=destination, prefix=prefix, source_prefix=source_prefix,
         destination_prefix=destination_prefix, include=list(include or []), exclude=list(exclude or []),
         dry_run=dry_run, no_delete=no_delete, max_delete=max_delete, allow_empty_source=allow_empty_source,
-        check_metadata=check_metadata, json=json, input=input)
+        check_metadata=check_metadata, verify=verify, json=json, input=input)
     sys.exit(tasks.start_command(_overrides(region, profile, stack_name), options, wait))
 
 

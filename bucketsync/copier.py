@@ -78,6 +78,9 @@ class Copier:
         self.dst = clients.data_client(run.destination_region, run.destination_endpoint)
         self._lock = threading.Lock()
         self.result = CopyResult()
+        # Relative key -> (bytes, source ETag) of every object this copier
+        # wrote: what the read-back (readback.py) must find at the destination.
+        self.written: dict[str, tuple[int, str]] = {}
         self.memory = transfer.budget(settings.stream_buffer_bytes)
 
     def copy_chunk(self, actions: list[CopyAction]) -> CopyResult:
@@ -103,14 +106,17 @@ class Copier:
             self._done(action, WOULD_COPY, why)
             return
         try:
-            size = self._copy_as_planned_or_now(action)
+            copied = self._copy_as_planned_or_now(action)
         except RunInterrupted:   # a multipart copy stopped between parts (and aborted)
             self._skip(action, INTERRUPTED)
             return
         except DestinationChangedError as exc:
             self._skip(action, f"changed at the destination during the run ({exc}); left for the next run")
             return
-        if size is not None:
+        if copied is not None:
+            size, etag = copied
+            with self._lock:
+                self.written[action.key] = (size, etag)
             self._done(action, COPIED, why, size)
 
     def _may_start(self, action: CopyAction) -> bool:
@@ -176,16 +182,17 @@ class Copier:
                    event="checked")
         return None
 
-    def _copy_as_planned_or_now(self, action: CopyAction) -> int | None:
+    def _copy_as_planned_or_now(self, action: CopyAction) -> tuple[int, str] | None:
         """Copy the source as planned; if it changed since it was listed, once
-        more as it is now. Returns the bytes copied, None when skipped."""
+        more as it is now. Returns the bytes and source ETag copied, None
+        when skipped."""
         src_key = self.request.source_prefix + action.key
         dst_key = self.request.destination_prefix + action.key
         size, etag = action.size, action.etag
         for _ in range(2):
             try:
                 self._copy(src_key, dst_key, size, etag, action)
-                return size
+                return size, etag
             except (SourceChangedError, NoSuchKeyError):
                 pass
             current = self._reread(src_key)
@@ -199,7 +206,7 @@ class Copier:
                 # our own copy, retried after its answer was lost, or made by
                 # a server that ignored the source condition.
                 self._ours(dst_key, etag)
-                return size
+                return size, etag
             size, etag = current
         self._skip(action, "changed at the source during the run; left for the next run")
         return None

@@ -34,8 +34,10 @@ def clear() -> None:
     _signal.clear()
 
 
-def check(what: str = "the run") -> None:
-    """Raise RunInterrupted when a stop was asked for."""
+def check(what: str = "the run", deletes_ran: bool = False) -> None:
+    """Raise RunInterrupted when a stop was asked for (`deletes_ran`: during
+    the delete phase, whose deletes made so far stay made)."""
     if _requested.is_set():
         name = signal.Signals(_signal[0]).name if _signal else "a signal"
-        raise RunInterrupted(f"{what} was interrupted ({name}); no deletes were run; rerun to finish")
+        left = ("the deletes not yet made were left" if deletes_ran else "no deletes were run")
+        raise RunInterrupted(f"{what} was interrupted ({name}); {left}; rerun to finish")

@@ -177,6 +177,10 @@ def summarize(run: Run, plan_totals: PlanTotals, deletes_ran: bool, maps: dict |
         "unchanged": plan_totals.unchanged + copies["unchanged"],
         "checked": copies["unchanged"],
         "updated": copies.get("updated", 0),
+        # Copies read back at the destination as written (readback.py): by
+        # listing, and with `verify` also by a HEAD against the source ETag.
+        "verified": copies.get("verified", 0),
+        "verify": "none" if dry_run or request is None else ("listing+head" if request.verify else "listing"),
         "failed": copies["failed"] + deletes["failed"],
         "skipped": copies["skipped"] + deletes["skipped"],
         "bytes_copied": copies["bytes_copied"],

@@ -17,7 +17,7 @@ from .errors import InvalidInputError
 ALLOWED_KEYS = (
     "source", "destination", "prefix", "source_prefix", "destination_prefix",
     "delete", "dry_run", "max_delete", "allow_empty_source", "include", "exclude", "check_metadata",
-    "source_endpoint", "destination_endpoint",
+    "verify", "source_endpoint", "destination_endpoint",
 )
 DEFAULT_MAX_DELETE = "50%"
 PERCENT_FLOOR = 10   # a percentage max_delete always allows this many deletes
@@ -47,6 +47,9 @@ class SyncRequest:
     # Also compare system metadata, user metadata and tags of objects whose
     # content is the same, and bring them in line (costs requests per object).
     check_metadata: bool = False
+    # Also read each written object back with one HEAD (ETag or stamp equal
+    # to the source's); every run already lists what it wrote (readback.py).
+    verify: bool = False
     # Each side's endpoint and credentials as the input gives them (None: the
     # run's defaults, see endpoints.resolve). Never a key, only a secret's name.
     source_endpoint: Endpoint | None = None
@@ -221,6 +224,7 @@ def validate(data) -> SyncRequest:
         include=_patterns(data, "include"),
         exclude=_patterns(data, "exclude"),
         check_metadata=_bool(data, "check_metadata", False),
+        verify=_bool(data, "verify", False),
         source_endpoint=source_endpoint,
         destination_endpoint=destination_endpoint,
     )

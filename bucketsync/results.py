@@ -55,11 +55,27 @@ class ChunkResult:
 
 @dataclass
 class CopyResult(ChunkResult):
-    COUNTS: ClassVar[tuple[str, ...]] = ("copied", "unchanged", "updated", "failed", "skipped", "bytes_copied")
+    COUNTS: ClassVar[tuple[str, ...]] = ("copied", "unchanged", "updated", "failed", "skipped", "bytes_copied",
+                                         "verified")
     copied: int = 0
     unchanged: int = 0
     updated: int = 0
     bytes_copied: int = 0
+    verified: int = 0    # copies read back at the destination (readback.py) and found as written
+
+    def unproven(self, problems: dict[str, str]) -> None:
+        """Turn copies that the read-back could not prove ({relative key:
+        why}) into failures: a write the tool cannot prove is never counted
+        as done (and a failure blocks the run's deletes)."""
+        for number, action in enumerate(self.actions):
+            why = problems.get(action.key)
+            if why is None or action.outcome != COPIED:
+                continue
+            self.actions[number] = ActionResult(action.key, action.size, FAILED, why)
+            self.copied -= 1
+            self.bytes_copied -= action.size
+            self.failed += 1
+            self.failures.append({"key": action.key, "error": why})
 
 
 @dataclass

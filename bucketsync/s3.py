@@ -192,6 +192,28 @@ def list_folders(client, bucket: str, prefix: str) -> Iterator[str]:
         kwargs["ContinuationToken"] = page["NextContinuationToken"]
 
 
+def list_page(client, bucket: str, prefix: str, start_after: str | None = None, delimiter: str | None = None,
+              token: str | None = None) -> tuple[dict[str, int], list[str], str | None]:
+    """One ListObjectsV2 page of full keys under `prefix` (after the full key
+    `start_after`, or from a continuation `token`): ({key: size}, common
+    prefixes, the next page's token or None). Keys are taken as the server
+    answers them: the read-back compares them with what was written."""
+    kwargs = {"Bucket": bucket, "Prefix": prefix}
+    if start_after:
+        kwargs["StartAfter"] = start_after
+    if delimiter:
+        kwargs["Delimiter"] = delimiter
+    if token:
+        kwargs["ContinuationToken"] = token
+    with _call(f"ListObjectsV2 {bucket}/{prefix}"):
+        page = client.list_objects_v2(**kwargs)
+    token = page.get("NextContinuationToken") if page.get("IsTruncated") else None
+    if page.get("IsTruncated") and not token:
+        raise errors.S3Error(f"ListObjectsV2 {bucket}/{prefix}: the listing is truncated but has no continuation token")
+    return ({item["Key"]: item["Size"] for item in page.get("Contents", ())},
+            [common["Prefix"] for common in page.get("CommonPrefixes", ())], token)
+
+
 def any_key(client, bucket: str, prefix: str) -> bool:
     """Whether some key starts with `prefix` (one request)."""
     with _call(f"ListObjectsV2 {bucket}/{prefix}"):

@@ -6,7 +6,7 @@ small: {"run": ..., "cursor": ..., "plan": ...}; object lists live in the
 work area."""
 from __future__ import annotations
 
-from . import clients, endpoints, interrupt, lease, notify, progress, report, s3
+from . import clients, endpoints, interrupt, lease, notify, progress, readback, report, s3
 from . import settings as settings_mod
 from .copier import Copier, start_deadline
 from .deleter import delete_chunk as delete_keys
@@ -107,7 +107,9 @@ def copy_chunk(event: dict, remaining_ms: int | None = None) -> dict:
     work = clients.work_client()
     chunk = s3.get_json(work, run.work_bucket, run.chunk_key(COPY, number))
     actions = [decode_action(COPY, item) for item in chunk["actions"]]
-    result = Copier(run, cfg, start_deadline(remaining_ms)).copy_chunk(actions)
+    copier = Copier(run, cfg, start_deadline(remaining_ms))
+    result = copier.copy_chunk(actions)
+    readback.prove(run, result, copier.written, copier.dst, cfg.copy_threads, cfg.retry_seconds)
     s3.put_json(work, run.work_bucket, run.result_key(COPY, number), result.to_dict())
     return {"number": number, "copied": result.copied, "failed": result.failed}
 
@@ -143,6 +145,10 @@ def delete_chunk(event: dict) -> dict:
 def finish(event: dict) -> dict:
     """Write the report; the output is the flat summary of DESIGN.md section 2."""
     run = Run.from_dict(event["run"])
+    if event.get("delete_next"):
+        # Deletes left undone by an interrupt are a partial phase: the run
+        # fails (ReportFailure writes the report with what was done).
+        interrupt.check("the delete phase", deletes_ran=True)
     summary, details = report.summarize(run, PlanTotals.from_dict((event.get("plan") or {}).get("totals")),
                                         event.get("delete_next", False), event.get("maps"),
                                         datasync=event.get("datasync"))

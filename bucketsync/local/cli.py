@@ -42,6 +42,7 @@ class SyncOptions:
     max_delete: str | None = None
     allow_empty_source: bool = False
     check_metadata: bool = False
+    verify: bool = False
     endpoint_url: str | None = None
     # One side's own endpoint and profile (the other side keeps --endpoint-url,
     # or AWS, and the default credentials).
@@ -54,7 +55,7 @@ class SyncOptions:
 
 
 INPUT_FLAGS = ("source", "destination", "prefix", "source_prefix", "destination_prefix", "include", "exclude",
-               "dry_run", "no_delete", "max_delete", "allow_empty_source", "check_metadata")
+               "dry_run", "no_delete", "max_delete", "allow_empty_source", "check_metadata", "verify")
 
 
 def execution_input(opts: SyncOptions) -> dict:
@@ -100,6 +101,8 @@ def build_input(opts: SyncOptions) -> dict:
         data["allow_empty_source"] = True
     if opts.check_metadata:
         data["check_metadata"] = True
+    if opts.verify:
+        data["verify"] = True
     return data
 
 
@@ -339,8 +342,10 @@ def report_outcome(outcome: Outcome, as_json: bool, out, err) -> int:
         return EXIT_OK
     if outcome.error == "RunInterrupted":
         done = summary or {}
+        deletes = (f"{done.get('deleted', 0):,} deleted before the stop" if done.get("deletes_ran")
+                   else "no deletes were run")
         print(f"interrupted: {done.get('copied', 0):,} copied, {done.get('skipped', 0):,} left for later; "
-              f"no deletes were run; rerun to finish (report: {outcome.report_path})", file=err)
+              f"{deletes}; rerun to finish (report: {outcome.report_path})", file=err)
         return EXIT_INTERRUPTED.get(interrupt.signal_number(), 130)
     if outcome.error == "SyncFailedError" and summary:
         keys = ", ".join(repr(k) for k in summary.get("failed_keys", []))
@@ -371,6 +376,9 @@ def summary_table(summary: dict) -> Table:
                  if summary.get("dry_run") else {"updated": "tags updated"}.get(name, name))
         table.add_row(label, f"{summary.get(name, 0):,}")
     table.add_row("bytes copied", human_bytes(summary.get("bytes_copied", 0)))
+    if summary.get("verified"):
+        how = {"listing": "listed", "listing+head": "listed and HEAD"}.get(summary.get("verify"), "")
+        table.add_row(f"verified ({how})", f"{summary['verified']:,}")
     table.add_row("report", str(summary.get("report")))
     for key in summary.get("failed_keys", []):
         table.add_row("failed key", key)

@@ -64,3 +64,37 @@ def test_a_signal_mid_run_stops_cleanly(backend, signum, status):
                     out=io.StringIO(), err=io.StringIO())
     assert code == 0, "a rerun finishes"
     assert "stale" not in backend.listing(destination) and "big.bin" in backend.listing(destination)
+
+
+@pytest.mark.parametrize("signum, status", [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_a_signal_during_the_deletes_fails_the_run(backend, signum, status):
+    """Deletes left undone by a signal are a partial phase: exit 130/143, an
+    `interrupted` line that says deletes ran, the undone ones counted as
+    skipped; a rerun finishes them."""
+    source, destination = backend.buckets()
+    backend.put(source, "kept", b"k")
+    for n in range(20):
+        backend.put(destination, f"stale/{n:02d}", b"x")
+    sent = []
+
+    def signal_on_the_first_delete(params, **_):
+        keys = [o["Key"] for o in params["Delete"]["Objects"]]
+        if not sent and not any("bucketsync-probe" in k for k in keys):
+            sent.append(keys)
+            os.kill(os.getpid(), signum)
+
+    out, err = io.StringIO(), io.StringIO()
+    with hooked("before-parameter-build.s3.DeleteObjects", signal_on_the_first_delete):
+        code = cli.sync(cli.SyncOptions(source=source, destination=destination, json=True, max_delete="100%"),
+                        embedded=True, out=out, err=err, settings={"BUCKETSYNC_CHUNK_ACTIONS": "5"})
+    assert sent, err.getvalue()
+    assert code == status, err.getvalue()
+    assert "interrupted:" in err.getvalue() and "deleted before the stop" in err.getvalue()
+    summary = json.loads(out.getvalue().strip().splitlines()[-1])
+    assert summary["error"] == "RunInterrupted" and summary["deletes_ran"]
+    left = [k for k in backend.listing(destination) if k.startswith("stale/")]
+    assert left and summary["skipped"] == len(left) and summary["deleted"] == 20 - len(left), summary
+
+    code = cli.sync(cli.SyncOptions(source=source, destination=destination, max_delete="100%"), embedded=True,
+                    out=io.StringIO(), err=io.StringIO())
+    assert code == 0 and not [k for k in backend.listing(destination) if k.startswith("stale/")]

@@ -32,9 +32,6 @@ NEEDED_ONLY_WHEN_SOMETHING_VANISHES = {
     # before any delete), not as a 403 that looks like a broken deployment.
     ("plan", "work", "s3:ListBucket"), ("copy_chunk", "work", "s3:ListBucket"),
     ("delete_chunk", "work", "s3:ListBucket"),
-    # A destination object deleted by someone else between the plan and the
-    # copy's HEAD must read as "vanished", not as access denied.
-    ("copy_chunk", "destination", "s3:ListBucket"),
 }
 # The Lambda service writes the functions' logs with their roles.
 FOR_THE_SERVICE = {"logs:CreateLogStream", "logs:PutLogEvents"}

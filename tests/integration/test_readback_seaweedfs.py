@@ -1,0 +1,66 @@
+"""What a server does not store as written is found out, reported as failed,
+and never becomes a delete (the read-back, bucketsync/readback.py), on a real
+SeaweedFS server: it stores `/lead.txt` as `lead.txt`, `a//b.txt` as
+`a/b.txt`, `win\\path.txt` as `win/path.txt`, and a `dir/` key with content
+as an empty folder. HEAD finds the respelled object under either spelling:
+only a listing tells."""
+import pytest
+
+from tests.backends import cross_backend, seaweed_backend
+
+pytestmark = pytest.mark.integration
+
+RESPELLED = {"/lead.txt": b"leading slash", "a//b.txt": b"double slash", "win\\path.txt": b"backslash",
+             "dir/": b"a folder marker with content"}
+PLAIN = {"ok.txt": b"fine", "dir/x": b"x", "sub/y.txt": b"y"}
+
+
+@pytest.fixture(params=["aws->seaweedfs", "seaweedfs"])
+def backend(request, seaweedfs, report_dir):
+    if request.param == "seaweedfs":   # one server: server-side copies
+        with seaweed_backend(seaweedfs, report_dir) as b:
+            yield b
+    else:                              # moto as AWS -> SeaweedFS: streamed copies
+        with cross_backend(request.param, (seaweedfs, seaweedfs), report_dir) as b:
+            yield b
+
+
+@pytest.fixture
+def from_aws(seaweedfs, report_dir):
+    """moto standing in for AWS, which keeps every spelling, as the source."""
+    with cross_backend("aws->seaweedfs", (seaweedfs, seaweedfs), report_dir) as b:
+        yield b
+
+
+def test_keys_the_destination_respells_fail_every_run_and_nothing_is_deleted(from_aws):
+    backend = from_aws
+    source, destination = backend.buckets()
+    for key, body in {**RESPELLED, **PLAIN}.items():
+        backend.put(source, key, body)
+    backend.put(destination, "stale.txt", b"absent at the source")
+
+    for run in range(2):
+        outcome = backend.sync({"source": source, "destination": destination, "max_delete": "100%"})
+        out = outcome.output
+        assert not outcome.ok and out["failed"] == len(RESPELLED), (run, out)
+        assert set(out["failed_keys"]) == set(RESPELLED), out
+        assert out["deleted"] == 0 and not out["deletes_ran"], "nothing unproven may lead to a delete"
+        listing = backend.listing(destination)
+        # The respelled copies stay where the server put them, the plain keys
+        # are there, and the stale key waits for a run that proves everything.
+        assert {"lead.txt", "a/b.txt", "win/path.txt", "stale.txt"} <= set(listing), listing
+        assert all(key in listing for key in PLAIN)
+    assert out["copied"] == 0 and out["verified"] == 0, "the plain keys were proven once, in run 1"
+
+
+def test_plain_keys_are_verified_and_counted(backend):
+    source, destination = backend.buckets()
+    for key, body in PLAIN.items():
+        backend.put(source, key, body)
+    backend.put(destination, "stale.txt", b"absent at the source")
+    outcome = backend.sync({"source": source, "destination": destination, "max_delete": "100%"})
+    assert outcome.ok, (outcome.error, outcome.cause, outcome.output)
+    assert outcome.output["verified"] == outcome.output["copied"] == len(PLAIN)
+    assert outcome.output["verify"] == "listing" and outcome.output["deleted"] == 1
+    deep = backend.sync({"source": source, "destination": destination, "verify": True})
+    assert deep.ok and deep.output["copied"] == 0 and deep.output["verify"] == "listing+head"
