@@ -333,16 +333,25 @@ class Copier:
     def _stream_multipart(self, src_key: str, dst_key: str, size: int, etag: str, action: CopyAction) -> None:
         """Ranged GETs and UploadPart in parallel, in the source's part layout
         when its parts fit the budget (the ETags can then match), else in
-        `part_size` parts; the upload is aborted on any failure."""
+        `part_size` parts; the upload is aborted on any failure. A layout
+        guessed from the first and last parts that the bytes read disprove
+        (uneven middle parts) is asked part by part, and the object sent again."""
+        try:
+            self._stream_in_parts(src_key, dst_key, size, etag, action, exact=False)
+        except _GuessedLayoutWrong:
+            self._stream_in_parts(src_key, dst_key, size, etag, action, exact=True)
+
+    def _stream_in_parts(self, src_key: str, dst_key: str, size: int, etag: str, action: CopyAction,
+                         exact: bool) -> None:
         req = self.request
         head = self._head_source(src_key, etag)
-        ranges = self._part_ranges(src_key, size, etag)
+        ranges, guessed = self._part_ranges(src_key, size, etag, exact=exact)
         kept_layout = is_multipart_etag(etag)
         sizes = [last - first + 1 for first, last in ranges]
         # The source's layout, unless its parts would not fit the budget or
         # break S3's 5 MiB minimum (servers that allow smaller parts exist).
         if max(sizes) > self.memory.limit // 2 or any(s < MIN_PART for s in sizes[:-1]):
-            ranges, kept_layout = _even_ranges(size, self.settings.part_size), False
+            ranges, kept_layout, guessed = _even_ranges(size, self.settings.part_size), False, False
         tags = self._source_tags(src_key, head)
         def fetch(first, last):
             interrupt.check(f"the copy of {dst_key}")
@@ -357,6 +366,8 @@ class Copier:
             unchecked = self.result.observed.get("source_etags") == "not MD5 of content"
             problem = None if unchecked else transfer.read_problem(
                 etag, head.get("ServerSideEncryption"), whole, part_md5s if kept_layout else None)
+            if problem and guessed:
+                raise _GuessedLayoutWrong(problem)   # the upload is aborted; asked part by part
             if problem:
                 raise transfer.IntegrityError(f"{src_key}: {problem}; not written")
             return etags
@@ -464,7 +475,7 @@ class Copier:
     def _multipart(self, src_key: str, dst_key: str, size: int, etag: str, action: CopyAction) -> None:
         req = self.request
         head = self._head_source(src_key, etag)
-        ranges = self._part_ranges(src_key, size, etag)
+        ranges, _ = self._part_ranges(src_key, size, etag)
         tags = self._tags(src_key)
 
         def write_parts(upload_id):
@@ -531,32 +542,46 @@ class Copier:
             # or carries our stamp (a completion whose answer was lost).
             self._ours(dst_key, etag, stamped_only=True, written=s3.multipart_etag(etags))
 
-    def _part_ranges(self, src_key: str, size: int, etag: str) -> list[tuple[int, int]]:
-        """Byte ranges of the parts: the source's own layout when it is
-        multipart, else `part_size` parts (at most 10,000)."""
+    def _part_ranges(self, src_key: str, size: int, etag: str,
+                     exact: bool = False) -> tuple[list[tuple[int, int]], bool]:
+        """(byte ranges of the parts, whether the layout is a guess): the
+        source's own layout when it is multipart, else `part_size` parts (at
+        most 10,000). S3 tells a part's size only by a HEAD with its number:
+        the first part's size and, for streamed copies of three parts or
+        more, the last one's are asked; parts in between are taken to be as
+        large as the first (as uploaders make them) unless the sizes do not
+        add up, or `exact`, when every part is asked. Server-side copies need
+        no exact layout: a different one only makes the ETag differ (the
+        copy is then stamped)."""
         count = 0
         if is_multipart_etag(etag):
             # Metadata comes from a plain HEAD: some servers (moto) answer a
             # part HEAD with the part's own ETag and no metadata.
             head = self._head_source(src_key, etag, part_number=1)
             count = int(head.get("PartsCount") or 0)
+        if count == 0:
+            return _even_ranges(size, self.settings.part_size), False
+        guessed = False
         if count == 1:
             sizes = [size]
-        elif count > 1:
+        else:
             first = head["ContentLength"]
             sizes = [first] * (count - 1) + [size - first * (count - 1)]
-            if not 0 < sizes[-1] <= first:   # uneven parts: ask for each one
+            even = 0 < sizes[-1] <= first
+            if even and count > 2 and self.run.streamed and not exact:
+                even = self._head_source(src_key, etag, count)["ContentLength"] == sizes[-1]
+                guessed = even
+            if exact or not even:   # uneven parts: ask for each one
                 sizes = [first] + [self._head_source(src_key, etag, n)["ContentLength"]
                                    for n in range(2, count + 1)]
-        else:
-            return _even_ranges(size, self.settings.part_size)
+                guessed = False
         ranges, offset = [], 0
         for length in sizes:
             ranges.append((offset, offset + length - 1))
             offset += length
         if offset != size:
             raise SourceChangedError(f"{src_key}: parts add up to {offset} bytes, object has {size}")
-        return ranges
+        return ranges, guessed
 
     # ---- bookkeeping -----------------------------------------------------------
     def _done(self, action: CopyAction, outcome: str, why: str, size: int | None = None,
@@ -589,6 +614,10 @@ class Copier:
     def _observe(self, what: str, value: str) -> None:
         with self._lock:
             self.result.observed[what] = value
+
+
+class _GuessedLayoutWrong(Exception):
+    """The bytes read disprove the part layout guessed for a streamed copy."""
 
 
 def _even_ranges(size: int, part_size: int) -> list[tuple[int, int]]:

@@ -1,6 +1,7 @@
-"""What a server does not store as written is found out, reported as failed,
-and never becomes a delete (the read-back, bucketsync/readback.py), on a real
-SeaweedFS server: it stores `/lead.txt` as `lead.txt`, `a//b.txt` as
+"""Never wrong, on a real SeaweedFS server.
+
+What a server does not store as written is found out, reported as failed,
+and never becomes a delete (the read-back, bucketsync/readback.py). SeaweedFS it stores `/lead.txt` as `lead.txt`, `a//b.txt` as
 `a/b.txt`, `win\\path.txt` as `win/path.txt`, and a `dir/` key with content
 as an empty folder. HEAD finds the respelled object under either spelling:
 only a listing tells."""
@@ -64,3 +65,22 @@ def test_plain_keys_are_verified_and_counted(backend):
     assert outcome.output["verify"] == "listing" and outcome.output["deleted"] == 1
     deep = backend.sync({"source": source, "destination": destination, "verify": True})
     assert deep.ok and deep.output["copied"] == 0 and deep.output["verify"] == "listing+head"
+
+
+MiB = 1024 * 1024
+
+
+@pytest.mark.parametrize("kind", ["seaweedfs->aws", "aws->seaweedfs"])
+@pytest.mark.parametrize("parts", [(5 * MiB + 3, 6 * MiB + 7, 1234),          # the last part tells
+                                   (6 * MiB, 7 * MiB, 5 * MiB, 1234)],         # only the bytes read tell
+                         ids=["uneven-last", "uneven-middle"])
+def test_a_multipart_source_with_uneven_parts_streams_in_its_own_layout(seaweedfs, report_dir, kind, parts):
+    with cross_backend(kind, (seaweedfs, seaweedfs), report_dir) as backend:
+        source, destination = backend.buckets()
+        backend.put_multipart(source, "uneven.bin", parts)
+        first = backend.sync({"source": source, "destination": destination})
+        assert first.ok and first.output["copied"] == 1, (first.error, first.cause, first.output)
+        body = backend.client.get_object(Bucket=destination, Key="uneven.bin")["Body"].read()
+        assert body == b"".join(bytes([n % 251]) * size for n, size in enumerate(parts, start=1))
+        again = backend.sync({"source": source, "destination": destination})
+        assert again.ok and again.output["copied"] == 0 and again.output["unchanged"] == 1
