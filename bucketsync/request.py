@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 
 from . import endpoints
@@ -187,9 +188,11 @@ def describe_max_delete(max_delete: str | int | None) -> str:
     return f"max_delete {max_delete!r} (of the destination's objects, rounded down)"
 
 
-def validate(data) -> SyncRequest:
+def validate(data, known: Mapping[str, Endpoint] | None = None) -> SyncRequest:
     """Normalise an execution input into a SyncRequest or raise InvalidInputError
-    naming the first problem found."""
+    naming the first problem found. `known`: each side's place when the input
+    gives none, as the run will resolve it (endpoints.resolve: None means
+    the functions' environment, as in ValidateInput)."""
     if not isinstance(data, dict):
         raise InvalidInputError(f"the input must be a JSON object, got {_type(data)}")
     unknown = sorted(set(data) - set(ALLOWED_KEYS))
@@ -219,13 +222,18 @@ def validate(data) -> SyncRequest:
     source_endpoint = endpoints.parse(data["source_endpoint"], "source_endpoint") if "source_endpoint" in data else None
     destination_endpoint = (endpoints.parse(data["destination_endpoint"], "destination_endpoint")
                             if "destination_endpoint" in data else None)
-    # Buckets of one name on two endpoints are two buckets; where a side's
-    # place is not given, it may be the other's (the run's defaults).
-    if endpoints.same_place(source_endpoint, destination_endpoint) and source == destination and (source_prefix.startswith(destination_prefix)
-                                                 or destination_prefix.startswith(source_prefix)):
+    # Buckets of one name on two endpoints are two buckets: compare the places
+    # the run will resolve (the input's endpoint, else the run's defaults),
+    # each in its canonical form, so that no spelling hides a bucket synced
+    # onto itself.
+    source_place, destination_place = (endpoints.resolve(given, side, known) for given, side in
+                                       ((source_endpoint, "source"), (destination_endpoint, "destination")))
+    if (source == destination and endpoints.same_place(source_place, destination_place)
+            and (source_prefix.startswith(destination_prefix) or destination_prefix.startswith(source_prefix))):
         raise InvalidInputError(
-            f"source and destination are the same bucket ({source!r}) with overlapping prefixes "
-            f"({source_prefix!r} and {destination_prefix!r}): a sync would overwrite or delete its own source")
+            f"source and destination are the same bucket ({source!r} at {endpoints.place(source_place.url)}) "
+            f"with overlapping prefixes ({source_prefix!r} and {destination_prefix!r}): a sync would overwrite "
+            f"or delete its own source")
 
     return SyncRequest(
         source=source,

@@ -258,7 +258,7 @@ def _mirrors(values: dict, buckets: dict, where: str, secrets) -> tuple:
     for entry in entries:
         label = f"{where}: MIRRORS entry {entry.get('name', '?') if isinstance(entry, dict) else entry!r}"
         try:
-            found = mirror.check_mirror(entry, label)
+            found = mirror.check_mirror(entry, label, endpoints.DEPLOYED)
         except InvalidInputError as exc:
             raise ConfigError(str(exc)) from None
         request = found.request
@@ -327,7 +327,7 @@ def check_schedule(entry, buckets: dict, where: str, tasks: dict | None = None, 
     except (zoneinfo.ZoneInfoNotFoundError, ValueError, TypeError):
         raise ConfigError(f"{label}: timezone {timezone!r} is not an IANA time zone name (like Europe/Paris or UTC)") from None
     try:
-        inputs = validate_input(entry["input"])
+        inputs = validate_input(entry["input"], endpoints.DEPLOYED)
     except InvalidInputError as exc:
         raise ConfigError(f"{label}: input is not valid: {exc}") from None
     if inputs.sync is not None:

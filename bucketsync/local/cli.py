@@ -19,7 +19,7 @@ from rich.table import Table
 from .. import interrupt, report
 from ..datasync.steps import check_expandable, resolve_task
 from ..deploy.errors import ConfigError
-from ..endpoints import SIDES, Endpoint, check_url
+from ..endpoints import SIDES, Endpoint, check_url, resolve
 from ..errors import InvalidInputError
 from ..inputs import validate_input
 from ..outcome import Outcome
@@ -165,7 +165,7 @@ def where(inputs, sides: dict[str, Endpoint]) -> dict[str, Endpoint]:
     """Each side's place as the run will resolve it: the input's
     `<side>_endpoint` first, else the flags'."""
     request = inputs.sync
-    return {side: (getattr(request, f"{side}_endpoint", None) or sides[side]) for side in SIDES}
+    return {side: resolve(getattr(request, f"{side}_endpoint", None), side, sides) for side in SIDES}
 
 
 def quiet_moto_logs() -> None:
@@ -183,9 +183,11 @@ def sync(opts: SyncOptions, *, embedded: bool = False, settings: dict | None = N
     err = err or sys.stderr
     try:
         given = execution_input(opts)
-        inputs = validate_input(given)
-        tasks = datasync_tasks_for(inputs)
         sides = side_endpoints(opts)
+        # The same-bucket check compares the places the run will use: the
+        # input's endpoints, else these flags (and AWS_ENDPOINT_URL_S3).
+        inputs = validate_input(given, sides)
+        tasks = datasync_tasks_for(inputs)
     except (InvalidInputError, ConfigError) as exc:
         return fail_early(type(exc).__name__, str(exc), opts.json, out, err, EXIT_BAD_INPUT)
     request = inputs.sync
@@ -460,11 +462,14 @@ def mirror_replay(events_file: str, source: str, destination: str, prefix: str |
         entry = {"name": "replay", "source": source or "", "destination": destination or ""}
         if prefix is not None:
             entry["prefix"] = prefix
-        spec = mirror.check_mirror(entry, "mirror-replay")
         for url, flag in ((source_endpoint_url, "--source-endpoint-url"),
                           (destination_endpoint_url, "--destination-endpoint-url")):
             if url:
                 check_url(url, flag)
+        # One bucket name on two endpoints is two buckets (as for `fab sync`).
+        places = {"source": Endpoint(url=source_endpoint_url or None),
+                  "destination": Endpoint(url=destination_endpoint_url or None)}
+        spec = mirror.check_mirror(entry, "mirror-replay", places)
         try:
             text = Path(events_file).read_text(encoding="utf-8")
         except OSError as exc:
