@@ -18,6 +18,7 @@ from datetime import datetime, timezone
 from typing import Iterator
 
 from . import __version__, clients, s3, threads
+from . import settings as settings_mod
 from .datasync.steps import summary as datasync_summary
 from .plan import COPY, DELETE, UNCHANGED, PlanTotals, decode_action
 from .results import FAILED, WOULD_DELETE, ChunkResult, CopyResult, DeleteResult
@@ -182,7 +183,7 @@ def summarize(run: Run, plan_totals: PlanTotals, deletes_ran: bool, maps: dict |
         "bytes_copied": copies["bytes_copied"],
         "dry_run": dry_run,
         "deletes_ran": deletes_ran,
-        "report": run.report_location,
+        "report": settings_mod.load().report_location or run.report_location,
         "run_id": run.id,
         "source": f"s3://{request.source}/{request.source_prefix}" if request else (datasync or {}).get("source"),
         "destination": (f"s3://{request.destination}/{request.destination_prefix}" if request

@@ -20,7 +20,7 @@ from .. import interrupt, report
 from ..datasync.steps import check_expandable, resolve_task
 from ..deploy.errors import ConfigError
 from ..endpoints import SIDES, Endpoint, check_url, resolve
-from ..errors import InvalidInputError
+from ..errors import InvalidInputError, ReportDirectoryError
 from ..inputs import validate_input
 from ..outcome import Outcome
 
@@ -188,10 +188,12 @@ def sync(opts: SyncOptions, *, embedded: bool = False, settings: dict | None = N
         # input's endpoints, else these flags (and AWS_ENDPOINT_URL_S3).
         inputs = validate_input(given, sides)
         tasks = datasync_tasks_for(inputs)
-    except (InvalidInputError, ConfigError) as exc:
+        from . import engine   # here, not at the top: `fab start`/`fab status` share this module and need no moto
+        # Before anything is written, not after the copies and deletes.
+        engine.usable_report_dir()
+    except (InvalidInputError, ConfigError, ReportDirectoryError) as exc:
         return fail_early(type(exc).__name__, str(exc), opts.json, out, err, EXIT_BAD_INPUT)
     request = inputs.sync
-    from . import engine   # here, not at the top: `fab start`/`fab status` share this module and need no moto
     quiet_moto_logs()
     endpoint = endpoint_for(opts)
     err_console = Console(file=err)
@@ -325,11 +327,18 @@ def print_planned(outcome: Outcome, request, out, limit: int | None = None) -> N
         print(f"(dryrun) ... and {more:,} more; every action is in {outcome.report_path}", file=out)
 
 
+REPORT_NOT_WRITTEN = "ReportNotWritten"
+
+
 def report_outcome(outcome: Outcome, as_json: bool, out, err) -> int:
     """Print the summary (table or JSON line) and errors as single lines;
     returns the exit status. With --json the last line of stdout is always
-    one JSON object, also when the run failed before it had a summary."""
+    one JSON object, also when the run failed before it had a summary. A
+    report that could not be written costs nothing else: the counts are
+    printed, and one line says why there is no report file (exit 1)."""
     summary = outcome.output
+    if summary is not None and outcome.report_error:
+        summary["report_error"] = outcome.report_error
     if summary is not None:
         if as_json:
             print(json.dumps(summary, sort_keys=True), file=out, flush=True)
@@ -337,26 +346,31 @@ def report_outcome(outcome: Outcome, as_json: bool, out, err) -> int:
             Console(file=out).print(summary_table(summary))
     for note in outcome.notes:
         print(f"note: {note}", file=err)
+    if outcome.report_error and (summary is not None or not as_json):
+        print(f"error: {REPORT_NOT_WRITTEN}: {outcome.report_error}", file=err)
+    report_name = str(outcome.report_path) if outcome.report_path else "no report file"
     if outcome.status == "SUCCEEDED" and summary is not None and summary.get("failed") == 0:
-        return EXIT_OK
+        return EXIT_FAILED if outcome.report_error else EXIT_OK
     if outcome.error == "RunInterrupted":
         done = summary or {}
         print(f"interrupted: {done.get('copied', 0):,} copied, {done.get('skipped', 0):,} left for later; "
-              f"no deletes were run; rerun to finish (report: {outcome.report_path})", file=err)
+              f"no deletes were run; rerun to finish (report: {report_name})", file=err)
         return EXIT_INTERRUPTED.get(interrupt.signal_number(), 130)
     if outcome.error == "SyncFailedError" and summary:
         keys = ", ".join(repr(k) for k in summary.get("failed_keys", []))
         deletes = ("deletes ran" if summary.get("deletes_ran")
                    else "no deletes were run")
         print(f"error: SyncFailedError: {summary['failed']} object(s) failed ({keys}); "
-              f"{deletes}; see {summary.get('report')}", file=err)
+              f"{deletes}; see {summary.get('report') or report_name}", file=err)
         return EXIT_FAILED
     cause = (outcome.cause or "").replace("\n", " ")
     error = outcome.error or outcome.status
-    where = f" (report: {outcome.report_path})" if outcome.report_path else ""
+    where = f" (report: {report_name})" if outcome.report_path or outcome.report_error else ""
     if summary is None and as_json:
-        report_line = {"report": str(outcome.report_path)} if outcome.report_path else {}
-        return fail_early(error, cause + where, True, out, err, EXIT_FAILED, report_line)
+        extra = {"report": str(outcome.report_path)} if outcome.report_path else {}
+        if outcome.report_error:
+            extra["report_error"] = outcome.report_error
+        return fail_early(error, cause + where, True, out, err, EXIT_FAILED, extra)
     print(f"error: {error}: {cause}{where}", file=err)
     return EXIT_FAILED
 
@@ -373,7 +387,7 @@ def summary_table(summary: dict) -> Table:
                  if summary.get("dry_run") else {"updated": "tags updated"}.get(name, name))
         table.add_row(label, f"{summary.get(name, 0):,}")
     table.add_row("bytes copied", human_bytes(summary.get("bytes_copied", 0)))
-    table.add_row("report", str(summary.get("report")))
+    table.add_row("report", summary.get("report") or "not written (see below)")
     for key in summary.get("failed_keys", []):
         table.add_row("failed key", key)
     return table
