@@ -203,7 +203,7 @@ def sync(opts: SyncOptions, *, embedded: bool = False, settings: dict | None = N
                    secrets=any(place.secret for place in where(inputs, sides).values())), \
                 _progress(err_console, show_progress) as listener:
             outcome = engine.run(given, endpoint_url=endpoint, settings=settings, listener=listener,
-                                 datasync_tasks=tasks, sides=sides)
+                                 datasync_tasks=tasks, sides=sides, emulated_aws=embedded)
     except Exception as exc:   # a bug or an environment problem: still one readable line
         return fail_early(type(exc).__name__, str(exc), opts.json, out, err, EXIT_FAILED)
     if inputs.dry_run and request is not None and not opts.json:
@@ -213,12 +213,14 @@ def sync(opts: SyncOptions, *, embedded: bool = False, settings: dict | None = N
 
 def datasync_tasks_for(inputs) -> dict:
     """DATASYNC_TASKS from fabfile_config.py when the input names a task
-    (checked here, before anything starts, as ValidateInput will)."""
+    (checked here, before anything starts, as ValidateInput will). The
+    file, when there is one, is read for every run: a misspelt setting is
+    refused (ConfigError), as `fab deploy` refuses it."""
+    from ..deploy.config import load_datasync_tasks
+    tasks = load_datasync_tasks()
     if inputs.datasync is None:
         return {}
-    from ..deploy.config import load_datasync_tasks
     from .engine import local_tasks
-    tasks = load_datasync_tasks()
     spec = resolve_task(inputs.datasync, local_tasks(tasks))
     check_expandable(inputs.datasync, spec)
     return tasks

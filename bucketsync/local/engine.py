@@ -235,13 +235,16 @@ def _dummy_zip() -> bytes:
 
 def run(execution_input: dict, *, endpoint_url: str | None = None, settings: dict | None = None,
         report_dir: Path | None = None, listener=None, map_concurrency: int = MAP_CONCURRENCY,
-        name: str | None = None, datasync_tasks: dict | None = None, sides: dict | None = None) -> Outcome:
+        name: str | None = None, datasync_tasks: dict | None = None, sides: dict | None = None,
+        emulated_aws: bool = False) -> Outcome:
     """Run one execution of the real definition; moto's mock must be active
     (started with `moto_config`). Scratch data lives in an in-memory bucket that
     is removed afterwards; the report is saved under `report_dir`.
     `endpoint_url` serves both sides; `sides` ({"source"/"destination":
     Endpoint with url and profile}) sets one side's endpoint or profile.
-    `datasync_tasks` (DATASYNC_TASKS, checked) are run by the local DataSync."""
+    `datasync_tasks` (DATASYNC_TASKS, checked) are run by the local DataSync.
+    `emulated_aws`: the caller's buckets "on AWS" are in moto (the demo): the
+    report then makes no notes of moto's gaps as if they were a server's."""
     scratch = f"bucketsync-scratch-{uuid.uuid4().hex[:12]}"
     name = name or f"sync-{time.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:8]}"
     # Before anything is written: a report that cannot be kept would be found
@@ -252,7 +255,8 @@ def run(execution_input: dict, *, endpoint_url: str | None = None, settings: dic
     # The run's settings last: they may override any default (tests do).
     environment = {**_run_environment(scratch, endpoint_url, sides or {}), **_datasync_environment(datasync_tasks),
                    # The report's own summary names the file the user gets, not the scratch.
-                   "BUCKETSYNC_REPORT_LOCATION": str(report_path), **(settings or {})}
+                   "BUCKETSYNC_REPORT_LOCATION": str(report_path),
+                   "BUCKETSYNC_EMULATED_AWS": "1" if emulated_aws else None, **(settings or {})}
     with _environment(environment), _patched_moto(handlers), _local_datasync(datasync_tasks), \
             _endpoint_clients_bypass_moto(), _signals():
         clients.reset()
