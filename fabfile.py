@@ -29,7 +29,8 @@ def demo(c):
         "exclude": "glob of relative keys to exclude (repeatable)",
         "dry-run": "list and plan only; write nothing to either bucket",
         "no-delete": "never delete destination objects absent at the source",
-        "max-delete": "most deletes allowed: a count or a percentage of destination objects (default 50%)",
+        "max-delete": "most deletes allowed: a count or a percentage of destination objects "
+                      "(default: 50%, or up to 10 while the source lists at least half as many; see README)",
         "allow-empty-source": "allow deleting when the source lists no objects",
         "check-metadata": "also compare metadata and tags of same-content objects and update them",
         "verify": "also read every written object back with a HEAD (ETag or stamp = the source's)",

@@ -13,8 +13,10 @@ for both sides), which reach the functions as BUCKETSYNC_* variables.
 """
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from urllib.parse import urlsplit
 
@@ -42,7 +44,7 @@ class Endpoint:
     def same_credentials_and_place(self, other: "Endpoint") -> bool:
         """Whether one client can reach both sides: then a copy is server-side
         (CopyObject), else it streams through us (GET -> PUT)."""
-        return (self.url, self.secret, self.profile) == (other.url, other.secret, other.profile)
+        return (place(self.url), self.secret, self.profile) == (place(other.url), other.secret, other.profile)
 
     def describe(self, region: str | None = None) -> str:
         """For reports and messages: where, never which key."""
@@ -95,29 +97,56 @@ def check_url(url: str, what: str) -> None:
         raise InvalidInputError(f"{what} must not carry credentials; give them in a secret or a profile")
     if parts.scheme not in ("http", "https") or not parts.netloc:
         raise InvalidInputError(f"{what} must be an http(s) URL like https://s3.example.com, got {url!r}")
+    try:
+        parts.port
+    except ValueError:
+        raise InvalidInputError(f"{what} has no valid port: {url!r}") from None
     if parts.path not in ("", "/") or parts.query or parts.fragment:
         raise InvalidInputError(f"{what} must be the endpoint alone (no path, query or fragment), got {url!r}")
 
 
 def same_place(a: Endpoint | None, b: Endpoint | None) -> bool:
-    """Whether two sides may be one store (None: the run's default, which
-    may be either). URLs are compared by scheme and lowercased host:port, and
-    an explicit AWS S3 URL counts as AWS, so that no spelling hides a bucket
-    synced onto itself."""
+    """Whether two sides may be one store (None: not known, which may be
+    either), compared in their canonical form (`place`), so that no
+    spelling hides a bucket synced onto itself."""
     if a is None or b is None:
         return True
-    return _place(a.url) == _place(b.url)
+    return place(a.url) == place(b.url)
 
 
-def _place(url: str | None) -> str | None:
+AWS = "aws"
+
+
+def place(url: str | None) -> str:
+    """What identifies an endpoint, whatever its spelling: "aws" for AWS S3
+    (no URL, or any amazonaws.com URL: bucket names are global there), else
+    "host:port" with the host lowercased and without a trailing dot, the
+    scheme's default port made explicit (the scheme itself is no identity: a
+    port speaks one of them), and every loopback name and address
+    (localhost, 127.0.0.1, ::1) one host. Both the same-bucket check and the
+    run lease use it."""
     if url is None:
-        return None
-    parts = urlsplit(url)
-    host = (parts.hostname or "").lower()
-    if host == "amazonaws.com" or host.endswith(".amazonaws.com") or host.endswith(".amazonaws.com.cn"):
-        return None
-    port = parts.port or (443 if parts.scheme == "https" else 80)
+        return AWS
+    parts = urlsplit(url.strip())
+    host = (parts.hostname or "").lower().rstrip(".")
+    if host == "amazonaws.com" or host.endswith((".amazonaws.com", ".amazonaws.com.cn")):
+        return AWS
+    if host == "localhost" or host.endswith(".localhost") or _is_loopback(host):
+        host = "localhost"
+    port = parts.port or (443 if parts.scheme.lower() == "https" else 80)
     return f"{host}:{port}"
+
+
+def _is_loopback(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+# The deployed functions' defaults (the template sets no endpoint variables):
+# a side the input does not place is AWS S3, reached with the role's keys.
+DEPLOYED: dict[str, Endpoint] = {side: Endpoint() for side in SIDES}
 
 
 def defaults(side: str, environ=os.environ) -> Endpoint:
@@ -129,9 +158,13 @@ def defaults(side: str, environ=os.environ) -> Endpoint:
                     profile=environ.get(f"BUCKETSYNC_{upper}_PROFILE") or None)
 
 
-def resolve(given: Endpoint | None, side: str) -> Endpoint:
-    """The input's endpoint for the side, else the side's defaults."""
-    return given if given is not None else defaults(side)
+def resolve(given: Endpoint | None, side: str, known: Mapping[str, Endpoint] | None = None) -> Endpoint:
+    """The input's endpoint for the side, else the side's defaults: `known`
+    when the caller has them (`fab sync` from its flags, `fab deploy` for the
+    deployed functions), else the functions' environment."""
+    if given is not None:
+        return given
+    return known[side] if known is not None else defaults(side)
 
 
 def allowed_secrets(environ=os.environ) -> set[str] | None:

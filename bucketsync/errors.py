@@ -96,3 +96,9 @@ class S3Error(BucketsyncError):
 
 class SyncFailedError(BucketsyncError):
     """The run finished but some objects could not be synced."""
+
+
+class ReportDirectoryError(BucketsyncError):
+    """A local run's report directory (BUCKETSYNC_REPORT_DIR) cannot be
+    written: found before the run starts, so nothing is copied or deleted
+    without a report."""

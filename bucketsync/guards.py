@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from .errors import DeleteGuardError
 from .plan import PlanTotals
-from .request import SyncRequest, delete_limit
+from .request import SyncRequest, delete_limit, describe_max_delete
 
 
 def check_delete_guards(request: SyncRequest, totals: PlanTotals) -> None:
@@ -18,8 +18,9 @@ def check_delete_guards(request: SyncRequest, totals: PlanTotals) -> None:
         raise DeleteGuardError(
             f"the source s3://{request.source}/{request.source_prefix} lists no objects but the destination "
             f"has {destination}; refusing to delete them all (set allow_empty_source to allow it)")
-    limit = delete_limit(request.max_delete, destination)
+    limit = delete_limit(request.max_delete, destination, totals.source_objects)
     if deletes > limit:
         raise DeleteGuardError(
-            f"{deletes} deletes planned but max_delete {request.max_delete!r} allows {limit} "
-            f"(of {destination} destination objects); nothing was deleted")
+            f"{deletes} deletes planned but {describe_max_delete(request.max_delete)} allows {limit} "
+            f"(of {destination} destination objects; the source lists {totals.source_objects}); "
+            f"nothing was deleted (give --max-delete / max_delete to allow more)")

@@ -4,9 +4,11 @@ datasync/request.py), or both. Pure; the same check runs in the state
 machine's first state, in `fab sync` and on schedule inputs at deploy."""
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from .datasync.request import DataSyncRequest, validate_datasync
+from .endpoints import Endpoint
 from .errors import InvalidInputError
 from .request import ALLOWED_KEYS, SyncRequest, validate, _bool
 
@@ -18,15 +20,16 @@ class ExecutionInput:
     dry_run: bool = False
 
 
-def validate_input(data) -> ExecutionInput:
-    """The checked input, or InvalidInputError naming the first problem."""
+def validate_input(data, known: Mapping[str, Endpoint] | None = None) -> ExecutionInput:
+    """The checked input, or InvalidInputError naming the first problem.
+    `known`: each side's place when the input gives none (request.validate)."""
     if not isinstance(data, dict) or "datasync" not in data:
-        sync = validate(data)
+        sync = validate(data, known)
         return ExecutionInput(sync, None, sync.dry_run)
     rest = {k: v for k, v in data.items() if k != "datasync"}
     datasync = validate_datasync(data["datasync"])
     if "source" in rest or "destination" in rest:
-        sync = validate(rest)
+        sync = validate(rest, known)
         return ExecutionInput(sync, datasync, sync.dry_run)
     unknown = sorted(set(rest) - set(ALLOWED_KEYS))
     if unknown:

@@ -26,6 +26,7 @@ from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from typing import Callable
 
+from . import endpoints
 from .errors import DestinationBusyError, LeaseLostError
 from .settings import Settings
 from .stores import state_store
@@ -55,8 +56,10 @@ def overlaps(a: str, b: str) -> bool:
 
 def lease_name(bucket: str, endpoint: str | None) -> str:
     """One document per destination bucket (per endpoint: the same name on
-    two servers is two buckets)."""
-    digest = hashlib.sha256(f"{endpoint or 'aws'}|{bucket}".encode()).hexdigest()[:16]
+    two servers is two buckets). The endpoint counts by what identifies it
+    (endpoints.place), not by its spelling: runs into one bucket reached as
+    http://localhost:8333 and http://127.0.0.1:8333/ share one document."""
+    digest = hashlib.sha256(f"{endpoints.place(endpoint)}|{bucket}".encode()).hexdigest()[:16]
     return f"{bucket}-{digest}.json"
 
 

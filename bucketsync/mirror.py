@@ -27,12 +27,14 @@ import json
 import re
 import sys
 import time
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from urllib.parse import unquote_plus
 
 from . import clients, endpoints, s3
 from .copier import Copier
 from .deleter import ALREADY_GONE, delete_batch
+from .endpoints import Endpoint
 from .errors import InvalidInputError, NoSuchKeyError
 from .filters import KeyFilter
 from .plan import CHECK, COPY, UNCHANGED, CopyAction, compare, Entry
@@ -77,9 +79,10 @@ MIRROR_KEYS = ("name", "source", "destination", "prefix", "source_prefix", "dest
                "include", "exclude", "destination_endpoint", "delete")
 
 
-def check_mirror(entry, where: str = "MIRRORS") -> Mirror:
+def check_mirror(entry, where: str = "MIRRORS", known: Mapping[str, Endpoint] | None = None) -> Mirror:
     """A MIRRORS entry checked by the execution input's own rules; raises
-    InvalidInputError naming the problem."""
+    InvalidInputError naming the problem. `known`: each side's place when the
+    entry gives none (request.validate)."""
     if not isinstance(entry, dict):
         raise InvalidInputError(f"{where}: each entry must be a dict, got {entry!r}")
     unknown = sorted(set(entry) - set(MIRROR_KEYS))
@@ -88,7 +91,7 @@ def check_mirror(entry, where: str = "MIRRORS") -> Mirror:
     name = entry.get("name")
     if not isinstance(name, str) or not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9-]{0,39}", name):
         raise InvalidInputError(f"{where}: 'name' must be 1-40 letters, digits or '-', got {name!r}")
-    request = validate({k: v for k, v in entry.items() if k != "name"})
+    request = validate({k: v for k, v in entry.items() if k != "name"}, known)
     return Mirror(name, request)
 
 

@@ -18,6 +18,9 @@ class Outcome:
     execution_arn: str
     report_path: Path | None
     notes: list = field(default_factory=list)   # what the report says the user should know
+    # Why the report could not be kept (a local run whose report directory
+    # failed after the work was done); the counts are in `output` all the same.
+    report_error: str | None = None
 
     @property
     def ok(self) -> bool:

@@ -18,7 +18,9 @@ from datetime import datetime, timezone
 from typing import Iterator
 
 from . import __version__, clients, s3, threads
+from . import settings as settings_mod
 from .datasync.steps import summary as datasync_summary
+from .endpoints import SIDES
 from .plan import COPY, DELETE, UNCHANGED, PlanTotals, decode_action
 from .results import FAILED, WOULD_DELETE, ChunkResult, CopyResult, DeleteResult
 from .results import UNCHANGED as SAME
@@ -186,7 +188,7 @@ def summarize(run: Run, plan_totals: PlanTotals, deletes_ran: bool, maps: dict |
         "bytes_copied": copies["bytes_copied"],
         "dry_run": dry_run,
         "deletes_ran": deletes_ran,
-        "report": run.report_location,
+        "report": settings_mod.load().report_location or run.report_location,
         "run_id": run.id,
         "source": f"s3://{request.source}/{request.source_prefix}" if request else (datasync or {}).get("source"),
         "destination": (f"s3://{request.destination}/{request.destination_prefix}" if request
@@ -206,14 +208,26 @@ def summarize(run: Run, plan_totals: PlanTotals, deletes_ran: bool, maps: dict |
         summary["cause"] = summary["message"] = error.get("Cause")
     observed = dict(copies.get("observed") or {})
     merge_observed(observed, deletes.get("observed") or {})
-    details = {"plan": plan_totals.to_dict(), "server": observed, "notes": notes(observed, plan_totals, request),
+    emulated = {side for side in SIDES if getattr(run, f"{side}_endpoint").on_aws} \
+        if settings_mod.load().emulated_aws else set()
+    details = {"plan": plan_totals.to_dict(), "server": observed,
+               "notes": notes(observed, plan_totals, request, emulated),
                "missing_chunks": {"copy": copies["missing_chunks"], "delete": deletes["missing_chunks"]},
                "chunk_errors": {COPY: copies.get("chunk_errors") or {}, DELETE: deletes.get("chunk_errors") or {}}}
     return summary, details
 
 
-def notes(observed: dict, plan_totals: PlanTotals, request) -> list[str]:
-    """Plain sentences for what the user should know about this run."""
+# Which side's server each finding of `observed` is about.
+SERVER_FINDINGS = {"copy_source_if_match": "source", "tagging": "source", "conditional_writes": "destination",
+                   "conditional_deletes": "destination", "stale_uploads": "destination"}
+
+
+def notes(observed: dict, plan_totals: PlanTotals, request, emulated: set[str] = frozenset()) -> list[str]:
+    """Plain sentences for what the user should know about this run.
+    `emulated`: the sides whose buckets are in the embedded emulator (`fab
+    demo`): what it lacks says nothing about the user's servers, so it is
+    no note (the report's `server` still records it)."""
+    observed = {name: value for name, value in observed.items() if SERVER_FINDINGS.get(name) not in emulated}
     out = []
     if observed.get("copy_source_if_match") == "ignored":
         out.append("the source server ignores CopySourceIfMatch: a source object changed during the run "

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 
 from . import endpoints
@@ -20,7 +21,12 @@ ALLOWED_KEYS = (
     "verify", "source_endpoint", "destination_endpoint",
 )
 DEFAULT_MAX_DELETE = "50%"
-PERCENT_FLOOR = 10   # a percentage max_delete always allows this many deletes
+# The default's floor: a small destination may lose up to this many objects
+# even above half of them (tidying 3 objects into 1 is no accident), but only
+# while the source lists at least half as many objects as the destination
+# holds: a source that lists far fewer looks like a wrong prefix or bucket.
+# A max_delete the user gives has no floor.
+DEFAULT_FLOOR = 10
 MAX_KEY_BYTES = 1024
 
 _BUCKET_RE = re.compile(r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
@@ -40,7 +46,9 @@ class SyncRequest:
     destination_prefix: str = ""
     delete: bool = True
     dry_run: bool = False
-    max_delete: str | int = DEFAULT_MAX_DELETE
+    # None: not given, the default (DEFAULT_MAX_DELETE with DEFAULT_FLOOR;
+    # see delete_limit); the execution input's contract: absent means default.
+    max_delete: str | int | None = None
     allow_empty_source: bool = False
     include: tuple[str, ...] = field(default_factory=tuple)
     exclude: tuple[str, ...] = field(default_factory=tuple)
@@ -162,19 +170,32 @@ def parse_max_delete(value) -> str | int:
         f"'max_delete' must be a count (e.g. 1000) or a percentage of destination objects (e.g. \"10%\"), got {value!r}")
 
 
-def delete_limit(max_delete: str | int, destination_count: int) -> int:
-    """How many deletes `max_delete` allows for a destination of this size."""
+def delete_limit(max_delete: str | int | None, destination_count: int, source_count: int) -> int:
+    """How many deletes `max_delete` allows for a destination of this size
+    (None: the default, whose floor needs the source's count)."""
+    if max_delete is None:
+        half = delete_limit(DEFAULT_MAX_DELETE, destination_count, source_count)
+        return max(half, DEFAULT_FLOOR) if 2 * source_count >= destination_count else half
     if isinstance(max_delete, int):
         return max_delete
-    percent = float(max_delete.rstrip("%"))
-    if percent == 0:
-        return 0
-    return max(PERCENT_FLOOR, int(destination_count * percent / 100))
+    return int(destination_count * float(max_delete.rstrip("%")) / 100)
 
 
-def validate(data) -> SyncRequest:
+def describe_max_delete(max_delete: str | int | None) -> str:
+    """The whole rule of `max_delete`, for messages."""
+    if max_delete is None:
+        return (f"max_delete {DEFAULT_MAX_DELETE!r} (the default: half of the destination's objects, "
+                f"or up to {DEFAULT_FLOOR} while the source lists at least half as many objects as the destination)")
+    if isinstance(max_delete, int):
+        return f"max_delete {max_delete}"
+    return f"max_delete {max_delete!r} (of the destination's objects, rounded down)"
+
+
+def validate(data, known: Mapping[str, Endpoint] | None = None) -> SyncRequest:
     """Normalise an execution input into a SyncRequest or raise InvalidInputError
-    naming the first problem found."""
+    naming the first problem found. `known`: each side's place when the input
+    gives none, as the run will resolve it (endpoints.resolve: None means
+    the functions' environment, as in ValidateInput)."""
     if not isinstance(data, dict):
         raise InvalidInputError(f"the input must be a JSON object, got {_type(data)}")
     unknown = sorted(set(data) - set(ALLOWED_KEYS))
@@ -204,13 +225,18 @@ def validate(data) -> SyncRequest:
     source_endpoint = endpoints.parse(data["source_endpoint"], "source_endpoint") if "source_endpoint" in data else None
     destination_endpoint = (endpoints.parse(data["destination_endpoint"], "destination_endpoint")
                             if "destination_endpoint" in data else None)
-    # Buckets of one name on two endpoints are two buckets; where a side's
-    # place is not given, it may be the other's (the run's defaults).
-    if endpoints.same_place(source_endpoint, destination_endpoint) and source == destination and (source_prefix.startswith(destination_prefix)
-                                                 or destination_prefix.startswith(source_prefix)):
+    # Buckets of one name on two endpoints are two buckets: compare the places
+    # the run will resolve (the input's endpoint, else the run's defaults),
+    # each in its canonical form, so that no spelling hides a bucket synced
+    # onto itself.
+    source_place, destination_place = (endpoints.resolve(given, side, known) for given, side in
+                                       ((source_endpoint, "source"), (destination_endpoint, "destination")))
+    if (source == destination and endpoints.same_place(source_place, destination_place)
+            and (source_prefix.startswith(destination_prefix) or destination_prefix.startswith(source_prefix))):
         raise InvalidInputError(
-            f"source and destination are the same bucket ({source!r}) with overlapping prefixes "
-            f"({source_prefix!r} and {destination_prefix!r}): a sync would overwrite or delete its own source")
+            f"source and destination are the same bucket ({source!r} at {endpoints.place(source_place.url)}) "
+            f"with overlapping prefixes ({source_prefix!r} and {destination_prefix!r}): a sync would overwrite "
+            f"or delete its own source")
 
     return SyncRequest(
         source=source,
@@ -219,7 +245,7 @@ def validate(data) -> SyncRequest:
         destination_prefix=destination_prefix,
         delete=_bool(data, "delete", True),
         dry_run=_bool(data, "dry_run", False),
-        max_delete=parse_max_delete(data.get("max_delete", DEFAULT_MAX_DELETE)),
+        max_delete=parse_max_delete(data["max_delete"]) if "max_delete" in data else None,
         allow_empty_source=_bool(data, "allow_empty_source", False),
         include=_patterns(data, "include"),
         exclude=_patterns(data, "exclude"),

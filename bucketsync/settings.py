@@ -56,6 +56,12 @@ class Settings:
     # Streamed copies (across endpoints) buffer at most this many bytes at once
     # in the whole process (transfer.ByteBudget).
     stream_buffer_bytes: int = 256 * MiB
+    # Where the user gets the report, when not in the work area: a local
+    # run's file on this machine (its scratch bucket is gone after the run).
+    report_location: str | None = None
+    # AWS S3 is the local engine's embedded emulator (moto: `fab demo`,
+    # tests), not AWS: its gaps are not the user's servers'.
+    emulated_aws: bool = False
 
 
 def load() -> Settings:
@@ -76,4 +82,6 @@ def load() -> Settings:
         lease_dir=os.environ.get("BUCKETSYNC_LEASE_DIR") or None,
         datasync_state_dir=os.environ.get("BUCKETSYNC_DATASYNC_STATE_DIR") or None,
         stream_buffer_bytes=_int("BUCKETSYNC_STREAM_BUFFER_BYTES", 256 * MiB),
+        report_location=os.environ.get("BUCKETSYNC_REPORT_LOCATION") or None,
+        emulated_aws=os.environ.get("BUCKETSYNC_EMULATED_AWS") == "1",
     )

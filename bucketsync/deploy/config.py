@@ -86,17 +86,25 @@ REQUIRED = ("REGION", "SOURCE_BUCKETS", "DESTINATION_BUCKETS")
 
 
 def _read(path: Path) -> dict:
-    """The file's settings, by their upper-case names."""
+    """The file's settings, by their upper-case names; ConfigError for a
+    name that is no setting (a typo would otherwise be silently ignored),
+    for `fab deploy` and local runs alike."""
     try:
         namespace = runpy.run_path(str(path))
     except Exception as exc:
-        raise ConfigError(f"{path.name} could not be read: {type(exc).__name__}: {exc}") from exc
-    return {name: value for name, value in namespace.items() if name.isupper() and not name.startswith("_")}
+        raise ConfigError(f"{path.name} could not be read: {type(exc).__name__}: {exc}") from None
+    settings = {name: value for name, value in namespace.items() if name.isupper() and not name.startswith("_")}
+    unknown = sorted(set(settings) - set(SETTING_NAMES))
+    if unknown:
+        raise ConfigError(f"{path.name}: unknown setting(s) {', '.join(unknown)}; the settings are "
+                          f"those of {TEMPLATE_FILE.name}: {', '.join(sorted(SETTING_NAMES))}")
+    return settings
 
 
 def load_datasync_tasks(path: Path | None = None) -> dict:
     """DATASYNC_TASKS alone, for local runs (which need no REGION or
-    buckets): {} when there is no settings file or no such setting."""
+    buckets): {} when there is no settings file or no such setting. The
+    file's names are checked as `fab deploy` checks them."""
     path = Path(path or CONFIG_FILE)
     if not path.exists():
         return {}
@@ -112,10 +120,6 @@ def load(path: Path | None = None, overrides: dict | None = None) -> DeployConfi
         raise ConfigError(f"{path.name} not found: copy {TEMPLATE_FILE.name} to {path.name} "
                           f"and set at least {', '.join(REQUIRED)}")
     settings = _read(path)
-    unknown = sorted(set(settings) - set(SETTING_NAMES))
-    if unknown:
-        raise ConfigError(f"{path.name}: unknown setting(s) {', '.join(unknown)}; the settings are "
-                          f"those of {TEMPLATE_FILE.name}: {', '.join(sorted(SETTING_NAMES))}")
     values = {SETTING_NAMES[name]: value for name, value in settings.items()}
     for name, value in (overrides or {}).items():
         if name not in SETTING_NAMES.values():
@@ -258,7 +262,7 @@ def _mirrors(values: dict, buckets: dict, where: str, secrets) -> tuple:
     for entry in entries:
         label = f"{where}: MIRRORS entry {entry.get('name', '?') if isinstance(entry, dict) else entry!r}"
         try:
-            found = mirror.check_mirror(entry, label)
+            found = mirror.check_mirror(entry, label, endpoints.DEPLOYED)
         except InvalidInputError as exc:
             raise ConfigError(str(exc)) from None
         request = found.request
@@ -327,7 +331,7 @@ def check_schedule(entry, buckets: dict, where: str, tasks: dict | None = None, 
     except (zoneinfo.ZoneInfoNotFoundError, ValueError, TypeError):
         raise ConfigError(f"{label}: timezone {timezone!r} is not an IANA time zone name (like Europe/Paris or UTC)") from None
     try:
-        inputs = validate_input(entry["input"])
+        inputs = validate_input(entry["input"], endpoints.DEPLOYED)
     except InvalidInputError as exc:
         raise ConfigError(f"{label}: input is not valid: {exc}") from None
     if inputs.sync is not None:

@@ -14,6 +14,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from rich.console import Console
 from rich.table import Table
 
+from .. import endpoints
 from ..errors import InvalidInputError
 from ..local import cli
 from ..outcome import outcome_from
@@ -122,7 +123,7 @@ def start_command(overrides: dict, opts: cli.SyncOptions, wait: bool, out=None, 
     out, err = out or sys.stdout, err or sys.stderr
     try:
         execution_input = cli.execution_input(opts)
-        inputs = validate_input(execution_input)
+        inputs = validate_input(execution_input, endpoints.DEPLOYED)
     except InvalidInputError as exc:
         print(f"error: InvalidInputError: {exc}", file=err)
         return cli.EXIT_BAD_INPUT

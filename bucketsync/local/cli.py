@@ -19,8 +19,8 @@ from rich.table import Table
 from .. import interrupt, report
 from ..datasync.steps import check_expandable, resolve_task
 from ..deploy.errors import ConfigError
-from ..endpoints import SIDES, Endpoint, check_url
-from ..errors import InvalidInputError
+from ..endpoints import SIDES, Endpoint, check_url, resolve
+from ..errors import InvalidInputError, ReportDirectoryError
 from ..inputs import validate_input
 from ..outcome import Outcome
 
@@ -168,7 +168,7 @@ def where(inputs, sides: dict[str, Endpoint]) -> dict[str, Endpoint]:
     """Each side's place as the run will resolve it: the input's
     `<side>_endpoint` first, else the flags'."""
     request = inputs.sync
-    return {side: (getattr(request, f"{side}_endpoint", None) or sides[side]) for side in SIDES}
+    return {side: resolve(getattr(request, f"{side}_endpoint", None), side, sides) for side in SIDES}
 
 
 def quiet_moto_logs() -> None:
@@ -186,13 +186,17 @@ def sync(opts: SyncOptions, *, embedded: bool = False, settings: dict | None = N
     err = err or sys.stderr
     try:
         given = execution_input(opts)
-        inputs = validate_input(given)
-        tasks = datasync_tasks_for(inputs)
         sides = side_endpoints(opts)
-    except (InvalidInputError, ConfigError) as exc:
+        # The same-bucket check compares the places the run will use: the
+        # input's endpoints, else these flags (and AWS_ENDPOINT_URL_S3).
+        inputs = validate_input(given, sides)
+        tasks = datasync_tasks_for(inputs)
+        from . import engine   # here, not at the top: `fab start`/`fab status` share this module and need no moto
+        # Before anything is written, not after the copies and deletes.
+        engine.usable_report_dir()
+    except (InvalidInputError, ConfigError, ReportDirectoryError) as exc:
         return fail_early(type(exc).__name__, str(exc), opts.json, out, err, EXIT_BAD_INPUT)
     request = inputs.sync
-    from . import engine   # here, not at the top: `fab start`/`fab status` share this module and need no moto
     quiet_moto_logs()
     endpoint = endpoint_for(opts)
     err_console = Console(file=err)
@@ -202,7 +206,7 @@ def sync(opts: SyncOptions, *, embedded: bool = False, settings: dict | None = N
                    secrets=any(place.secret for place in where(inputs, sides).values())), \
                 _progress(err_console, show_progress) as listener:
             outcome = engine.run(given, endpoint_url=endpoint, settings=settings, listener=listener,
-                                 datasync_tasks=tasks, sides=sides)
+                                 datasync_tasks=tasks, sides=sides, emulated_aws=embedded)
     except Exception as exc:   # a bug or an environment problem: still one readable line
         return fail_early(type(exc).__name__, str(exc), opts.json, out, err, EXIT_FAILED)
     if inputs.dry_run and request is not None and not opts.json:
@@ -212,12 +216,14 @@ def sync(opts: SyncOptions, *, embedded: bool = False, settings: dict | None = N
 
 def datasync_tasks_for(inputs) -> dict:
     """DATASYNC_TASKS from fabfile_config.py when the input names a task
-    (checked here, before anything starts, as ValidateInput will)."""
+    (checked here, before anything starts, as ValidateInput will). The
+    file, when there is one, is read for every run: a misspelt setting is
+    refused (ConfigError), as `fab deploy` refuses it."""
+    from ..deploy.config import load_datasync_tasks
+    tasks = load_datasync_tasks()
     if inputs.datasync is None:
         return {}
-    from ..deploy.config import load_datasync_tasks
     from .engine import local_tasks
-    tasks = load_datasync_tasks()
     spec = resolve_task(inputs.datasync, local_tasks(tasks))
     check_expandable(inputs.datasync, spec)
     return tasks
@@ -326,11 +332,18 @@ def print_planned(outcome: Outcome, request, out, limit: int | None = None) -> N
         print(f"(dryrun) ... and {more:,} more; every action is in {outcome.report_path}", file=out)
 
 
+REPORT_NOT_WRITTEN = "ReportNotWritten"
+
+
 def report_outcome(outcome: Outcome, as_json: bool, out, err) -> int:
     """Print the summary (table or JSON line) and errors as single lines;
     returns the exit status. With --json the last line of stdout is always
-    one JSON object, also when the run failed before it had a summary."""
+    one JSON object, also when the run failed before it had a summary. A
+    report that could not be written costs nothing else: the counts are
+    printed, and one line says why there is no report file (exit 1)."""
     summary = outcome.output
+    if summary is not None and outcome.report_error:
+        summary["report_error"] = outcome.report_error
     if summary is not None:
         if as_json:
             print(json.dumps(summary, sort_keys=True), file=out, flush=True)
@@ -338,28 +351,33 @@ def report_outcome(outcome: Outcome, as_json: bool, out, err) -> int:
             Console(file=out).print(summary_table(summary))
     for note in outcome.notes:
         print(f"note: {note}", file=err)
+    if outcome.report_error and (summary is not None or not as_json):
+        print(f"error: {REPORT_NOT_WRITTEN}: {outcome.report_error}", file=err)
+    report_name = str(outcome.report_path) if outcome.report_path else "no report file"
     if outcome.status == "SUCCEEDED" and summary is not None and summary.get("failed") == 0:
-        return EXIT_OK
+        return EXIT_FAILED if outcome.report_error else EXIT_OK
     if outcome.error == "RunInterrupted":
         done = summary or {}
         deletes = (f"{done.get('deleted', 0):,} deleted before the stop" if done.get("deletes_ran")
                    else "no deletes were run")
         print(f"interrupted: {done.get('copied', 0):,} copied, {done.get('skipped', 0):,} left for later; "
-              f"{deletes}; rerun to finish (report: {outcome.report_path})", file=err)
+              f"{deletes}; rerun to finish (report: {report_name})", file=err)
         return EXIT_INTERRUPTED.get(interrupt.signal_number(), 130)
     if outcome.error == "SyncFailedError" and summary:
         keys = ", ".join(repr(k) for k in summary.get("failed_keys", []))
         deletes = ("deletes ran" if summary.get("deletes_ran")
                    else "no deletes were run")
         print(f"error: SyncFailedError: {summary['failed']} object(s) failed ({keys}); "
-              f"{deletes}; see {summary.get('report')}", file=err)
+              f"{deletes}; see {summary.get('report') or report_name}", file=err)
         return EXIT_FAILED
     cause = (outcome.cause or "").replace("\n", " ")
     error = outcome.error or outcome.status
-    where = f" (report: {outcome.report_path})" if outcome.report_path else ""
+    where = f" (report: {report_name})" if outcome.report_path or outcome.report_error else ""
     if summary is None and as_json:
-        report_line = {"report": str(outcome.report_path)} if outcome.report_path else {}
-        return fail_early(error, cause + where, True, out, err, EXIT_FAILED, report_line)
+        extra = {"report": str(outcome.report_path)} if outcome.report_path else {}
+        if outcome.report_error:
+            extra["report_error"] = outcome.report_error
+        return fail_early(error, cause + where, True, out, err, EXIT_FAILED, extra)
     print(f"error: {error}: {cause}{where}", file=err)
     return EXIT_FAILED
 
@@ -379,7 +397,7 @@ def summary_table(summary: dict) -> Table:
     if summary.get("verified"):
         how = {"listing": "listed", "listing+head": "listed and HEAD"}.get(summary.get("verify"), "")
         table.add_row(f"verified ({how})", f"{summary['verified']:,}")
-    table.add_row("report", str(summary.get("report")))
+    table.add_row("report", summary.get("report") or "not written (see below)")
     for key in summary.get("failed_keys", []):
         table.add_row("failed key", key)
     return table
@@ -468,11 +486,14 @@ def mirror_replay(events_file: str, source: str, destination: str, prefix: str |
         entry = {"name": "replay", "source": source or "", "destination": destination or ""}
         if prefix is not None:
             entry["prefix"] = prefix
-        spec = mirror.check_mirror(entry, "mirror-replay")
         for url, flag in ((source_endpoint_url, "--source-endpoint-url"),
                           (destination_endpoint_url, "--destination-endpoint-url")):
             if url:
                 check_url(url, flag)
+        # One bucket name on two endpoints is two buckets (as for `fab sync`).
+        places = {"source": Endpoint(url=source_endpoint_url or None),
+                  "destination": Endpoint(url=destination_endpoint_url or None)}
+        spec = mirror.check_mirror(entry, "mirror-replay", places)
         try:
             text = Path(events_file).read_text(encoding="utf-8")
         except OSError as exc:

@@ -28,6 +28,7 @@ import os
 import re
 import signal
 import sys
+import tempfile
 import threading
 import time
 import types
@@ -43,6 +44,7 @@ from .. import clients, interrupt, progress, report, work
 from ..datasync import local as local_datasync
 from ..datasync.steps import STATE_DIR_VARIABLE
 from ..datasync.tasks import TASKS_VARIABLE, to_environment
+from ..errors import ReportDirectoryError
 from ..outcome import Outcome, outcome_from
 from ..deploy import definition
 from ..deploy.frontmatter import FUNCTIONS_DIR, lambda_files
@@ -233,20 +235,28 @@ def _dummy_zip() -> bytes:
 
 def run(execution_input: dict, *, endpoint_url: str | None = None, settings: dict | None = None,
         report_dir: Path | None = None, listener=None, map_concurrency: int = MAP_CONCURRENCY,
-        name: str | None = None, datasync_tasks: dict | None = None, sides: dict | None = None) -> Outcome:
+        name: str | None = None, datasync_tasks: dict | None = None, sides: dict | None = None,
+        emulated_aws: bool = False) -> Outcome:
     """Run one execution of the real definition; moto's mock must be active
     (started with `moto_config`). Scratch data lives in an in-memory bucket that
     is removed afterwards; the report is saved under `report_dir`.
     `endpoint_url` serves both sides; `sides` ({"source"/"destination":
     Endpoint with url and profile}) sets one side's endpoint or profile.
-    `datasync_tasks` (DATASYNC_TASKS, checked) are run by the local DataSync."""
+    `datasync_tasks` (DATASYNC_TASKS, checked) are run by the local DataSync.
+    `emulated_aws`: the caller's buckets "on AWS" are in moto (the demo): the
+    report then makes no notes of moto's gaps as if they were a server's."""
     scratch = f"bucketsync-scratch-{uuid.uuid4().hex[:12]}"
-    handlers = _Handlers()
     name = name or f"sync-{time.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:8]}"
+    # Before anything is written: a report that cannot be kept would be found
+    # out only after the copies and deletes.
+    report_path = usable_report_dir(report_dir) / f"{name}.jsonl"
+    handlers = _Handlers()
     interrupt.clear()
     # The run's settings last: they may override any default (tests do).
     environment = {**_run_environment(scratch, endpoint_url, sides or {}), **_datasync_environment(datasync_tasks),
-                   **(settings or {})}
+                   # The report's own summary names the file the user gets, not the scratch.
+                   "BUCKETSYNC_REPORT_LOCATION": str(report_path),
+                   "BUCKETSYNC_EMULATED_AWS": "1" if emulated_aws else None, **(settings or {})}
     with _environment(environment), _patched_moto(handlers), _local_datasync(datasync_tasks), \
             _endpoint_clients_bypass_moto(), _signals():
         clients.reset()
@@ -262,7 +272,7 @@ def run(execution_input: dict, *, endpoint_url: str | None = None, settings: dic
             execution = sfn.start_execution(stateMachineArn=machine, name=name,
                                             input=json.dumps(execution_input))["executionArn"]
             outcome = outcome_from(_wait(sfn, execution), execution)
-            return _with_report(outcome, s3, scratch, name, report_dir, execution_input)
+            return _with_report(outcome, s3, scratch, name, report_path, execution_input)
         finally:
             progress.listen(None)
             _empty_bucket(s3, scratch)
@@ -346,17 +356,46 @@ def _create_state_machine(session, scratch: str, map_concurrency: int, undo: lis
     return machine
 
 
-def _with_report(outcome: Outcome, s3, scratch: str, name: str, report_dir: Path | None,
-                 execution_input: dict) -> Outcome:
+def _with_report(outcome: Outcome, s3, scratch: str, name: str, path: Path, execution_input: dict) -> Outcome:
     """The outcome with its report saved on this machine, its notes, and (for
-    a failed run) the counts known so far."""
-    outcome.report_path = _save_report(s3, scratch, name, report_dir, outcome, execution_input)
-    outcome.notes = _notes(outcome.report_path)
+    a failed run) the counts known so far. A report that cannot be written
+    now (the directory went away meanwhile, the disk is full) loses nothing
+    else: the counts and notes come from the report in memory, and
+    `report_error` says why there is no file."""
+    body = _report_body(s3, scratch, name, outcome, execution_input)
+    lines = body.decode("utf-8").splitlines()
+    outcome.notes = _notes(lines)
     if outcome.output is None:   # a failed run: the counts known so far, from its report
-        outcome.output = _failed_summary(outcome.report_path)
+        outcome.output = _failed_summary(lines)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(body)
+        outcome.report_path = path
+    except OSError as exc:
+        outcome.report_error = f"the report could not be written to {path}: {exc.strerror or exc}"
     if outcome.output:
-        outcome.output["report"] = str(outcome.report_path)
+        outcome.output["report"] = str(outcome.report_path) if outcome.report_path else None
     return outcome
+
+
+def report_dir_of(report_dir: Path | None = None) -> Path:
+    """Where local runs keep their reports: `report_dir`, else
+    $BUCKETSYNC_REPORT_DIR, else .bucketsync/reports."""
+    return Path(report_dir or os.environ.get("BUCKETSYNC_REPORT_DIR") or ".bucketsync/reports")
+
+
+def usable_report_dir(report_dir: Path | None = None) -> Path:
+    """The report directory, created if need be and proven writable (a file
+    is created in it and removed), or ReportDirectoryError in one line."""
+    directory = report_dir_of(report_dir)
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=directory, prefix=".bucketsync-probe-"):
+            pass
+    except OSError as exc:
+        raise ReportDirectoryError(f"reports cannot be written to {directory} (BUCKETSYNC_REPORT_DIR): "
+                                   f"{exc.strerror or exc}; nothing was run") from None
+    return directory
 
 
 def state_dir() -> Path:
@@ -377,30 +416,23 @@ def _wait(sfn, execution_arn: str) -> dict:
         delay = min(delay * 1.5, 0.25)
 
 
-def _save_report(s3, scratch: str, name: str, report_dir: Path | None, outcome: Outcome,
-                 execution_input: dict) -> Path:
-    """Keep the run's report on this machine. A run that failed before it
+def _report_body(s3, scratch: str, name: str, outcome: Outcome, execution_input: dict) -> bytes:
+    """The run's report from the scratch bucket. A run that failed before it
     wrote one (bad input, say) gets a report of what is known, so that the
     path printed always names a file that exists."""
-    directory = Path(report_dir or os.environ.get("BUCKETSYNC_REPORT_DIR") or ".bucketsync/reports")
-    directory.mkdir(parents=True, exist_ok=True)
-    path = directory / f"{name}.jsonl"
     try:
-        body = s3.get_object(Bucket=scratch, Key=work.report_key("", name))["Body"].read()
+        return s3.get_object(Bucket=scratch, Key=work.report_key("", name))["Body"].read()
     except s3.exceptions.NoSuchKey:
         lines = [{"type": "run", "run_id": name, "input": execution_input, "status": outcome.status},
                  {"type": "summary", "run_id": name, "error": outcome.error, "cause": outcome.cause}]
-        body = "".join(json.dumps(line) + "\n" for line in lines).encode("utf-8")
-    path.write_bytes(body)
-    return path
+        return "".join(json.dumps(line) + "\n" for line in lines).encode("utf-8")
 
 
-def _failed_summary(path: Path) -> dict | None:
+def _failed_summary(lines: list[str]) -> dict | None:
     """The summary line of a failed run's report, when it got as far as counting."""
     summary = None
-    with path.open(encoding="utf-8") as lines:
-        for record in report.records(lines):   # the summary is the last line
-            summary = record
+    for record in report.records(lines):   # the summary is the last line
+        summary = record
     if not summary or summary.pop("type", None) != "summary" or "copied" not in summary:
         return None
     summary.setdefault("message", summary.get("cause"))
@@ -432,9 +464,8 @@ def _signals():
             signal.signal(signum, old)
 
 
-def _notes(path: Path) -> list[str]:
-    with path.open(encoding="utf-8") as first:
-        run = json.loads(first.readline() or "{}")
+def _notes(lines: list[str]) -> list[str]:
+    run = json.loads(lines[0]) if lines else {}
     return list(run.get("notes") or ())
 
 

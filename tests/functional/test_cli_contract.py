@@ -2,6 +2,8 @@
 the report always exists and names every key, dry runs list what they would do."""
 import io
 import json
+import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -9,7 +11,7 @@ import pytest
 from bucketsync import report
 from bucketsync.local import cli
 from tests.backends import moto_backend
-from tests.faults import always_fail
+from tests.faults import always_fail, before_call
 
 
 @pytest.fixture
@@ -102,3 +104,70 @@ def test_dry_run_listing_stops_at_its_limit(backend, monkeypatch):
     code, out, err = run_cli(source=source, destination=destination, dry_run=True)
     lines = [line for line in out.splitlines() if line.startswith("(dryrun)")]
     assert len(lines) == 4 and lines[-1].startswith("(dryrun) ... and 2 more; every action is in ")
+
+
+def seeded(backend):
+    source, destination = backend.buckets()
+    for key in ("new", "same"):
+        backend.put(source, key, key.encode())
+    backend.put(destination, "same", b"same")
+    backend.put(destination, "extra", b"x")
+    return source, destination
+
+
+@pytest.mark.parametrize("unusable", ["under-a-file", "unwritable"])
+def test_an_unusable_report_dir_is_refused_before_anything_is_written(backend, tmp_path, monkeypatch, unusable):
+    if unusable == "under-a-file":
+        (tmp_path / "a-file").write_text("not a directory")
+        directory = tmp_path / "a-file" / "reports"
+    else:
+        if os.geteuid() == 0:
+            pytest.skip("root writes into any directory")
+        directory = tmp_path / "read-only"
+        directory.mkdir()
+        directory.chmod(0o500)
+    monkeypatch.setenv("BUCKETSYNC_REPORT_DIR", str(directory))
+    source, destination = seeded(backend)
+    before = backend.listing(destination)
+    code, out, err = run_cli(source=source, destination=destination, json=True)
+    assert code == cli.EXIT_BAD_INPUT
+    assert last_json(out)["error"] == "ReportDirectoryError" and str(directory) in last_json(out)["message"]
+    assert len(err.strip().splitlines()) == 1 and err.startswith("error: ReportDirectoryError: ")
+    assert backend.listing(destination) == before, "nothing was copied or deleted"
+
+
+@pytest.mark.parametrize("as_json", [True, False])
+def test_a_report_that_cannot_be_written_after_the_work_loses_no_counts(backend, report_dir, as_json):
+    """The directory was fine at the start and is gone at the end (here: a
+    file takes its place during the deletes)."""
+    source, destination = seeded(backend)
+
+    def break_the_report_dir(params):
+        shutil.rmtree(report_dir)
+        report_dir.write_text("in the way")
+
+    with before_call("DeleteObjects", break_the_report_dir):
+        code, out, err = run_cli(source=source, destination=destination, json=as_json)
+    assert set(backend.listing(destination)) == {"new", "same"}, "the work was done"
+    assert code == cli.EXIT_FAILED
+    errors = [line for line in err.splitlines() if line.startswith("error: ")]
+    assert len(errors) == 1 and errors[0].startswith(f"error: ReportNotWritten: the report could not be written "
+                                                     f"to {report_dir}/")
+    assert "Traceback" not in err
+    if as_json:
+        summary = last_json(out)
+        assert (summary["copied"], summary["deleted"], summary["unchanged"]) == (1, 1, 1)
+        assert summary["report"] is None and summary["report_error"] == errors[0].split(": ", 2)[2]
+    else:
+        assert "copied" in out and "not written (see below)" in out
+
+
+def test_the_report_names_itself_where_it_is(backend):
+    """Not the run's scratch bucket, which is gone after a local run."""
+    source, destination = seeded(backend)
+    code, out, err = run_cli(source=source, destination=destination, json=True)
+    summary = last_json(out)
+    assert code == 0 and Path(summary["report"]).exists()
+    assert report.read(open(summary["report"]))["summary"]["report"] == summary["report"]
+    code, out, err = run_cli(source=source, destination=destination)
+    assert "bucketsync-scratch" not in out + err

@@ -121,15 +121,38 @@ def test_max_delete_guard(backend, max_delete, allowed):
         assert backend.listing(destination) == before, "a guarded run wrote nothing, copies included"
 
 
-def test_small_destinations_are_not_refused_by_the_default_percentage(backend):
-    """Two deletes out of three objects are 67 %: the default 50 % applies
-    only above its floor of 10 deletes."""
+@pytest.mark.parametrize("source_keys, destination_keys, max_delete, allowed", [
+    # 2 deletes of 3 objects (67 %): the default's floor of 10 allows tidying
+    # a small destination while the source lists at least half as many objects.
+    (("a", "d"), ("a", "b", "c"), None, True),
+    # ... but not when the source lists far fewer: 1 of 11 kept looks like a
+    # wrong prefix or bucket, not tidying.
+    (("a",), ("a", "b", "c"), None, False),
+    (("k00",), tuple(f"k{n:02d}" for n in range(11)), None, False),
+    # A percentage the user gives has no floor.
+    (tuple(f"k{n:02d}" for n in range(90)), tuple(f"k{n:02d}" for n in range(100)), "1%", False),
+    (tuple(f"k{n:02d}" for n in range(90)), tuple(f"k{n:02d}" for n in range(100)), "10%", True),
+])
+def test_the_default_max_delete_floor_and_given_percentages(backend, source_keys, destination_keys, max_delete,
+                                                           allowed):
     source, destination = backend.buckets()
-    backend.put(source, "a", b"a")
-    for key in ("a", "b", "c"):
+    for key in source_keys:
+        backend.put(source, key, b"a")
+    for key in destination_keys:
         backend.put(destination, key, b"a")
-    outcome = backend.sync({"source": source, "destination": destination})
-    assert outcome.ok and outcome.output["deleted"] == 2
+    execution_input = {"source": source, "destination": destination}
+    if max_delete is not None:
+        execution_input["max_delete"] = max_delete
+    before = backend.listing(destination)
+    outcome = backend.sync(execution_input)
+    deletes = len(set(destination_keys) - set(source_keys))
+    if allowed:
+        assert outcome.ok and outcome.output["deleted"] == deletes
+    else:
+        assert (outcome.status, outcome.error) == ("FAILED", "DeleteGuardError")
+        assert f"{deletes} deletes planned" in outcome.cause
+        assert ("(the default" in outcome.cause) is (max_delete is None), "the rule is named in full"
+        assert backend.listing(destination) == before
 
 
 def test_transient_s3_faults_are_retried(backend):

@@ -11,7 +11,7 @@ from botocore.exceptions import ClientError
 import pytest
 
 from bucketsync import clients, report
-from bucketsync.local import cli
+from bucketsync.local import cli, engine
 from tests.backends import seaweed_backend
 from tests.sync_cases import *  # noqa: F401,F403  (the shared, table-driven cases)
 
@@ -24,9 +24,17 @@ def backend(seaweedfs, report_dir):
         yield b
 
 
-def test_no_scratch_data_on_the_users_server(backend):
+def test_no_scratch_data_on_the_users_server(backend, monkeypatch):
     """Every request bucketsync sends to the server names only the two
     buckets, and the run's scratch bucket does not exist there."""
+    scratches = []
+    run_environment = engine._run_environment
+
+    def recorded(scratch, *args):
+        scratches.append(scratch)
+        return run_environment(scratch, *args)
+
+    monkeypatch.setattr(engine, "_run_environment", recorded)
     source, destination = backend.buckets()
     backend.put(source, "a", b"a")
     seen = []
@@ -39,8 +47,10 @@ def test_no_scratch_data_on_the_users_server(backend):
     assert outcome.ok
     on_server = {urlsplit(url).path.split("/")[1] for url in seen if url.startswith(backend.endpoint)}
     assert on_server == {source, destination}
-    scratch = report.read(outcome.report_path.open())["summary"]["report"].split("/")[2]
+    [scratch] = scratches
     assert scratch.startswith("bucketsync-scratch-")
+    assert report.read(outcome.report_path.open())["summary"]["report"] == str(outcome.report_path), \
+        "the report names the file the user has, not the scratch"
     with pytest.raises(ClientError):
         backend.client.head_bucket(Bucket=scratch)
     assert set(backend.listing(destination)) == set(backend.listing(source)) == {"a"}

@@ -84,3 +84,28 @@ def test_bad_config(tmp_path, extra, message):
                                         "rate(5 minutes)", "rate(1 minute)", "rate(2 days)", "at(2027-01-01T00:00:00)"])
 def test_good_expressions(expression):
     assert expression_problem(expression) is None
+
+
+@pytest.mark.parametrize("task", ["sync", "demo", "datasync-preview"])
+def test_local_tasks_refuse_unknown_settings_as_deploy_does(tmp_path, monkeypatch, task):
+    """A misspelt setting is refused by every task that reads the file,
+    with the deploy's own message, in one line and exit 2, before anything runs."""
+    import io
+
+    from bucketsync.local import cli, demo
+    path = write(tmp_path, GOOD + "DATASYNC_TASK = {}\n")
+    monkeypatch.setattr(config, "CONFIG_FILE", path)
+    with pytest.raises(ConfigError) as deploy:
+        config.load(path)
+    out, err = io.StringIO(), io.StringIO()
+    if task == "sync":
+        status = cli.sync(cli.SyncOptions(source="src-bucket", destination="dst-bucket"), embedded=True,
+                          out=out, err=err)
+    elif task == "demo":
+        status = demo.main(out=out, err=err)
+    else:
+        status = cli.datasync_preview("photos", ["/{date:%Y-%m-%d}/*"], out=out, err=err)
+    assert status == 2
+    assert err.getvalue() == f"error: ConfigError: {deploy.value}\n"
+    assert "unknown setting(s) DATASYNC_TASK;" in err.getvalue()
+    assert out.getvalue() == ""

@@ -53,7 +53,7 @@ def test_minimal_input_gets_safe_defaults():
     request = validate(GOOD)
     assert (request.source, request.destination) == ("src-bucket", "dst-bucket")
     assert request.delete is True and request.dry_run is False
-    assert request.max_delete == "50%" and request.allow_empty_source is False
+    assert request.max_delete is None and request.allow_empty_source is False   # None: the default
     assert request.source_prefix == request.destination_prefix == ""
 
 
@@ -74,12 +74,16 @@ def test_max_delete_forms(value, expected):
     assert validate(dict(GOOD, max_delete=value)).max_delete == expected
 
 
-@pytest.mark.parametrize("max_delete, destination, limit", [
-    (5, 100, 5), (0, 100, 0), ("50%", 100, 50), ("100%", 70, 70), ("2.5%", 1000, 25), ("0%", 10, 0),
-    # a percentage never refuses 10 deletes or fewer (request.PERCENT_FLOOR)
-    ("50%", 10, 10), ("50%", 1, 10), ("1%", 100, 10), ("50%", 21, 10), ("50%", 22, 11)])
-def test_delete_limit(max_delete, destination, limit):
-    assert delete_limit(max_delete, destination) == limit
+@pytest.mark.parametrize("max_delete, destination, source, limit", [
+    (5, 100, 0, 5), (0, 100, 100, 0), ("50%", 100, 100, 50), ("100%", 70, 0, 70), ("2.5%", 1000, 0, 25),
+    ("0%", 10, 10, 0),
+    # a percentage the user gives has no floor
+    ("1%", 100, 100, 1), ("50%", 11, 11, 5), ("50%", 3, 3, 1), ("1%", 50, 50, 0),
+    # the default: half, or up to 10 while the source lists at least half as many objects
+    (None, 100, 100, 50), (None, 3, 2, 10), (None, 3, 1, 1), (None, 11, 6, 10), (None, 11, 5, 5),
+    (None, 11, 1, 5), (None, 22, 11, 11), (None, 0, 0, 10)])
+def test_delete_limit(max_delete, destination, source, limit):
+    assert delete_limit(max_delete, destination, source) == limit
 
 
 def test_round_trip_through_the_state_machine_payload():
