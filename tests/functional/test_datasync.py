@@ -303,3 +303,45 @@ def test_preview_refuses_bad_requests_in_one_line(backend, tmp_path, monkeypatch
     status, out, err = preview(*args, **kwargs)
     assert status == cli.EXIT_BAD_INPUT
     assert message in err and len(err.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("as_json", [False, True])
+def test_preview_catch_up_days_that_is_not_a_number_is_one_line_through_fab(as_json):
+    """Through `fab` itself: invoke types a flag by its task's default, so a
+    number default turned `--catch-up-days abc` into a raw ValueError."""
+    import subprocess
+    import sys
+    from pathlib import Path
+    root = Path(__file__).resolve().parents[2]
+    argv = [str(Path(sys.executable).parent / "fab"), "datasync-preview", "--task", "vehicles",
+            "--include", "/{date:%Y}/*", "--catch-up-days", "abc"] + (["--json"] if as_json else [])
+    done = subprocess.run(argv, cwd=root, capture_output=True, text=True, timeout=120)
+    assert done.returncode == cli.EXIT_BAD_INPUT, done.stderr
+    assert done.stderr.strip().splitlines() == [
+        "error: InvalidInputError: 'datasync.catch_up_days' must be an integer from 0 to 366, got 'abc'"]
+    if as_json:
+        assert json.loads(done.stdout.strip().splitlines()[-1])["error"] == "InvalidInputError"
+
+
+@pytest.mark.parametrize("source", ["file://relative/dir", "file://./share"])
+def test_a_relative_file_source_is_refused_when_the_config_is_read(backend, tmp_path, monkeypatch, source):
+    write_config(tmp_path, monkeypatch, {"share": {"source": source, "destination": "s3://dst-bucket/"}})
+    status, summary, err = sync_input({"datasync": {"task": "share"}})
+    assert status == cli.EXIT_BAD_INPUT
+    assert "must be an absolute path: file:///dir" in err and len(err.strip().splitlines()) == 1
+    assert summary["error"] in ("ConfigError", "InvalidInputError")
+
+
+def test_a_dry_runs_summary_table_shows_the_datasync_filter(backend, tmp_path, monkeypatch):
+    src, dst = backend.buckets()
+    seed(backend, src, {"2026-11-21/a": b"a", "other/b": b"b"})
+    write_config(tmp_path, monkeypatch, {"t": {"source": f"s3://{src}/", "destination": f"s3://{dst}/"}})
+    out, err = io.StringIO(), io.StringIO()
+    execution_input = {"source": src, "destination": dst, "dry_run": True,
+                       "datasync": {"task": "t", "include": [DATED], "exclude": ["*.tmp"], "date": "2026-11-21"}}
+    status = cli.sync(cli.SyncOptions(input=json.dumps(execution_input)), embedded=True, out=out, err=err)
+    assert status == cli.EXIT_OK, err.getvalue()
+    table = out.getvalue()
+    assert "DataSync include filter" in table and "/2026-11-21/*" in table
+    assert "DataSync exclude filter" in table and "*.tmp" in table and "DRY_RUN" in table
+    assert backend.listing(dst) == {}
