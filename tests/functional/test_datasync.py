@@ -345,3 +345,23 @@ def test_a_dry_runs_summary_table_shows_the_datasync_filter(backend, tmp_path, m
     assert "DataSync include filter" in table and "/2026-11-21/*" in table
     assert "DataSync exclude filter" in table and "*.tmp" in table and "DRY_RUN" in table
     assert backend.listing(dst) == {}
+
+
+def test_ownership_holds_on_both_sides_when_the_sync_and_the_task_map_prefixes_differently(backend, tmp_path,
+                                                                                          monkeypatch):
+    """The object sync writes s3://src/ to s3://dst/mirror/; the task writes
+    s3://src/images/ to s3://dst/images/. A dated key DataSync owns at the
+    source is left out of both sides (its copy under mirror/ is not read as
+    absent at the source and deleted)."""
+    src, dst = backend.buckets()
+    seed(backend, src, {"images/2026-11-21/cam.jpg": b"jpeg", "docs/readme.txt": b"read me"})
+    seed(backend, dst, {"mirror/images/2026-11-21/cam.jpg": b"jpeg", "mirror/docs/readme.txt": b"read me"})
+    write_config(tmp_path, monkeypatch, {"images": {"source": f"s3://{src}/images/",
+                                                     "destination": f"s3://{dst}/images/"}})
+    status, summary, err = sync_input({"source": src, "destination": dst, "destination_prefix": "mirror/",
+                                       "max_delete": "100%",
+                                       "datasync": {"task": "images", "include": [DATED], "date": "2026-11-21"}})
+    assert status == cli.EXIT_OK, err
+    assert summary["deleted"] == 0 and summary["copied"] == 0
+    assert sorted(backend.listing(dst)) == ["images/2026-11-21/cam.jpg", "mirror/docs/readme.txt",
+                                            "mirror/images/2026-11-21/cam.jpg"]
