@@ -7,6 +7,7 @@
 #   destination: [list]
 #   work: [list, read, write]
 #   secrets: [read]
+#   datasync: [list]
 # ---
 """Lambda handler for the ValidateInput state (logic in bucketsync.steps.validate_input)."""
 from bucketsync import steps
