@@ -393,6 +393,8 @@ def datasync_rows(datasync: dict) -> list[tuple[str, str]]:
     if datasync.get("status") != "DRY_RUN":
         rows += [("DataSync files transferred", f"{datasync.get('files_transferred', 0):,}"),
                  ("DataSync files deleted", f"{datasync.get('files_deleted', 0):,}")]
+        if datasync.get("files_failed"):
+            rows.append(("DataSync files failed", f"{datasync['files_failed']:,}"))
     if datasync.get("reason"):
         rows.append(("DataSync note", datasync["reason"]))
     return rows

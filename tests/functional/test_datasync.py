@@ -478,3 +478,7 @@ def test_a_dangling_symlink_is_reported_and_the_rest_transferred(backend, tmp_pa
     assert status == cli.EXIT_FAILED
     assert summary["error"] == "DataSync.FilesFailed" and "/broken.txt" in summary["message"]
     assert summary["datasync"]["files_failed"] == 1 and "broken.txt" in err
+    out, err = io.StringIO(), io.StringIO()
+    status = cli.sync(cli.SyncOptions(input=json.dumps({"datasync": {"task": "share"}})), embedded=True,
+                      out=out, err=err)
+    assert status == cli.EXIT_FAILED and "DataSync files failed" in out.getvalue()
