@@ -76,9 +76,12 @@ def sync(c, source=None, destination=None, prefix=None, source_prefix=None, dest
         "json": "print one JSON object",
     },
 )
-def datasync_preview(c, task, include=None, exclude=None, date="yesterday", timezone="UTC", catch_up_days=0,
+def datasync_preview(c, task, include=None, exclude=None, date="yesterday", timezone="UTC", catch_up_days="0",
                      endpoint_url=None, json=False):
     """Show the include filter a DataSync run would pass, and the source keys it selects; writes nothing."""
+    # A string default: invoke types a flag by its default, and an int one
+    # would turn `--catch-up-days abc` into a raw ValueError before bucketsync
+    # could refuse it in one line (the validation does it, as for inputs).
     from bucketsync.local import cli
     sys.exit(cli.datasync_preview(task, list(include or []), date, timezone, catch_up_days, list(exclude or []),
                                   endpoint_url, json))

@@ -69,6 +69,11 @@ class RunInterrupted(BucketsyncError):
     """The run was asked to stop (SIGINT/SIGTERM); it stopped before deletes."""
 
 
+class SourceUnreadableError(BucketsyncError):
+    """A source could not be read (a local directory that does not exist or
+    cannot be listed): never read as an empty source."""
+
+
 class DeleteGuardError(BucketsyncError):
     """Deleting would remove more than allowed; nothing was deleted."""
 

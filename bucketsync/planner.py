@@ -56,12 +56,18 @@ def entries(pages: Iterator[list[Entry]], keep: KeyFilter) -> Iterator[Entry]:
                 yield entry
 
 
-def _not_owned(keep: KeyFilter, owned: OwnedKeys, bucket: str, prefix: str):
-    """The side's filter, less the keys DataSync owns in this run."""
-    owns = owned.within(bucket, prefix)
-    if owns is None:
+def _not_owned(keep: KeyFilter, owned: OwnedKeys, sides: list[tuple[str, str]]):
+    """The filter of both sides: in scope, and owned by DataSync on neither
+    side. The merge pairs the sides by relative key, so a key left out of
+    one side only would be read as absent there: a source key left out is a
+    destination copy deleted; a destination key left out is a DataSync copy
+    overwritten. Each side's ownership is decided in its own key space
+    (`sides`: (bucket, prefix) of each), and a relative key either side's
+    DataSync owns is left out of both."""
+    checks = [owns for owns in (owned.within(bucket, prefix) for bucket, prefix in sides) if owns is not None]
+    if not checks:
         return keep
-    return lambda relative_key: keep(relative_key) and not owns(relative_key)
+    return lambda relative_key: keep(relative_key) and not any(owns(relative_key) for owns in checks)
 
 
 class ChunkWriter:
@@ -191,12 +197,12 @@ def _plan(run: Run, cursor: dict, settings: Settings, now: Callable[[], float]) 
     after = cursor["after"]
     deadline = now() + settings.plan_seconds
 
+    in_scope = _not_owned(keep, owned, [(request.source, request.source_prefix),
+                                        (request.destination, request.destination_prefix)])
     with Prefetch(_pages(run, "source", cursor, after, settings)) as src_pages, \
          Prefetch(_pages(run, "destination", cursor, after, settings)) as dst_pages:
-        source = check_order(entries(src_pages, _not_owned(keep, owned, request.source, request.source_prefix)),
-                             "source", after)
-        destination = check_order(entries(dst_pages, _not_owned(keep, owned, request.destination,
-                                                                request.destination_prefix)), "destination", after)
+        source = check_order(entries(src_pages, in_scope), "source", after)
+        destination = check_order(entries(dst_pages, in_scope), "destination", after)
         done = True
         for count, decision in enumerate(merge(source, destination), start=1):
             _account(decision, totals, copies, deletes if request.delete else None, same,

@@ -15,7 +15,7 @@ from .guards import check_delete_guards
 from .planner import plan_step
 from .plan import COPY, DELETE, PlanTotals, decode_action
 from .datasync.ownership import owned as owned_area
-from .datasync.steps import check_expandable, resolve_task
+from .datasync.steps import begin as begin_datasync, check_expandable, resolve_task
 from .inputs import validate_input as validate_execution
 from .work import Run, run_prefix
 
@@ -39,9 +39,16 @@ def validate_input(event: dict) -> dict:
     if inputs.datasync is not None:
         spec = resolve_task(inputs.datasync)
         check_expandable(inputs.datasync, spec)
-        datasync = {"request": inputs.datasync.to_dict(), "dry_run": inputs.dry_run}
+        if request is not None and spec is None:
+            raise InvalidInputError(
+                f"datasync task {inputs.datasync.task!r} is not one of DATASYNC_TASKS: with 'source' and "
+                f"'destination' also given, bucketsync must know the task's locations to leave DataSync's keys to it")
+        # The execution's filters are decided here, once: what DataSync owns
+        # in the run follows from them, and the DataSync step starts with them.
+        datasync = begin_datasync(inputs.datasync, inputs.dry_run, event.get("started"), spec,
+                                  object_sync=request is not None)
         if request is not None:
-            owned = _owned(request, inputs.datasync, spec)
+            owned = _owned(spec, datasync)
     run = Run(id=execution, request=request,
               source_region=regions["source"], destination_region=regions["destination"],
               work_bucket=cfg.work_bucket, work_prefix=run_prefix(cfg.work_prefix, execution),
@@ -67,13 +74,13 @@ def _check_buckets(request, places: dict) -> dict:
     return regions
 
 
-def _owned(request, datasync, spec) -> tuple:
-    """The areas DataSync owns, which the object-level sync leaves alone."""
-    if spec is None:
-        raise InvalidInputError(
-            f"datasync task {datasync.task!r} is not one of DATASYNC_TASKS: with 'source' and 'destination' "
-            f"also given, bucketsync must know the task's locations to leave DataSync's keys to it")
-    areas = [owned_area(spec.source, datasync.include), owned_area(spec.destination, datasync.include)]
+def _owned(spec, datasync: dict) -> tuple:
+    """The areas DataSync owns in this run, which the object-level sync
+    leaves alone: what its execution transfers, at both of the task's ends;
+    nothing when no execution starts (nothing at the source for its dates)."""
+    if datasync.get("finished"):
+        return ()
+    areas = [owned_area(spec.source, datasync["includes"]), owned_area(spec.destination, datasync["includes"])]
     return tuple(a.to_dict() for a in areas if a is not None)
 
 

@@ -16,7 +16,18 @@ Semantics kept (API_Options.html, filtering.html):
 - OverwriteMode NEVER leaves existing destination objects alone;
 - PreserveDeletedFiles REMOVE deletes destination objects that the source
   lacks, within the execution's filters only;
-- ObjectTags PRESERVE copies S3 tags, NONE drops them.
+- ObjectTags PRESERVE copies S3 tags, NONE drops them;
+- a source that cannot be read (a directory that does not exist or cannot
+  be listed) fails the execution: it is never read as empty (with REMOVE
+  that would delete every destination object);
+- a file that cannot be read (a dangling symbolic link, a forbidden file)
+  is skipped and counted in `FilesFailed` (DescribeTaskExecution's
+  TaskExecutionFilesFailedDetail); the rest is transferred, and the
+  execution then ends in ERROR naming the files, as a Basic-mode DataSync
+  execution does when it skipped files because of errors ("Transfer and
+  verification completed. Selected files transferred except for files
+  skipped due to errors"). Its destination copy is not deleted by REMOVE:
+  a file that could not be read is not proven gone.
 Sources: an S3 location (on the run's endpoint) or a local directory
 standing in for EFS; destinations: S3.
 """
@@ -33,7 +44,7 @@ from botocore.exceptions import ClientError
 
 from .. import clients, s3
 from . import filters
-from .sources import walk_files
+from .sources import file_size, walk_files
 from .tasks import TaskSpec
 
 ACCOUNT, REGION = "123456789012", "us-east-1"
@@ -70,6 +81,9 @@ class _Execution:
     counts: dict = field(default_factory=lambda: dict.fromkeys(
         ("EstimatedFilesToTransfer", "EstimatedBytesToTransfer", "FilesTransferred", "BytesTransferred",
          "BytesWritten", "FilesDeleted", "FilesSkipped", "FilesVerified"), 0))
+    # DataSync's TaskExecutionFilesFailedDetail: files it could not prepare,
+    # transfer, verify or delete.
+    files_failed: dict = field(default_factory=lambda: dict.fromkeys(("Prepare", "Transfer", "Verify", "Delete"), 0))
     error: tuple[str, str] | None = None
     done: threading.Event = field(default_factory=threading.Event)
 
@@ -120,7 +134,8 @@ class LocalDataSync:
             answer = {"TaskExecutionArn": execution.arn, "Status": execution.status,
                       "StartTime": execution.start, "Options": execution.options,
                       "Includes": filters.filter_rules(execution.includes),
-                      "Excludes": filters.filter_rules(execution.excludes), **execution.counts}
+                      "Excludes": filters.filter_rules(execution.excludes), **execution.counts,
+                      "FilesFailed": dict(execution.files_failed)}
             result = {}
             if execution.error:
                 result = {"ErrorCode": execution.error[0], "ErrorDetail": execution.error[1]}
@@ -151,12 +166,25 @@ class LocalDataSync:
             plan.transfer()
             self._status(execution, "VERIFYING")
             plan.verify()
+            if plan.failed:
+                raise SkippedFilesError(plan.failed)
             self._status(execution, "SUCCESS")
         except Exception as exc:   # noqa: BLE001 - reported as DataSync reports errors
             execution.error = (getattr(exc, "code", None) or type(exc).__name__, str(exc))
             self._status(execution, "ERROR")
         finally:
             execution.done.set()
+
+
+class SkippedFilesError(Exception):
+    """Everything else was transferred, but these files were not."""
+    code = "FilesFailed"
+
+    def __init__(self, failed: list[tuple[str, str]]):
+        shown = ", ".join(f"{path} ({why})" for path, why in failed[:10])
+        more = f" and {len(failed) - 10} more" if len(failed) > 10 else ""
+        super().__init__(f"Transfer and verification completed. Selected files transferred except for "
+                         f"{len(failed)} file(s) skipped due to errors: {shown}{more}")
 
 
 class _Transfer:
@@ -171,6 +199,7 @@ class _Transfer:
 
         def keep(path):
             return filters.selects(path, includes, excludes)
+        self.failed: list[tuple[str, str]] = []       # (path, why) of source files that could not be read
         src, dst = self._source_objects(keep), self._s3_objects(self.destination, keep)
         options = execution.options
         mode_all = options.get("TransferMode", "CHANGED") == "ALL"
@@ -182,18 +211,31 @@ class _Transfer:
                 self.skipped += 1
             elif there is None or mode_all or there != (size, tag):
                 self.to_copy.append((path, size))
-        self.to_delete = (sorted(set(dst) - set(src))
+        unread = {path for path, _ in self.failed}    # not proven gone: never deleted
+        self.to_delete = (sorted(set(dst) - set(src) - unread)
                           if options.get("PreserveDeletedFiles", "PRESERVE") == "REMOVE" else [])
+        execution.files_failed["Prepare"] = len(self.failed)
         counts = execution.counts
         counts["EstimatedFilesToTransfer"] = len(self.to_copy)
         counts["EstimatedBytesToTransfer"] = sum(size for _, size in self.to_copy)
 
     def _source_objects(self, keep) -> dict[str, tuple[int, str]]:
-        if self.source.kind == "file":
-            # S3's ETag of a single PUT is the MD5 of the content.
-            return {path: (file.stat().st_size, hashlib.md5(file.read_bytes()).hexdigest())   # noqa: S324
-                    for path, file in walk_files(self.source.path) if keep(path)}
-        return self._s3_objects(self.source, keep)
+        if self.source.kind != "file":
+            return self._s3_objects(self.source, keep)
+        found = {}
+        # walk_files raises when the directory (or one below it) cannot be read.
+        for path, file in walk_files(self.source.path):
+            if not keep(path):
+                continue
+            size = file_size(file)
+            try:
+                if size is None:
+                    raise FileNotFoundError("dangling symbolic link" if file.is_symlink() else "cannot be read")
+                # S3's ETag of a single PUT is the MD5 of the content.
+                found[path] = (size, hashlib.md5(file.read_bytes()).hexdigest())   # noqa: S324
+            except OSError as exc:
+                self.failed.append((path, exc.strerror or str(exc)))
+        return found
 
     def _s3_objects(self, location, keep) -> dict[str, tuple[int, str]]:
         return {"/" + entry.key: (entry.size, entry.etag.strip('"'))

@@ -52,6 +52,10 @@ def message(event: dict, described: dict | None, alert_empty: bool = False) -> t
     files, size = described.get("FilesTransferred"), described.get("BytesTransferred")
     empty = state == "SUCCESS" and files == 0 and not size
     status = "SUCCESS, NOTHING TRANSFERRED" if empty and alert_empty else state
+    # FilesFailed (Enhanced mode): a success that left files behind says so in its subject.
+    failed = sum(int(n or 0) for n in (described.get("FilesFailed") or {}).values())
+    if failed and state == "SUCCESS":
+        status = f"SUCCESS, {failed} FILE(S) FAILED"
     start, end = _time(described.get("StartTime")), _time(described.get("EndTime"))
     result = described.get("Result") or {}
     if start and end:
@@ -69,6 +73,8 @@ def message(event: dict, described: dict | None, alert_empty: bool = False) -> t
     for field in ("FilesDeleted", "FilesSkipped"):
         if described.get(field) is not None:
             lines.append(f"{'files deleted' if field == 'FilesDeleted' else 'files skipped'}: {described[field]}")
+    if failed:
+        lines.append(f"files failed: {failed} ({described['FilesFailed']})")
     include = filters.rule_value(described.get("Includes"))
     if include:
         lines.append(f"include filter: {include}")

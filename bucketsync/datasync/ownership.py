@@ -1,19 +1,27 @@
 """Which keys belong to DataSync when one execution input asks for both a
 DataSync transfer and an object-level sync.
 
-Every key that a `datasync` include template matches for any date (or, with
-no template, every key under the task's location) belongs to DataSync: the
-object-level sync neither copies nor deletes it, so nothing is copied twice,
-old dated folders are not bulk-copied by the object sync, and nothing
-DataSync wrote is deleted. Decided on full keys, per bucket, so the two
-sides' prefixes may differ from the task's locations.
+DataSync owns exactly what this run's execution is asked to transfer: the
+paths its include filter selects (the templates expanded for this run's
+dates), or, with no template, everything under the task's locations. The
+object-level sync neither copies nor deletes those keys, and owns every
+other key, dated folders of other days included: a file that lands in a
+folder after its day was transferred is copied by the next run's object
+sync, and one deleted there is deleted as the object sync deletes. A run
+that starts no execution owns nothing. DataSync's `exclude` does not narrow
+what it owns (what the user keeps out of DataSync is not handed to the
+object sync for the run).
+
+Decided on full keys, per bucket, so the two sides' prefixes may differ
+from the task's locations; the planner leaves a relative key out of both
+sides when either side's DataSync owns it.
 """
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
 
-from .templates import any_date_regex
+from . import filters
 from .tasks import Location
 
 
@@ -29,12 +37,14 @@ class Owned:
         return {"bucket": self.bucket, "prefix": self.prefix, "pattern": self.pattern}
 
 
-def owned(location: Location, templates) -> Owned | None:
-    """What DataSync owns at an S3 location (None for other kinds)."""
+def owned(location: Location, includes: str) -> Owned | None:
+    """What an execution with the include filter `includes` (one `|`-joined
+    string, "" for everything) owns at an S3 location (None for other
+    kinds): the paths DataSync's filter rules select there."""
     if location.kind != "s3":
         return None
-    paths = [any_date_regex(t) for t in templates] or ["/.*"]
-    return Owned(location.bucket, location.prefix, "|".join(f"(?:{p}(?:/.*)?)" for p in paths))
+    selected = filters.compile_filter(includes)
+    return Owned(location.bucket, location.prefix, selected.pattern if selected is not None else "/.*")
 
 
 class OwnedKeys:

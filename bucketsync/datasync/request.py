@@ -3,7 +3,7 @@
     {"task": <name in DATASYNC_TASKS, or a task ARN>,
      "include": [<folder templates>], "exclude": [<patterns>],
      "date": "yesterday" | "today" | "YYYY-MM-DD", "timezone": <IANA name>,
-     "catch_up_days": <int>}
+     "catch_up_days": <int>, "allow_empty_source": <bool>}
 """
 from __future__ import annotations
 
@@ -12,11 +12,12 @@ from dataclasses import asdict, dataclass
 from datetime import date
 
 from ..errors import InvalidInputError
+from ..request import _bool
 from . import filters
 from .tasks import NAME, TASK_ARN
 from .templates import check_template
 
-KEYS = ("task", "include", "exclude", "date", "timezone", "catch_up_days")
+KEYS = ("task", "include", "exclude", "date", "timezone", "catch_up_days", "allow_empty_source")
 MAX_CATCH_UP_DAYS = 366
 
 
@@ -28,6 +29,10 @@ class DataSyncRequest:
     date: str = "yesterday"
     timezone: str = "UTC"
     catch_up_days: int = 0
+    # With PreserveDeletedFiles REMOVE, a source with nothing in the
+    # execution's filters would empty the destination there: only with this
+    # consent (as the object sync's own `allow_empty_source`).
+    allow_empty_source: bool = False
 
     @property
     def by_arn(self) -> bool:
@@ -81,7 +86,9 @@ def validate_datasync(data) -> DataSyncRequest:
     if isinstance(days, bool) or not isinstance(days, int) or not 0 <= days <= MAX_CATCH_UP_DAYS:
         raise InvalidInputError(f"'datasync.catch_up_days' must be an integer from 0 to {MAX_CATCH_UP_DAYS}, "
                                 f"got {days!r}")
-    return DataSyncRequest(task, include, exclude, day, zone, days)
+    allow_empty = _bool({"datasync.allow_empty_source": data.get("allow_empty_source", False)},
+                        "datasync.allow_empty_source", False)
+    return DataSyncRequest(task, include, exclude, day, zone, days, allow_empty)
 
 
 def _list(data: dict, key: str) -> tuple[str, ...]:

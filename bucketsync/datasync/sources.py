@@ -6,8 +6,11 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Iterator
 
 from .. import clients, s3
+from . import filters
+from ..errors import SourceUnreadableError
 from .tasks import Location
 
 
@@ -25,7 +28,7 @@ class S3Folders:
 
 class DirectoryFolders:
     def __init__(self, location: Location):
-        self.root = Path(location.path)
+        self.root = readable_root(location.path)
 
     def children(self, path: str):
         directory = self.root / path.strip("/")
@@ -43,13 +46,41 @@ class DirectoryFolders:
         return directory.is_dir() and any(entry.name.startswith(start) for entry in os.scandir(directory))
 
 
-def walk_files(root: str | Path):
-    """("/relative/path", file) for every file under a local directory."""
+def readable_root(root: str | Path) -> Path:
+    """The directory, or SourceUnreadableError naming it: a missing
+    directory (a typo, a share not mounted) is no source, never an empty one."""
     base = Path(root)
-    for directory, _, files in os.walk(base):
+    if not base.is_dir():
+        what = "is not a directory" if base.exists() else "does not exist"
+        raise SourceUnreadableError(f"the DataSync source directory {base} {what} (not mounted, or a typo?); "
+                                    f"it is not read as empty")
+    return base
+
+
+def walk_files(root: str | Path):
+    """("/relative/path", file) for every name under a local directory that
+    is not a directory (a dangling symbolic link included: the reader finds
+    it unreadable and says so). A directory that cannot be read raises
+    SourceUnreadableError: os.walk would skip it silently, and its files
+    would look deleted at the source."""
+    base = readable_root(root)
+
+    def unreadable(error: OSError):
+        raise SourceUnreadableError(f"cannot read {error.filename} in the DataSync source directory {base}: "
+                                    f"{error.strerror or error}") from error
+    for directory, _, files in os.walk(base, onerror=unreadable):
         for name in files:
             path = Path(directory) / name
             yield "/" + path.relative_to(base).as_posix(), path
+
+
+def file_size(file: Path) -> int | None:
+    """The size of a file, or None when it cannot be read (a dangling
+    symbolic link, a file gone or forbidden since it was listed)."""
+    try:
+        return file.stat().st_size
+    except OSError:
+        return None
 
 
 def listable(location: Location) -> bool:
@@ -64,3 +95,35 @@ def folders_for(location: Location):
     if location.kind == "s3":
         return S3Folders(location)
     return DirectoryFolders(location)
+
+
+def selected_keys(location: Location, includes: str, excludes: str) -> Iterator[tuple[str, int]]:
+    """(key or path, size) of what the filters select at `location`, listing
+    only below each include pattern's fixed part."""
+    include_rx, exclude_rx = filters.compile_filter(includes), filters.compile_filter(excludes)
+    roots = sorted({p.rstrip("*") for p in includes.split("|")}) if includes else ["/"]
+    if location.kind != "s3":
+        roots = ["/"]   # one walk sees every path
+    # A root under another one would list its keys twice: keep the outer one.
+    roots = [r for r in roots if not any(r != other and r.startswith(other) for other in roots)]
+    for root in roots:
+        for path, size in _listing(location, root):
+            if filters.selects(path, include_rx, exclude_rx):
+                yield (location.key(path) if location.kind == "s3" else location.path + path), size
+
+
+def _listing(location: Location, root: str) -> Iterator[tuple[str, int]]:
+    if location.kind == "s3":
+        # An S3 prefix is a string prefix: the pattern's fixed part lists
+        # exactly the keys it can select (and a few the filter then drops).
+        prefix = location.key(root)
+        for page in s3.list_pages(clients.data_client(), location.bucket, prefix):
+            for entry in page:
+                yield "/" + (prefix + entry.key)[len(location.prefix):], entry.size
+    elif location.kind == "file":
+        for path, file in walk_files(location.path):
+            size = file_size(file)
+            if size is not None:   # a dangling link is nothing to transfer (the execution reports it)
+                yield path, size
+    else:
+        raise ValueError(f"{location.uri} cannot be listed from here (EFS): only the filter is shown")

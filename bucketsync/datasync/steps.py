@@ -2,11 +2,14 @@
 filters, start it (or adopt, or wait for, one already running), and follow
 it to its end; a Wait state between polls, so no Lambda ever sleeps.
 
-The branch's state, `$.datasync`:
+The branch's state, `$.datasync`, begun by ValidateInput (`begin`), which
+also decides from it what DataSync owns in the run:
     request      the checked `datasync` input
     dry_run      filters are built and shown, nothing is started
     task, task_arn, includes, excludes, dates, empty_dates
     execution_arn, status, files_transferred, bytes_transferred, ...
+    files_failed files DataSync could not prepare, transfer, verify or
+                 delete (FilesFailed): the run fails with them
     waiting_for  an execution of the task (other filters) that must end
                  first, when the task refuses queueing
     finished     true once there is nothing more to wait for
@@ -22,12 +25,12 @@ from datetime import date, datetime, timezone
 
 from .. import clients, s3
 from .. import settings as settings_mod
-from ..errors import InvalidInputError
+from ..errors import AccessDeniedError, DeleteGuardError, InvalidInputError
 from ..stores import state_store
 from . import filters
 from .expand import expand
 from .request import DataSyncRequest
-from .sources import folders_for, listable
+from .sources import folders_for, listable, selected_keys
 from .tasks import TaskSpec, from_environment
 from .templates import run_dates, target_date
 
@@ -100,11 +103,24 @@ def record_done(store, request: DataSyncRequest, dates: list[date], today: date)
 
 # ---- planning the execution ------------------------------------------------------
 
-def prepare(request: DataSyncRequest, now: datetime, spec: TaskSpec | None, store=None) -> dict:
+def prepare(request: DataSyncRequest, now: datetime, spec: TaskSpec | None, store=None,
+            object_sync: bool = False) -> dict:
     """The execution's filters and dates, checked against DataSync's rules;
-    starts nothing."""
+    starts nothing.
+
+    Which days: the target date, and the days of the catch-up window not yet
+    transferred. With an object-level sync (`object_sync`), that is all: a
+    file that lands later in a transferred day's folder is the object sync's
+    (DataSync owns only this run's folders). A DataSync-only run has no one
+    else to pick it up, so with TransferMode CHANGED it includes every day of
+    the window again (DataSync then copies only what changed, at the cost of
+    comparing the rest); with ALL that would copy the window again each run,
+    so only days not yet transferred, as for a task whose options are unknown
+    here (an ARN outside DATASYNC_TASKS)."""
     target = target_date(request.date, now, request.timezone)
     done = done_dates(store, request) if store is not None else set()
+    if not object_sync and spec is not None and spec.option("TransferMode") == "CHANGED":
+        done = set()
     dates = run_dates(target, request.catch_up_days, done)
     folders = folders_for(spec.source) if spec is not None else None
     if request.include:
@@ -131,27 +147,75 @@ def prepare(request: DataSyncRequest, now: datetime, spec: TaskSpec | None, stor
     return state
 
 
+def check_empty_source(request: DataSyncRequest, spec: TaskSpec | None, state: dict) -> None:
+    """DeleteGuardError when the execution would empty the destination: with
+    PreserveDeletedFiles REMOVE, a source with nothing within the execution's
+    filters while the destination has something there is refused unless
+    `datasync.allow_empty_source` (the object sync's rule, DataSync's side).
+    A destination that cannot be listed from here is not proven empty.
+
+    DataSync itself would go ahead and delete. An EFS source cannot be
+    listed from here: DataSync alone decides there, as on AWS."""
+    if state.get("finished") or spec is None or request.allow_empty_source:
+        return
+    if spec.option("PreserveDeletedFiles") != "REMOVE" or not listable(spec.source):
+        return
+    includes, excludes = state["includes"], state["excludes"]
+    if _first_selected(spec.source, includes, excludes) is not None:
+        return
+    try:
+        there = _first_selected(spec.destination, includes, excludes)
+    except AccessDeniedError:
+        there = "(the destination cannot be listed from here, so it is not known to be empty)"
+    if there is None:
+        return
+    raise DeleteGuardError(
+        f"the DataSync source {spec.source.uri} has nothing within the execution's filters (include "
+        f"{includes or 'everything'}; exclude {excludes or 'nothing'}) but the destination {spec.destination.uri} "
+        f"has objects there ({there}), and task {spec.name!r} has PreserveDeletedFiles REMOVE: the execution "
+        f"would delete them all; nothing was started (set datasync.allow_empty_source to allow it)")
+
+
+def _first_selected(location, includes: str, excludes: str) -> str | None:
+    """The first file or object (not a folder marker) the filters select."""
+    for key, _ in selected_keys(location, includes, excludes):
+        if not key.endswith("/"):
+            return key
+    return None
+
+
+def begin(request: DataSyncRequest, dry_run: bool, started: str | None, spec: TaskSpec | None,
+          object_sync: bool) -> dict:
+    """The branch's first state, built in ValidateInput (before anything is
+    written, and so that what DataSync owns in the run is known there): the
+    execution's filters and dates, guarded against emptying the destination."""
+    now = s3.parse_time(started) if started else datetime.now(timezone.utc)
+    state = {"request": request.to_dict(), "dry_run": dry_run,
+             **prepare(request, now, spec, record_store(), object_sync)}
+    check_empty_source(request, spec, state)
+    return state
+
+
 # ---- the state machine's step ------------------------------------------------------
 
-def step(event: dict, client=None, now: datetime | None = None) -> dict:
-    """One pass of the DataSync loop: prepare and start on the first call,
-    then follow the execution. Returns the whole state, `datasync` updated."""
+def step(event: dict, client=None) -> dict:
+    """One pass of the DataSync loop: start on the first call (the state
+    was begun by ValidateInput), then follow the execution. Returns the
+    whole state, `datasync` updated."""
     state = dict(event["datasync"])
     state.setdefault("finished", False)
     state.setdefault("error", None)
+    if "task" not in state:
+        raise InvalidInputError("the DataSync state was not begun by ValidateInput (no filters): nothing started")
+    if state["finished"]:       # nothing at the source for the run's dates: no execution
+        return dict(event, datasync=state)
     client = client or clients.datasync_client()
     request = DataSyncRequest.from_dict(state["request"])
     state.setdefault("base_wait_seconds", int(os.environ.get("BUCKETSYNC_DATASYNC_POLL_SECONDS") or 30))
     state.setdefault("wait_seconds", state["base_wait_seconds"])
-    if "task" not in state:
-        started = (event.get("run") or {}).get("started") or event.get("started")
-        now = now or (s3.parse_time(started) if started else datetime.now(timezone.utc))
-        state.update(prepare(request, now, resolve_task(request), record_store()))
-        if state.get("finished"):
-            return dict(event, datasync=state)
-        if state.get("dry_run"):
-            state.update(status="DRY_RUN", finished=True)
-            return dict(event, datasync=state)
+    if not state.get("execution_arn") and state.get("dry_run"):
+        state.update(status="DRY_RUN", finished=True)
+        return dict(event, datasync=state)
     if not state.get("execution_arn"):
         _start_or_wait(state, client)
     if state.get("execution_arn"):
@@ -194,11 +258,15 @@ def _executions(client, task_arn: str):
 def _follow(state: dict, client, request: DataSyncRequest) -> None:
     described = client.describe_task_execution(TaskExecutionArn=state["execution_arn"])
     status = described.get("Status")
+    # FilesFailed (TaskExecutionFilesFailedDetail: Prepare, Transfer, Verify,
+    # Delete) is reported by Enhanced-mode tasks; absent, it counts nothing.
+    failed = sum(int(n or 0) for n in (described.get("FilesFailed") or {}).values())
     state.update(status=status,
                  files_transferred=described.get("FilesTransferred", 0),
                  bytes_transferred=described.get("BytesTransferred", 0),
                  files_deleted=described.get("FilesDeleted", 0),
-                 files_skipped=described.get("FilesSkipped", 0))
+                 files_skipped=described.get("FilesSkipped", 0),
+                 files_failed=failed)
     if status not in TERMINAL:
         # Waits lengthen as the execution runs on (up to 5 minutes), so that
         # a transfer of days stays far below Step Functions' 25,000 history
@@ -207,6 +275,13 @@ def _follow(state: dict, client, request: DataSyncRequest) -> None:
         state["wait_seconds"] = min(MAX_WAIT_SECONDS, state["base_wait_seconds"] * (1 + state["polls"] // 10))
         return
     state["finished"] = True
+    if status == "SUCCESS" and failed:
+        # Whatever DataSync calls it, a transfer that left files behind is
+        # not a success: the run fails, and its dates stay missed.
+        state["error"] = {"Error": "DataSync.FilesFailed",
+                          "Cause": f"DataSync execution {state['execution_arn']} ended in SUCCESS but {failed} "
+                                   f"file(s) failed ({described.get('FilesFailed')}): see the task's log"}
+        return
     if status == "SUCCESS":
         if request.include:
             target = date.fromisoformat(state["target_date"])
@@ -230,5 +305,6 @@ def summary(state: dict | None) -> dict | None:
             "files_transferred": state.get("files_transferred", 0),
             "bytes_transferred": state.get("bytes_transferred", 0),
             "files_deleted": state.get("files_deleted", 0),
+            "files_failed": state.get("files_failed", 0),
             "execution_arn": state.get("execution_arn"), "adopted": state.get("adopted", False),
             "reason": state.get("reason"), "error": state.get("error")}

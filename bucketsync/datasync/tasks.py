@@ -143,9 +143,13 @@ def _location(value, label: str, allow_local: bool) -> Location:
             prefix += "/"    # a DataSync S3 location's subdirectory is a folder
         return Location("s3", bucket=bucket, prefix=prefix)
     if value.startswith("file://") and allow_local:
-        path = unquote(urlparse(value).path)
-        if not path.startswith("/"):
-            raise InvalidInputError(f"{label} {value!r} must be an absolute path (file:///dir)")
+        parsed = urlparse(value)
+        path = unquote(parsed.path)
+        # "file://relative/dir" parses as host "relative" and path "/dir":
+        # a file:// source names no host, so anything there is a relative path.
+        if parsed.netloc or not path.startswith("/"):
+            raise InvalidInputError(f"{label} {value!r} must be an absolute path: file:///dir (three slashes; "
+                                    f"a relative path names a different directory wherever fab runs)")
         return Location("file", path=path.rstrip("/") or "/")
     raise InvalidInputError(f"{label} {value!r} must start with s3://{' or file://' if allow_local else ''}")
 

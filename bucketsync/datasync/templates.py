@@ -20,14 +20,10 @@ from zoneinfo import ZoneInfo
 from ..errors import InvalidInputError
 
 FIELD = re.compile(r"\{date:([^{}]*)\}")
-# strftime directives a folder name can carry, and what each can look like.
+# strftime directives a folder name can carry.
 # Locale-dependent or ambiguous ones (%c, %x, %X, %p, %Z, %z ...) are refused:
 # the same template must name the same folders on every machine.
-DIRECTIVES = {
-    "Y": r"\d{4}", "y": r"\d{2}", "m": r"\d{2}", "d": r"\d{2}", "j": r"\d{3}", "e": r"[ \d]\d",
-    "H": r"\d{2}", "U": r"\d{2}", "W": r"\d{2}", "V": r"\d{2}", "G": r"\d{4}", "u": r"[1-7]", "w": r"[0-6]",
-    "b": r"[A-Za-z]{3}", "B": r"[A-Za-z]+", "a": r"[A-Za-z]{3}", "A": r"[A-Za-z]+", "%": "%",
-}
+DIRECTIVES = ("Y", "y", "m", "d", "j", "e", "H", "U", "W", "V", "G", "u", "w", "b", "B", "a", "A", "%")
 _ENGLISH_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September",
                    "October", "November", "December")
 _ENGLISH_DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
@@ -82,24 +78,6 @@ def _directive(directive: str, day: date) -> str:
     if directive == "e":
         return f"{day.day:2d}"
     return day.strftime("%" + directive)
-
-
-def any_date_regex(template: str) -> str:
-    """A regular expression (unanchored source) matching the template's path
-    for any date: date fields by their shape, `*` as DataSync reads it (any
-    characters within a folder name; at the end, anything below)."""
-    out = []
-    for piece in re.split(r"(\{date:[^{}]*\})", template):
-        match = FIELD.fullmatch(piece)
-        if match:
-            for part in re.split(r"(%.)", match.group(1)):
-                out.append(DIRECTIVES[part[1]] if len(part) == 2 and part[0] == "%" else re.escape(part))
-        else:
-            out.append(re.escape(piece).replace(r"\*", "\x00"))
-    pattern = "".join(out)
-    if pattern.endswith("\x00"):
-        pattern = pattern[:-1] + ".*"
-    return pattern.replace("\x00", "[^/]*")
 
 
 def local_today(now: datetime, zone: str) -> date:

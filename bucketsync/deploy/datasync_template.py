@@ -58,10 +58,11 @@ def tasks_environment(tasks: dict[str, TaskSpec]):
 
 
 def function_statements(rights, tasks: dict[str, TaskSpec], names) -> list[dict]:
-    """A function's DataSync rights: `start` (StartTaskExecution on the
-    tasks; ListTaskExecutions, which takes no resource), `follow`
-    (DescribeTaskExecution on their executions), and listing the tasks' S3
-    sources (to expand a template's '*' folder names)."""
+    """A function's DataSync rights: `list` (ListBucket on the tasks' S3
+    sources and destinations: to expand a template's '*' folder names and
+    to see whether an execution would empty its destination), `start`
+    (StartTaskExecution on the tasks; ListTaskExecutions, which takes no
+    resource), `follow` (DescribeTaskExecution on their executions)."""
     if not tasks or not rights:
         return []
     refs = [task_ref(name) for name in sorted(tasks)]
@@ -71,10 +72,12 @@ def function_statements(rights, tasks: dict[str, TaskSpec], names) -> list[dict]
             {"Effect": "Allow", "Action": ["datasync:StartTaskExecution"], "Resource": refs},
             {"Effect": "Allow", "Action": ["datasync:ListTaskExecutions"], "Resource": "*"},
         ]
-        sources = sorted({spec.source.bucket for spec in tasks.values() if spec.source.kind == "s3"})
-        if sources:
+    if "list" in rights:
+        ends = sorted({end.bucket for spec in tasks.values() for end in (spec.source, spec.destination)
+                       if end.kind == "s3"})
+        if ends:
             statements.append({"Effect": "Allow", "Action": ["s3:ListBucket"],
-                               "Resource": [names.bucket_arn(b) for b in sources]})
+                               "Resource": [names.bucket_arn(b) for b in ends]})
     if {"start", "follow"} & set(rights):
         statements.append({"Effect": "Allow", "Action": ["datasync:DescribeTaskExecution"],
                            "Resource": [{"Fn::Sub": f"${{{logical(name)}}}/execution/*"} for name in sorted(tasks)]})

@@ -22,9 +22,10 @@ SAM_KEYS = {"Description", "MemorySize", "Timeout", "Environment", "ReservedConc
 ACCESS_TARGETS = {"source": {"list", "read", "tags", "decrypt"},
                   "destination": {"list", "read", "tags", "write", "retag", "multipart", "abort", "tagged", "delete", "encrypt"},
                   "work": {"list", "read", "write", "delete"}, "notifications": {"publish"},
-                  # DATASYNC_TASKS: start (and list the tasks' sources), follow executions
+                  # DATASYNC_TASKS: list the tasks' S3 ends (expand templates, the
+                  # empty-source guard), start, follow executions
                   # (deploy.datasync_template.function_statements).
-                  "datasync": {"start", "follow"},
+                  "datasync": {"list", "start", "follow"},
                   # ENDPOINT_SECRETS: read the key pairs of other endpoints.
                   "secrets": {"read"}}
 # `Trigger`, ours too: a function that is not a state of the definition but

@@ -400,7 +400,30 @@ def summary_table(summary: dict) -> Table:
     table.add_row("report", summary.get("report") or "not written (see below)")
     for key in summary.get("failed_keys", []):
         table.add_row("failed key", key)
+    datasync = summary.get("datasync")
+    if datasync:   # what DataSync was (or, in a dry run, would be) asked to transfer
+        for label, value in datasync_rows(datasync):
+            table.add_row(label, value)
     return table
+
+
+def datasync_rows(datasync: dict) -> list[tuple[str, str]]:
+    """The DataSync part of the summary table: its task, status and filters
+    (a dry run's main answer), dates and counts."""
+    rows = [("DataSync task", str(datasync.get("task"))), ("DataSync status", str(datasync.get("status"))),
+            ("DataSync include filter", datasync.get("includes") or "(none: the whole location)"),
+            ("DataSync exclude filter", datasync.get("excludes") or "(none)"),
+            ("DataSync dates", ", ".join(datasync.get("dates") or []) or "(none)")]
+    if datasync.get("empty_dates"):
+        rows.append(("DataSync dates with nothing yet", ", ".join(datasync["empty_dates"])))
+    if datasync.get("status") != "DRY_RUN":
+        rows += [("DataSync files transferred", f"{datasync.get('files_transferred', 0):,}"),
+                 ("DataSync files deleted", f"{datasync.get('files_deleted', 0):,}")]
+        if datasync.get("files_failed"):
+            rows.append(("DataSync files failed", f"{datasync['files_failed']:,}"))
+    if datasync.get("reason"):
+        rows.append(("DataSync note", datasync["reason"]))
+    return rows
 
 
 def human_bytes(count: int) -> str:

@@ -123,11 +123,11 @@ def test_dated_folders_go_through_datasync_and_the_rest_through_the_sync(backend
     src, dst = backend.buckets()
     seed(backend, src, {f"images/2026-11-{d}/cam.jpg": b"jpeg" * d for d in (18, 21, 22)})
     seed(backend, src, {"docs/readme.txt": b"read me", "images/index.html": b"<html>"})
-    # DataSync wrote an old day that the source no longer has: it is not the sync's to delete.
+    # An old day that the source no longer has: a dated folder of another day is the object sync's.
     seed(backend, dst, {"images/2026-10-01/cam.jpg": b"old", "stale.txt": b"gone at the source"})
     write_config(tmp_path, monkeypatch, {"images": {"source": f"s3://{src}/images/",
                                                      "destination": f"s3://{dst}/images/"}})
-    request = {"source": src, "destination": dst,
+    request = {"source": src, "destination": dst, "max_delete": "100%",
                "datasync": {"task": "images", "include": [DATED], "date": "2026-11-22", "catch_up_days": 2}}
     status, summary, err = sync_input(request)
     assert status == cli.EXIT_OK, err
@@ -137,22 +137,49 @@ def test_dated_folders_go_through_datasync_and_the_rest_through_the_sync(backend
     assert datasync["empty_dates"] == ["2026-11-20"]
     assert datasync["includes"] == "/2026-11-21/*|/2026-11-22/*"
     assert datasync["files_transferred"] == 2
-    # The sync copied the rest and deleted only what is not DataSync's.
-    assert (summary["copied"], summary["deleted"]) == (2, 1)
-    assert sorted(backend.listing(dst)) == ["docs/readme.txt", "images/2026-10-01/cam.jpg",
+    # DataSync owns this run's folders only: the sync copied the rest, the
+    # old 2026-11-18 folder included, and deleted what the source lacks.
+    assert (summary["copied"], summary["deleted"]) == (3, 2)
+    assert sorted(backend.listing(dst)) == ["docs/readme.txt", "images/2026-11-18/cam.jpg",
                                             "images/2026-11-21/cam.jpg", "images/2026-11-22/cam.jpg",
                                             "images/index.html"]
-    # 2026-11-18 is outside the window and DataSync's: nobody copies it.
-    assert "images/2026-11-18/cam.jpg" not in backend.listing(dst)
 
-    # The next day: 2026-11-20's folder arrived late and is caught up; done days are not asked for again.
-    seed(backend, src, {"images/2026-11-20/cam.jpg": b"late", "images/2026-11-23/cam.jpg": b"new"})
-    status, summary, err = sync_input(dict(request, datasync=dict(request["datasync"], date="2026-11-23",
-                                                                  catch_up_days=3)))
+    # The next day: 2026-11-20's folder arrived late and is caught up by DataSync; done days are not
+    # asked for again, and what changed in them since (a late file, a deleted one) is the object sync's.
+    seed(backend, src, {"images/2026-11-20/cam.jpg": b"late", "images/2026-11-23/cam.jpg": b"new",
+                        "images/2026-11-21/late.jpg": b"landed after its day was transferred"})
+    backend.client.delete_object(Bucket=src, Key="images/2026-11-22/cam.jpg")
+    next_day = dict(request, datasync=dict(request["datasync"], date="2026-11-23", catch_up_days=3))
+    status, summary, err = sync_input(next_day)
     assert status == cli.EXIT_OK, err
     assert summary["datasync"]["dates"] == ["2026-11-20", "2026-11-23"]
     assert summary["datasync"]["files_transferred"] == 2
-    assert summary["copied"] == 0 and summary["deleted"] == 0            # a second run copies nothing
+    assert (summary["copied"], summary["deleted"]) == (1, 1)
+    assert "images/2026-11-21/late.jpg" in backend.listing(dst)
+    assert "images/2026-11-22/cam.jpg" not in backend.listing(dst)
+
+    status, summary, err = sync_input(next_day)                       # a second run copies nothing
+    assert status == cli.EXIT_OK, err
+    assert summary["copied"] == 0 and summary["deleted"] == 0
+
+
+def test_a_datasync_only_run_picks_up_late_files_within_its_window(backend, tmp_path, monkeypatch):
+    """No object sync to pick a late file up: with TransferMode CHANGED every
+    day of the window is included again, and DataSync copies what changed."""
+    src, dst = backend.buckets()
+    seed(backend, src, {"2026-11-21/a.jpg": b"a", "2026-11-22/b.jpg": b"b"})
+    write_config(tmp_path, monkeypatch, {"daily": {"source": f"s3://{src}/", "destination": f"s3://{dst}/"}})
+    request = {"datasync": {"task": "daily", "include": [DATED], "date": "2026-11-22", "catch_up_days": 2}}
+    status, summary, err = sync_input(request)
+    assert status == cli.EXIT_OK, err
+    assert summary["datasync"]["files_transferred"] == 2
+    seed(backend, src, {"2026-11-21/late.jpg": b"late", "2026-11-23/c.jpg": b"c"})
+    status, summary, err = sync_input({"datasync": dict(request["datasync"], date="2026-11-23")})
+    assert status == cli.EXIT_OK, err
+    assert summary["datasync"]["dates"] == ["2026-11-21", "2026-11-22", "2026-11-23"]
+    assert summary["datasync"]["files_transferred"] == 2                # the late file and the new day
+    assert sorted(backend.listing(dst)) == ["2026-11-21/a.jpg", "2026-11-21/late.jpg", "2026-11-22/b.jpg",
+                                            "2026-11-23/c.jpg"]
 
 
 def test_datasync_dry_run_starts_nothing(backend, tmp_path, monkeypatch):
@@ -303,3 +330,155 @@ def test_preview_refuses_bad_requests_in_one_line(backend, tmp_path, monkeypatch
     status, out, err = preview(*args, **kwargs)
     assert status == cli.EXIT_BAD_INPUT
     assert message in err and len(err.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("as_json", [False, True])
+def test_preview_catch_up_days_that_is_not_a_number_is_one_line_through_fab(as_json):
+    """Through `fab` itself: invoke types a flag by its task's default, so a
+    number default turned `--catch-up-days abc` into a raw ValueError."""
+    import subprocess
+    import sys
+    from pathlib import Path
+    root = Path(__file__).resolve().parents[2]
+    argv = [str(Path(sys.executable).parent / "fab"), "datasync-preview", "--task", "vehicles",
+            "--include", "/{date:%Y}/*", "--catch-up-days", "abc"] + (["--json"] if as_json else [])
+    done = subprocess.run(argv, cwd=root, capture_output=True, text=True, timeout=120)
+    assert done.returncode == cli.EXIT_BAD_INPUT, done.stderr
+    assert done.stderr.strip().splitlines() == [
+        "error: InvalidInputError: 'datasync.catch_up_days' must be an integer from 0 to 366, got 'abc'"]
+    if as_json:
+        assert json.loads(done.stdout.strip().splitlines()[-1])["error"] == "InvalidInputError"
+
+
+@pytest.mark.parametrize("source", ["file://relative/dir", "file://./share"])
+def test_a_relative_file_source_is_refused_when_the_config_is_read(backend, tmp_path, monkeypatch, source):
+    write_config(tmp_path, monkeypatch, {"share": {"source": source, "destination": "s3://dst-bucket/"}})
+    status, summary, err = sync_input({"datasync": {"task": "share"}})
+    assert status == cli.EXIT_BAD_INPUT
+    assert "must be an absolute path: file:///dir" in err and len(err.strip().splitlines()) == 1
+    assert summary["error"] in ("ConfigError", "InvalidInputError")
+
+
+def test_a_dry_runs_summary_table_shows_the_datasync_filter(backend, tmp_path, monkeypatch):
+    src, dst = backend.buckets()
+    seed(backend, src, {"2026-11-21/a": b"a", "other/b": b"b"})
+    write_config(tmp_path, monkeypatch, {"t": {"source": f"s3://{src}/", "destination": f"s3://{dst}/"}})
+    out, err = io.StringIO(), io.StringIO()
+    execution_input = {"source": src, "destination": dst, "dry_run": True,
+                       "datasync": {"task": "t", "include": [DATED], "exclude": ["*.tmp"], "date": "2026-11-21"}}
+    status = cli.sync(cli.SyncOptions(input=json.dumps(execution_input)), embedded=True, out=out, err=err)
+    assert status == cli.EXIT_OK, err.getvalue()
+    table = out.getvalue()
+    assert "DataSync include filter" in table and "/2026-11-21/*" in table
+    assert "DataSync exclude filter" in table and "*.tmp" in table and "DRY_RUN" in table
+    assert backend.listing(dst) == {}
+
+
+def test_ownership_holds_on_both_sides_when_the_sync_and_the_task_map_prefixes_differently(backend, tmp_path,
+                                                                                          monkeypatch):
+    """The object sync writes s3://src/ to s3://dst/mirror/; the task writes
+    s3://src/images/ to s3://dst/images/. A dated key DataSync owns at the
+    source is left out of both sides (its copy under mirror/ is not read as
+    absent at the source and deleted)."""
+    src, dst = backend.buckets()
+    seed(backend, src, {"images/2026-11-21/cam.jpg": b"jpeg", "docs/readme.txt": b"read me"})
+    seed(backend, dst, {"mirror/images/2026-11-21/cam.jpg": b"jpeg", "mirror/docs/readme.txt": b"read me"})
+    write_config(tmp_path, monkeypatch, {"images": {"source": f"s3://{src}/images/",
+                                                     "destination": f"s3://{dst}/images/"}})
+    status, summary, err = sync_input({"source": src, "destination": dst, "destination_prefix": "mirror/",
+                                       "max_delete": "100%",
+                                       "datasync": {"task": "images", "include": [DATED], "date": "2026-11-21"}})
+    assert status == cli.EXIT_OK, err
+    assert summary["deleted"] == 0 and summary["copied"] == 0
+    assert sorted(backend.listing(dst)) == ["images/2026-11-21/cam.jpg", "mirror/docs/readme.txt",
+                                            "mirror/images/2026-11-21/cam.jpg"]
+
+
+# ---- a source that cannot be read, an empty source, a file that cannot be read ------------
+
+def share_task(share, dst, **options):
+    return {"share": {"source": f"file://{share}", "destination": f"s3://{dst}/share/",
+                      "options": dict({"PreserveDeletedFiles": "REMOVE"}, **options)}}
+
+
+def test_a_missing_source_directory_is_an_error_never_an_empty_source(backend, tmp_path, monkeypatch):
+    dst = backend.bucket()
+    seed(backend, dst, {"share/report.pdf": b"pdf", "share/2026-11-21/a": b"a"})
+    missing = tmp_path / "not-mounted"
+    # The local DataSync itself: the execution fails, nothing is deleted.
+    answer = run_execution(service(share_task(missing, dst)), "share")
+    assert answer["Status"] == "ERROR" and answer["Result"]["ErrorCode"] == "SourceUnreadableError"
+    assert str(missing) in answer["Result"]["ErrorDetail"] and answer["FilesDeleted"] == 0
+    # A whole run, with and without templates: refused before anything starts.
+    write_config(tmp_path, monkeypatch, share_task(missing, dst))
+    for datasync in ({"task": "share"}, {"task": "share", "include": [DATED], "date": "2026-11-21"}):
+        status, summary, err = sync_input({"datasync": datasync})
+        assert status == cli.EXIT_FAILED, err
+        assert summary["error"] == "SourceUnreadableError" and str(missing) in summary["message"]
+        assert "does not exist" in err and len(err.strip().splitlines()) == 1
+    assert sorted(backend.listing(dst)) == ["share/2026-11-21/a", "share/report.pdf"]
+
+
+def test_an_empty_source_with_remove_needs_consent(backend, tmp_path, monkeypatch):
+    share = tmp_path / "share"
+    share.mkdir()                                   # mounted, and empty
+    dst = backend.bucket()
+    seed(backend, dst, {"share/report.pdf": b"pdf"})
+    write_config(tmp_path, monkeypatch, share_task(share, dst))
+    started = lambda: [e for e in (engine._datasync_service.executions.values() if engine._datasync_service else ())  # noqa: E731
+                       if e.task.name == "share"]
+    before = len(started())
+    status, summary, err = sync_input({"datasync": {"task": "share"}})
+    assert status == cli.EXIT_FAILED
+    assert summary["error"] == "DeleteGuardError" and len(err.strip().splitlines()) == 1
+    assert len(started()) == before                                  # refused in ValidateInput: nothing started
+    for words in (f"the DataSync source file://{share} has nothing", "PreserveDeletedFiles REMOVE",
+                  "share/report.pdf", "set datasync.allow_empty_source to allow it"):
+        assert words in summary["message"]
+    assert sorted(backend.listing(dst)) == ["share/report.pdf"]
+    status, summary, err = sync_input({"datasync": {"task": "share", "allow_empty_source": True}})
+    assert status == cli.EXIT_OK, err
+    assert summary["datasync"]["files_deleted"] == 1 and backend.listing(dst) == {}
+    # An empty destination has nothing to lose: no consent needed.
+    status, summary, err = sync_input({"datasync": {"task": "share"}})
+    assert status == cli.EXIT_OK, err
+
+
+def test_an_s3_source_that_lists_nothing_with_remove_needs_consent(backend, tmp_path, monkeypatch):
+    src, dst = backend.buckets()
+    seed(backend, src, {"elsewhere/x": b"x"})
+    seed(backend, dst, {"in/a": b"a"})
+    write_config(tmp_path, monkeypatch, {"t": {"source": f"s3://{src}/in/", "destination": f"s3://{dst}/in/",
+                                               "options": {"PreserveDeletedFiles": "REMOVE"}}})
+    status, summary, err = sync_input({"datasync": {"task": "t"}})
+    assert status == cli.EXIT_FAILED and summary["error"] == "DeleteGuardError", err
+    assert "set datasync.allow_empty_source" in summary["message"]
+    assert sorted(backend.listing(dst)) == ["in/a"]
+    status, summary, err = sync_input({"datasync": {"task": "t", "allow_empty_source": "yes"}})
+    assert status == cli.EXIT_BAD_INPUT and "'datasync.allow_empty_source' must be true or false" in err
+
+
+def test_a_dangling_symlink_is_reported_and_the_rest_transferred(backend, tmp_path, monkeypatch):
+    share = tmp_path / "share"
+    (share / "sub").mkdir(parents=True)
+    (share / "sub" / "a.txt").write_bytes(b"aaa")
+    (share / "broken.txt").symlink_to(tmp_path / "nowhere")
+    dst = backend.bucket()
+    # A copy of the unreadable file from before: not proven gone, so REMOVE keeps it.
+    seed(backend, dst, {"share/broken.txt": b"an earlier copy", "share/gone.txt": b"deleted at the source"})
+    answer = run_execution(service(share_task(share, dst)), "share")
+    assert answer["Status"] == "ERROR" and answer["Result"]["ErrorCode"] == "FilesFailed"
+    assert "/broken.txt (dangling symbolic link)" in answer["Result"]["ErrorDetail"]
+    assert answer["FilesFailed"]["Prepare"] == 1
+    assert (answer["FilesTransferred"], answer["FilesDeleted"]) == (1, 1)
+    assert sorted(backend.listing(dst)) == ["share/broken.txt", "share/sub/a.txt"]
+    # A whole run says so, and fails: a partial transfer is not a success.
+    write_config(tmp_path, monkeypatch, share_task(share, dst))
+    status, summary, err = sync_input({"datasync": {"task": "share"}})
+    assert status == cli.EXIT_FAILED
+    assert summary["error"] == "DataSync.FilesFailed" and "/broken.txt" in summary["message"]
+    assert summary["datasync"]["files_failed"] == 1 and "broken.txt" in err
+    out, err = io.StringIO(), io.StringIO()
+    status = cli.sync(cli.SyncOptions(input=json.dumps({"datasync": {"task": "share"}})), embedded=True,
+                      out=out, err=err)
+    assert status == cli.EXIT_FAILED and "DataSync files failed" in out.getvalue()

@@ -74,11 +74,12 @@ def test_fab_sync_with_endpoint_url(seaweedfs, capsys):
 
 def test_datasync_input_on_an_s3_compatible_server(backend, tmp_path, monkeypatch):
     """`fab sync --input ... --endpoint-url`: the local DataSync copies the
-    dated folder on the server, the object sync the rest."""
+    run's dated folder on the server, the object sync the rest (another
+    day's folder included: DataSync owns only this run's)."""
     monkeypatch.setenv("BUCKETSYNC_STATE_DIR", str(tmp_path / "state"))
     source, destination = backend.buckets()
     backend.put(source, "2026-11-21/a.jpg", b"jpeg")
-    backend.put(source, "2026-11-20/old.jpg", b"not in the window")
+    backend.put(source, "2026-11-20/old.jpg", b"not in the window: the object sync's")
     backend.put(source, "index.html", b"<html>")
     config_file = tmp_path / "fabfile_config.py"
     config_file.write_text(f"DATASYNC_TASKS = {{'d': {{'source': 's3://{source}/', 'destination': 's3://{destination}/'}}}}\n")
@@ -90,5 +91,5 @@ def test_datasync_input_on_an_s3_compatible_server(backend, tmp_path, monkeypatc
                       out=out, err=err)
     assert status == cli.EXIT_OK, err.getvalue()
     summary = json.loads(out.getvalue().strip().splitlines()[-1])
-    assert summary["datasync"]["files_transferred"] == 1 and summary["copied"] == 1
-    assert sorted(backend.listing(destination)) == ["2026-11-21/a.jpg", "index.html"]
+    assert summary["datasync"]["files_transferred"] == 1 and summary["copied"] == 2
+    assert sorted(backend.listing(destination)) == ["2026-11-20/old.jpg", "2026-11-21/a.jpg", "index.html"]

@@ -347,8 +347,13 @@ def test_datasync_function_rights_are_the_tasks_only(built_datasync):
     starts = {r for a, r in rights if a == "datasync:StartTaskExecution"}
     assert starts == {json.dumps({"Ref": f"DataSyncTask{n}"}) for n in ("EfsShare", "Images", "Vehicles")}
     assert ("datasync:ListTaskExecutions", '"*"') in rights        # it takes no resource
-    assert {r for a, r in rights if a == "s3:ListBucket" and "src" in r} == {'"arn:aws:s3:::src-bucket"',
-                                                                          '"arn:aws:s3:::src-two"'}
+    assert not any("src" in r for a, r in rights if a.startswith("s3:"))   # it lists no source
+    # ValidateInput begins the DataSync state: it lists the tasks' S3 ends
+    # (expanding templates, and the empty-source guard), and starts nothing.
+    validate = role_actions(translated, "ValidateInputRole")
+    assert {r for a, r in validate if a == "s3:ListBucket" and "src" in r} == {'"arn:aws:s3:::src-bucket"',
+                                                                            '"arn:aws:s3:::src-two"'}
+    assert not any(a.startswith("datasync:") for a, _ in validate)
     notifier = role_actions(translated, "DatasyncNotifyRole")
     assert {a for a, _ in notifier} == {"logs:CreateLogStream", "logs:PutLogEvents", "sns:Publish",
                                         "datasync:DescribeTaskExecution"}

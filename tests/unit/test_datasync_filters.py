@@ -8,7 +8,7 @@ from bucketsync.datasync import filters
 from bucketsync.datasync.expand import expand
 from bucketsync.datasync.request import validate_datasync
 from bucketsync.datasync.tasks import check_tasks
-from bucketsync.datasync.templates import any_date_regex, render, run_dates, target_date
+from bucketsync.datasync.templates import render, run_dates, target_date
 from bucketsync.errors import InvalidInputError
 from bucketsync.inputs import validate_input
 
@@ -65,13 +65,22 @@ def test_render(template, day, expected):
     assert render(template, day) == expected
 
 
-def test_any_date_regex_matches_every_date_and_only_dated_paths():
-    import re
-    pattern = re.compile(any_date_regex("/topics/*/year={date:%Y}/month={date:%m}/day={date:%d}/*"))
-    assert pattern.fullmatch("/topics/car-1/year=2019/month=02/day=28/part-0.json")
-    assert not pattern.fullmatch("/topics/car-1/year=latest/month=02/day=28/x")
-    assert not pattern.fullmatch("/topics/a/b/year=2019/month=02/day=28/x")    # '*' is one folder name
-    assert not pattern.fullmatch("/other/car-1/year=2019/month=02/day=28/x")
+def test_datasync_owns_only_the_paths_this_runs_filter_selects():
+    """Dated folders of other days are the object sync's (late files there
+    are copied by it); the run's own folders, '*' folder names expanded, are
+    DataSync's, at each side's own prefix."""
+    from bucketsync.datasync.ownership import OwnedKeys, owned
+    from bucketsync.datasync.tasks import Location
+    includes = "/topics/car-1/year=2026/month=11/day=21/*|/topics/bus/year=2026/month=11/day=21/*"
+    area = owned(Location("s3", bucket="b", prefix="data/"), includes)
+    owns = OwnedKeys([area.to_dict()]).within("b", "data/topics/")
+    assert owns("car-1/year=2026/month=11/day=21/part-0.json") and owns("bus/year=2026/month=11/day=21/x")
+    assert not owns("car-1/year=2026/month=11/day=20/late.json")         # another day
+    assert not owns("car-2/year=2026/month=11/day=21/x")                 # not in this run's filter
+    assert not owns("car-1/year=2026/month=11/day=211/x")
+    everything = OwnedKeys([owned(Location("s3", bucket="b", prefix="data/"), "").to_dict()]).within("b", "")
+    assert everything("data/anything") and not everything("other/x")
+    assert owned(Location("file", path="/srv"), includes) is None
 
 
 class FakeFolders:

@@ -91,3 +91,10 @@ def test_a_runs_message_carries_its_datasync_part():
     for line in ("datasync task: images", "datasync status: ERROR", "datasync dates: 2026-11-21",
                  f"datasync execution arn: {EXECUTION}", "datasync error: DataSync.OpNotSupp: operation not supported"):
         assert line in body
+
+
+def test_a_success_with_failed_files_says_so():
+    sent, published = send("SUCCESS", {"Status": "SUCCESS", "FilesTransferred": 5, "BytesTransferred": 50,
+                                       "FilesFailed": {"Prepare": 1, "Transfer": 2, "Verify": 0, "Delete": 0}})
+    assert sent and published[0]["Subject"].startswith("DataSync SUCCESS, 3 FILE(S) FAILED")
+    assert "files failed: 3" in published[0]["Message"]

@@ -1,9 +1,10 @@
 """The DataSync step against a scripted DataSync API: waiting for a running
 execution of a task that refuses queueing (every page of the task's
 executions is read), one start only, and polls that lengthen."""
-from datetime import datetime, timezone
+from datetime import datetime
 
 from bucketsync.datasync import steps
+from bucketsync.datasync.request import validate_datasync
 from bucketsync.datasync.tasks import TASKS_VARIABLE, check_tasks, to_environment
 
 TASK = "arn:aws:datasync:eu-west-1:123456789012:task/task-0123456789abcdef0"
@@ -41,26 +42,49 @@ def test_waits_for_a_task_that_refuses_queueing_then_starts_once(tmp_path, monke
     monkeypatch.setenv(steps.STATE_DIR_VARIABLE, str(tmp_path / "state"))
     monkeypatch.setenv("BUCKETSYNC_DATASYNC_POLL_SECONDS", "30")
     api = ScriptedDataSync()
-    event = {"run": None, "started": "2026-11-22T02:00:00Z",
-             "datasync": {"request": {"task": "t", "include": ["/{date:%Y-%m-%d}/*"]}, "dry_run": False}}
-    now = datetime(2026, 11, 22, 2, 0, tzinfo=timezone.utc)
-    state = steps.step(event, api, now)["datasync"]
+    request = validate_datasync({"task": "t", "include": ["/{date:%Y-%m-%d}/*"]})
+    begun = steps.begin(request, False, "2026-11-22T02:00:00Z", steps.resolve_task(request), object_sync=False)
+    event = {"run": None, "datasync": begun}
+    state = steps.step(event, api)["datasync"]
     assert state["status"] == "WAITING" and state["waiting_for"].endswith("exec-other") and api.started == []
     assert state["includes"] == "/2026-11-21/*" and not state["finished"]
-    state = steps.step(dict(event, datasync=state), api, now)["datasync"]
+    state = steps.step(dict(event, datasync=state), api)["datasync"]
     assert api.started == [] and state["status"] == "WAITING"
     api.other_status = "SUCCESS"
-    state = steps.step(dict(event, datasync=state), api, now)["datasync"]
+    state = steps.step(dict(event, datasync=state), api)["datasync"]
     assert len(api.started) == 1 and state["execution_arn"].endswith("exec-ours")
     assert api.started[0]["Includes"] == [{"FilterType": "SIMPLE_PATTERN", "Value": "/2026-11-21/*"}]
     waits = []
     for _ in range(25):
-        state = steps.step(dict(event, datasync=state), api, now)["datasync"]
+        state = steps.step(dict(event, datasync=state), api)["datasync"]
         waits.append(state["wait_seconds"])
     assert len(api.started) == 1, "never a second start"
     assert waits[0] == 30 and waits[-1] > waits[0] and max(waits) <= steps.MAX_WAIT_SECONDS
     api.ours_status = "SUCCESS"
-    state = steps.step(dict(event, datasync=state), api, now)["datasync"]
+    state = steps.step(dict(event, datasync=state), api)["datasync"]
     assert state["finished"] and state["status"] == "SUCCESS" and state["files_transferred"] == 3
     assert steps.done_dates(steps.record_store(), steps.DataSyncRequest.from_dict(event["datasync"]["request"])) == {
         datetime(2026, 11, 21).date()}
+
+
+def test_a_success_that_left_files_behind_fails_the_run_and_keeps_its_dates_missed(tmp_path, monkeypatch):
+    """FilesFailed (Enhanced mode's TaskExecutionFilesFailedDetail) with a
+    SUCCESS status is no success."""
+    (tmp_path / "share" / "2026-11-21").mkdir(parents=True)
+    (tmp_path / "share" / "2026-11-21" / "a").write_bytes(b"a")
+    tasks = check_tasks({"t": {"source": f"file://{tmp_path / 'share'}", "destination": "s3://dst-bucket/"}})
+    tasks["t"] = tasks["t"].__class__(**{**tasks["t"].__dict__, "arn": TASK})
+    monkeypatch.setenv(TASKS_VARIABLE, to_environment(tasks))
+    monkeypatch.setenv(steps.STATE_DIR_VARIABLE, str(tmp_path / "state"))
+    api = ScriptedDataSync()
+    api.other_status = api.ours_status = "SUCCESS"
+    described = api.describe_task_execution
+    api.describe_task_execution = lambda TaskExecutionArn: dict(
+        described(TaskExecutionArn), FilesFailed={"Prepare": 0, "Transfer": 2, "Verify": 0, "Delete": 0})
+    request = validate_datasync({"task": "t", "include": ["/{date:%Y-%m-%d}/*"]})
+    begun = steps.begin(request, False, "2026-11-22T02:00:00Z", steps.resolve_task(request), object_sync=False)
+    state = steps.step({"run": None, "datasync": begun}, api)["datasync"]
+    assert state["finished"] and state["files_failed"] == 2
+    assert state["error"]["Error"] == "DataSync.FilesFailed" and "2 file(s) failed" in state["error"]["Cause"]
+    assert steps.done_dates(steps.record_store(), request) == set()
+    assert steps.summary(state)["files_failed"] == 2
