@@ -53,6 +53,8 @@ MIN_PART = 5 * 1024 * 1024
 # Lambda being killed mid-chunk (a timeout would lose the whole chunk's result).
 TIME_RESERVE_SECONDS = 120
 INTERRUPTED = "not copied: the run was interrupted; rerun to finish"
+MARKER_METADATA_DROPPED = ("same content; metadata and tags not compared: the destination keeps none on "
+                           "folder markers (a mend did not take)")
 
 
 def start_deadline(remaining_ms: int | None) -> float | None:
@@ -81,6 +83,10 @@ class Copier:
         # Relative key -> (bytes, source ETag) of every object this copier
         # wrote: what the read-back (readback.py) must find at the destination.
         self.written: dict[str, tuple[int, str]] = {}
+        # Relative key -> the source's state, for copies made to mend metadata
+        # (`check_metadata`): read back after the copy, since a server may
+        # not keep what it was given (SeaweedFS keeps none on folder markers).
+        self._mends: dict[str, dict] = {}
         self.memory = transfer.budget(settings.stream_buffer_bytes)
 
     def copy_chunk(self, actions: list[CopyAction]) -> CopyResult:
@@ -115,9 +121,32 @@ class Copier:
             return
         if copied is not None:
             size, etag = copied
+            if not self._mend_took(action, dst_key):
+                return
             with self._lock:
                 self.written[action.key] = (size, etag)
             self._done(action, COPIED, why, size)
+
+    def _mend_took(self, action: CopyAction, dst_key: str) -> bool:
+        """After a copy made to mend metadata: whether the destination now has
+        the source's metadata (one HEAD). A folder marker that does not keep it
+        is a server's trait (noted once; later markers are not mended again
+        in this chunk) and counts as unchanged; any other object fails."""
+        with self._lock:
+            source = self._mends.pop(action.key, None)
+        if source is None:
+            return True
+        head = s3.head_object(self.dst, self.request.destination, dst_key)
+        differences = s3.metadata_differences(source, head)
+        if not differences:
+            return True
+        if _marker(action):
+            self._observe("marker_metadata", "dropped")
+            self._done(action, UNCHANGED, MARKER_METADATA_DROPPED, event="checked")
+        else:
+            self._fail(action, f"metadata mended, but the destination did not keep it (still differs: "
+                               f"{', '.join(differences)})")
+        return False
 
     def _may_start(self, action: CopyAction) -> bool:
         """False (and the action reported) once the run is interrupted or the
@@ -161,8 +190,13 @@ class Copier:
                                              self.run.source_endpoint.on_aws)
         except (SourceChangedError, NoSuchKeyError):
             return "changed at the source during the run"   # copied as it is now
+        if _marker(action) and self.result.observed.get("marker_metadata") == "dropped":
+            self._done(action, UNCHANGED, MARKER_METADATA_DROPPED, event="checked")
+            return None
         differences = s3.metadata_differences(src, dst)
         if differences:
+            with self._lock:
+                self._mends[action.key] = src
             return f"same content, metadata differs ({', '.join(differences)})"
         if src_count == dst_count == 0:
             self._done(action, UNCHANGED, "same content, metadata and tags", event="checked")
@@ -178,6 +212,10 @@ class Copier:
             return None
         if not req.dry_run:
             s3.put_tags(self.dst, req.destination, dst_key, src_tags)
+            if _marker(action) and s3.get_tags(self.dst, req.destination, dst_key) != src_tags:
+                self._observe("marker_metadata", "dropped")   # the mend did not take
+                self._done(action, UNCHANGED, MARKER_METADATA_DROPPED, event="checked")
+                return None
         self._done(action, WOULD_UPDATE if req.dry_run else UPDATED, "same content and metadata, tags differ",
                    event="checked")
         return None
@@ -625,6 +663,11 @@ def _even_ranges(size: int, part_size: int) -> list[tuple[int, int]]:
     below S3's 5 MiB minimum for every part but the last)."""
     part = max(part_size, MIN_PART, -(-size // MAX_PARTS))
     return [(offset, min(offset + part, size) - 1) for offset in range(0, size, part)] or [(0, -1)]
+
+
+def _marker(action: CopyAction) -> bool:
+    """A zero-byte "dir/" key, which some servers keep as a folder."""
+    return action.key.endswith("/") and action.size == 0
 
 
 def _why(action: CopyAction) -> str:

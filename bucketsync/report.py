@@ -242,6 +242,9 @@ def notes(observed: dict, plan_totals: PlanTotals, request, emulated: set[str] =
     if observed.get("conditional_deletes") == "rejected":
         out.append("the destination server does not implement conditional deletes: deletes were unconditional; "
                    "only the run lease protects them")
+    if observed.get("marker_metadata") == "dropped":
+        out.append("the destination server keeps no metadata or tags on folder markers ('dir/' keys): "
+                   "their metadata was not mended (a mend was tried and did not take)")
     if observed.get("tagging") == "unsupported":
         out.append("the source server does not support object tagging: objects were copied without tags")
     dropped = observed.get("stamp_dropped") or []

@@ -84,3 +84,22 @@ def test_a_multipart_source_with_uneven_parts_streams_in_its_own_layout(seaweedf
         assert body == b"".join(bytes([n % 251]) * size for n, size in enumerate(parts, start=1))
         again = backend.sync({"source": source, "destination": destination})
         assert again.ok and again.output["copied"] == 0 and again.output["unchanged"] == 1
+
+
+def test_check_metadata_finds_out_a_mend_of_a_folder_marker_that_does_not_take(from_aws):
+    """SeaweedFS keeps no metadata or tags on a `dir/` marker (a folder): a
+    mend is tried, found not to take, said once in a note, and the marker
+    counts as unchanged, never as copied or updated again and again."""
+    backend = from_aws
+    source, destination = backend.buckets()
+    backend.put(source, "dir/", b"", Metadata={"owner": "ops"}, Tagging="team=a")
+    backend.put(source, "dir2/", b"", Metadata={"owner": "ops"})
+    backend.put(source, "dir/file.txt", b"x", Metadata={"owner": "ops"})
+    first = backend.sync({"source": source, "destination": destination})
+    assert first.ok, (first.error, first.cause)
+    for run in range(2):
+        outcome = backend.sync({"source": source, "destination": destination, "check_metadata": True})
+        out = outcome.output
+        assert outcome.ok, (run, outcome.error, outcome.cause, out)
+        assert out["copied"] == 0 and out["updated"] == 0 and out["unchanged"] == 3, (run, out)
+        assert any("keeps no metadata or tags on folder markers" in n for n in outcome.notes), outcome.notes
