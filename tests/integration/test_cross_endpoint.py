@@ -10,22 +10,6 @@ from tests.sync_cases import *  # noqa: F401,F403  (the shared, table-driven cas
 pytestmark = pytest.mark.integration
 
 
-@pytest.fixture(scope="module")
-def server_a():
-    """Two servers of this module's own (two endpoints). Not the session's
-    shared server: SeaweedFS gives every bucket volumes of its own, and this
-    module's many buckets would exhaust that server's volumes for the
-    modules that run after it in the same process (PutObject: InternalError)."""
-    with SeaweedFS() as server:
-        yield server
-
-
-@pytest.fixture(scope="module")
-def server_b():
-    with SeaweedFS() as server:
-        yield server
-
-
 @pytest.fixture(params=["seaweedfs->seaweedfs", "aws->seaweedfs", "seaweedfs->aws"])
 def backend(request, server_a, server_b, report_dir):
     with cross_backend(request.param, (server_a, server_b), report_dir) as b:

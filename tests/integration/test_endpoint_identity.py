@@ -16,21 +16,9 @@ from bucketsync.local import cli, engine
 from bucketsync.request import SyncRequest
 from bucketsync.settings import load
 from bucketsync.work import Run
-from tests.servers import HOST, SeaweedFS
+from tests.servers import HOST
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture(scope="module")
-def server_a():
-    with SeaweedFS() as server:
-        yield server
-
-
-@pytest.fixture(scope="module")
-def server_b():
-    with SeaweedFS() as server:
-        yield server
 
 
 @pytest.fixture

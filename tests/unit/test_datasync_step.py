@@ -33,13 +33,18 @@ class ScriptedDataSync:
         return {"TaskExecutionArn": f"{TASK}/execution/exec-ours"}
 
 
-def test_waits_for_a_task_that_refuses_queueing_then_starts_once(tmp_path, monkeypatch):
+def _one_task_with_a_dated_folder(tmp_path, monkeypatch):
+    """Task "t" (ARN TASK): a directory with a folder for 2026-11-21 to S3."""
     (tmp_path / "share" / "2026-11-21").mkdir(parents=True)
     (tmp_path / "share" / "2026-11-21" / "a").write_bytes(b"a")
     tasks = check_tasks({"t": {"source": f"file://{tmp_path / 'share'}", "destination": "s3://dst-bucket/"}})
     tasks["t"] = tasks["t"].__class__(**{**tasks["t"].__dict__, "arn": TASK})
     monkeypatch.setenv(TASKS_VARIABLE, to_environment(tasks))
     monkeypatch.setenv(steps.STATE_DIR_VARIABLE, str(tmp_path / "state"))
+
+
+def test_waits_for_a_task_that_refuses_queueing_then_starts_once(tmp_path, monkeypatch):
+    _one_task_with_a_dated_folder(tmp_path, monkeypatch)
     monkeypatch.setenv("BUCKETSYNC_DATASYNC_POLL_SECONDS", "30")
     api = ScriptedDataSync()
     request = validate_datasync({"task": "t", "include": ["/{date:%Y-%m-%d}/*"]})
@@ -70,12 +75,7 @@ def test_waits_for_a_task_that_refuses_queueing_then_starts_once(tmp_path, monke
 def test_a_success_that_left_files_behind_fails_the_run_and_keeps_its_dates_missed(tmp_path, monkeypatch):
     """FilesFailed (Enhanced mode's TaskExecutionFilesFailedDetail) with a
     SUCCESS status is no success."""
-    (tmp_path / "share" / "2026-11-21").mkdir(parents=True)
-    (tmp_path / "share" / "2026-11-21" / "a").write_bytes(b"a")
-    tasks = check_tasks({"t": {"source": f"file://{tmp_path / 'share'}", "destination": "s3://dst-bucket/"}})
-    tasks["t"] = tasks["t"].__class__(**{**tasks["t"].__dict__, "arn": TASK})
-    monkeypatch.setenv(TASKS_VARIABLE, to_environment(tasks))
-    monkeypatch.setenv(steps.STATE_DIR_VARIABLE, str(tmp_path / "state"))
+    _one_task_with_a_dated_folder(tmp_path, monkeypatch)
     api = ScriptedDataSync()
     api.other_status = api.ours_status = "SUCCESS"
     described = api.describe_task_execution
