@@ -13,8 +13,10 @@ for both sides), which reach the functions as BUCKETSYNC_* variables.
 """
 from __future__ import annotations
 
+import functools
 import ipaddress
 import os
+import socket
 import re
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
@@ -107,14 +109,15 @@ def check_url(url: str, what: str) -> None:
 
 def same_place(a: Endpoint | None, b: Endpoint | None) -> bool:
     """Whether two sides may be one store (None: not known, which may be
-    either), compared in their canonical form (`place`), so that no
-    spelling hides a bucket synced onto itself."""
+    either), so that no spelling hides a bucket synced onto itself (see
+    `may_be_one`)."""
     if a is None or b is None:
         return True
-    return place(a.url) == place(b.url)
+    return may_be_one(a.url, b.url)
 
 
 AWS = "aws"
+LOOPBACK = "localhost"
 
 
 def place(url: str | None) -> str:
@@ -122,26 +125,62 @@ def place(url: str | None) -> str:
     (no URL, or any amazonaws.com URL: bucket names are global there), else
     "host:port" with the host lowercased and without a trailing dot, the
     scheme's default port made explicit (the scheme itself is no identity: a
-    port speaks one of them), and every loopback name and address
-    (localhost, 127.0.0.1, ::1) one host. Both the same-bucket check and the
-    run lease use it."""
+    port speaks one of them), and every name and address of this machine
+    (localhost, 127.0.0.1, 127.1, 0x7f000001, ::1, ::ffff:127.0.0.1, 0.0.0.0,
+    a host name that resolves to loopback) one host. Both the same-bucket
+    check and the run lease use it, through `may_be_one`."""
     if url is None:
         return AWS
     parts = urlsplit(url.strip())
     host = (parts.hostname or "").lower().rstrip(".")
     if host == "amazonaws.com" or host.endswith((".amazonaws.com", ".amazonaws.com.cn")):
         return AWS
-    if host == "localhost" or host.endswith(".localhost") or _is_loopback(host):
-        host = "localhost"
+    if host == LOOPBACK or host.endswith(".localhost") or any(_this_machine(a) for a in _addresses(host)):
+        host = LOOPBACK
     port = parts.port or (443 if parts.scheme.lower() == "https" else 80)
     return f"{host}:{port}"
 
 
-def _is_loopback(host: str) -> bool:
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
+def may_be_one(a: str | None, b: str | None) -> bool:
+    """Whether two endpoint URLs may reach one store: the same `place`, or
+    the same port on hosts that resolve to a common address (a name and its
+    IP address, two names of one server). In doubt, one: the same-bucket
+    check then refuses, and the lease serialises, rather than let a run
+    delete its own source or race another."""
+    first, second = place(a), place(b)
+    if first == second:
+        return True
+    if AWS in (first, second):
         return False
+    (host_a, port_a), (host_b, port_b) = first.rsplit(":", 1), second.rsplit(":", 1)
+    return port_a == port_b and bool(_addresses(host_a) & _addresses(host_b))
+
+
+@functools.lru_cache(maxsize=256)
+def _addresses(host: str) -> frozenset[str]:
+    """The addresses a host stands for: itself when it is an address in any
+    form the resolver accepts (inet_aton's 127.1 and 2130706433 included),
+    else what it resolves to (nothing when it does not resolve)."""
+    if not host:
+        return frozenset()
+    try:
+        return frozenset({str(ipaddress.ip_address(host))})
+    except ValueError:
+        pass
+    try:
+        return frozenset({str(ipaddress.ip_address(socket.inet_aton(host)))})
+    except OSError:
+        pass
+    try:
+        return frozenset(info[4][0].split("%")[0] for info in socket.getaddrinfo(host, None))
+    except (OSError, UnicodeError):
+        return frozenset()
+
+
+def _this_machine(address: str) -> bool:
+    ip = ipaddress.ip_address(address)
+    mapped = getattr(ip, "ipv4_mapped", None)
+    return ip.is_loopback or ip.is_unspecified or bool(mapped and (mapped.is_loopback or mapped.is_unspecified))
 
 
 # The deployed functions' defaults (the template sets no endpoint variables):

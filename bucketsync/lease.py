@@ -40,6 +40,10 @@ class Holder:
     expires: float         # epoch seconds
     host: str
     pid: int | None        # a local process; None on AWS
+    # The destination's endpoint URL as this holder reaches it ("aws": AWS
+    # S3); runs conflict only where the endpoints may be one store
+    # (endpoints.may_be_one). None (a holder written before this field): any.
+    endpoint: str | None = None
 
     def alive(self, now: float, this_host: str, pid_alive: Callable[[int], bool]) -> bool:
         if now >= self.expires:
@@ -54,12 +58,13 @@ def overlaps(a: str, b: str) -> bool:
     return a.startswith(b) or b.startswith(a)
 
 
-def lease_name(bucket: str, endpoint: str | None) -> str:
-    """One document per destination bucket (per endpoint: the same name on
-    two servers is two buckets). The endpoint counts by what identifies it
-    (endpoints.place), not by its spelling: runs into one bucket reached as
-    http://localhost:8333 and http://127.0.0.1:8333/ share one document."""
-    digest = hashlib.sha256(f"{endpoints.place(endpoint)}|{bucket}".encode()).hexdigest()[:16]
+def lease_name(bucket: str) -> str:
+    """One document per destination bucket name, whatever endpoint it lives
+    on: a spelling of an endpoint (an IP address for a name, 127.1 for
+    localhost) can then never lead to a document of its own. Each holder
+    records its endpoint, and runs on endpoints that cannot be one store
+    (the same name on two servers is two buckets) do not conflict."""
+    digest = hashlib.sha256(bucket.encode()).hexdigest()[:16]
     return f"{bucket}-{digest}.json"
 
 
@@ -81,7 +86,8 @@ class Lease:
         self.run, self.settings, self.store, self.now = run, settings, store, now
         self.pid = pid
         self.host = host or socket.gethostname()
-        self.name = lease_name(run.request.destination, run.destination_endpoint.url)
+        self.name = lease_name(run.request.destination)
+        self.endpoint = run.destination_endpoint.url or endpoints.AWS
 
     def _holders(self, doc: dict | None) -> list[Holder]:
         now = self.now()
@@ -91,14 +97,24 @@ class Lease:
     def _me(self) -> Holder:
         started = self.run.started or datetime.now(timezone.utc).isoformat()
         return Holder(self.run.id, self.run.request.destination_prefix, str(started),
-                      self.now() + self.settings.lease_seconds, self.host, self.pid)
+                      self.now() + self.settings.lease_seconds, self.host, self.pid, self.endpoint)
+
+    def _conflicts(self, other: Holder) -> bool:
+        """Whether another live holder's run may write where this one does."""
+        if not overlaps(other.prefix, self.run.request.destination_prefix):
+            return False
+        if other.endpoint is None:
+            return True
+        def url(endpoint):
+            return None if endpoint == endpoints.AWS else endpoint
+        return endpoints.may_be_one(url(other.endpoint), url(self.endpoint))
 
     def acquire(self) -> None:
         """Take the lease, or raise DestinationBusyError naming the holder."""
         def update(doc):
             holders = [h for h in self._holders(doc) if h.run_id != self.run.id]
             for other in holders:
-                if overlaps(other.prefix, self.run.request.destination_prefix):
+                if self._conflicts(other):
                     where = f"on {other.host}" + (f" (pid {other.pid})" if other.pid else "")
                     raise DestinationBusyError(
                         f"another run is syncing into s3://{self.run.request.destination}/{other.prefix}, which "

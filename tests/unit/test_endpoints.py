@@ -1,11 +1,16 @@
 """Endpoint inputs (bucketsync.endpoints): validation that never echoes a
 credential, and the same-place rule that keeps a bucket from being synced
 onto itself under another spelling."""
+import os
+import socket
+
 import pytest
 
-from bucketsync import endpoints, lease
-from bucketsync.errors import InvalidInputError
-from bucketsync.request import validate
+from bucketsync import endpoints, lease, stores
+from bucketsync.errors import DestinationBusyError, InvalidInputError
+from bucketsync.request import SyncRequest, validate
+from bucketsync.settings import load
+from bucketsync.work import Run
 
 
 @pytest.mark.parametrize("value,message", [
@@ -24,34 +29,16 @@ def test_bad_endpoints_are_refused_without_echoing_credentials(value, message):
 
 
 @pytest.mark.parametrize("a,b,same", [
-    (None, "https://s3.us-east-1.amazonaws.com", True),
-    ("http://127.0.0.1:8333", "http://127.0.0.1:8333/", True),
-    ("https://S3.Example.com", "https://s3.example.com:443", True),
-    ("https://s3.example.com", "https://s3.example.org", False),
-    (None, "https://s3.example.com", False),
-])
-def test_same_place_sees_through_spellings(a, b, same):
-    assert endpoints.same_place(endpoints.Endpoint(url=a), endpoints.Endpoint(url=b)) is same
-    data = {"source": "bkt", "destination": "bkt", "source_endpoint": {"url": a} if a else {"region": "us-east-1"},
-            "destination_endpoint": {"url": b}}
-    if same:
-        with pytest.raises(InvalidInputError, match="same bucket"):
-            validate(data)
-    else:
-        assert validate(data).source == "bkt"
-
-
-def test_a_configured_arn_and_a_given_name_are_the_same_secret():
-    environ = {"BUCKETSYNC_ENDPOINT_SECRETS": "arn:aws:secretsmanager:us-east-1:123456789012:secret:lyve/keys-AbC123"}
-    endpoints.check_secret_allowed(endpoints.Endpoint(secret="lyve/keys"), "e", endpoints.allowed_secrets(environ))
-    with pytest.raises(InvalidInputError, match="ENDPOINT_SECRETS"):
-        endpoints.check_secret_allowed(endpoints.Endpoint(secret="lyve/other"), "e", endpoints.allowed_secrets(environ))
-
-
-@pytest.mark.parametrize("a,b,same", [
     ("http://localhost:8333", "http://127.0.0.1:8333/", True),
     ("http://[::1]:8333", "http://LocalHost:8333", True),
     ("http://127.0.0.1", "http://localhost:80", True),
+    # Every other spelling of this machine (the resolver's legacy forms too).
+    ("http://127.1:8333", "http://127.0.0.1:8333", True),
+    ("http://2130706433:8333", "http://localhost:8333", True),
+    ("http://0x7f000001:8333", "http://localhost:8333", True),
+    ("http://0.0.0.0:8333", "http://localhost:8333", True),
+    ("http://[::ffff:127.0.0.1]:8333", "http://localhost:8333", True),
+    (f"http://{socket.gethostname()}:8333", "http://localhost:8333", True),
     ("https://S3.Example.com.", "https://s3.example.com:443/", True),
     ("http://s3.example.com:443", "https://s3.example.com", True),   # a port speaks one scheme
     (None, "https://s3.eu-west-1.amazonaws.com", True),
@@ -59,11 +46,37 @@ def test_a_configured_arn_and_a_given_name_are_the_same_secret():
     ("http://s3.example.com", "https://s3.example.com", False),        # ports 80 and 443
     ("http://127.0.0.1:8333", "http://192.168.1.5:8333", False),
 ])
-def test_one_canonical_place_serves_the_lease_and_the_same_bucket_check(a, b, same):
-    assert (endpoints.place(a) == endpoints.place(b)) is same
+def test_one_canonical_place_serves_the_lease_and_the_same_bucket_check(a, b, same, tmp_path):
+    assert endpoints.may_be_one(a, b) is same
     assert endpoints.same_place(endpoints.Endpoint(url=a), endpoints.Endpoint(url=b)) is same
-    assert (lease.lease_name("bkt", a) == lease.lease_name("bkt", b)) is same
-    assert lease.lease_name("bkt", a) != lease.lease_name("other-bkt", a)
+    first, second = (_lease(tmp_path, name, url) for name, url in (("first", a), ("second", b)))
+    first.acquire()
+    if same:
+        with pytest.raises(DestinationBusyError):
+            second.acquire()
+    else:
+        second.acquire()
+
+
+def test_a_host_and_its_address_may_be_one_store(monkeypatch):
+    """Two names of one server, or a name and its address: one store, in doubt."""
+    monkeypatch.setattr(endpoints.socket, "getaddrinfo", lambda host, port: [
+        (2, 1, 6, "", ({"s3.example.com": "203.0.113.7", "alias.example.com": "203.0.113.7"}.get(host, "198.51.100.1"),
+                       0))])
+    endpoints._addresses.cache_clear()
+    try:
+        assert endpoints.may_be_one("https://s3.example.com", "https://alias.example.com")
+        assert endpoints.may_be_one("https://s3.example.com", "https://203.0.113.7")
+        assert not endpoints.may_be_one("https://s3.example.com", "https://other.example.com")
+        assert not endpoints.may_be_one("https://s3.example.com:443", "http://203.0.113.7:80")
+    finally:
+        endpoints._addresses.cache_clear()
+
+
+def _lease(tmp_path, run_id, url):
+    run = Run(run_id, SyncRequest("src", "bkt"), None, None, "work", "runs/x/", started="2026-11-23T10:00:00Z",
+              destination_endpoint=endpoints.Endpoint(url=url))
+    return lease.Lease(run, load(), stores.DirectoryStore(tmp_path), pid=os.getpid(), host="this-host")
 
 
 def test_an_invalid_port_is_refused():
