@@ -14,7 +14,7 @@ from .errors import AccessDeniedError, CredentialsError, InvalidInputError
 from .guards import check_delete_guards
 from .planner import plan_step
 from .plan import COPY, DELETE, PlanTotals, decode_action
-from .datasync.ownership import owned as owned_area
+from .datasync.ownership import check_beside_sync, owned as owned_area
 from .datasync.steps import begin as begin_datasync, check_expandable, resolve_task
 from .inputs import validate_input as validate_execution
 from .work import Run, run_prefix
@@ -39,10 +39,7 @@ def validate_input(event: dict) -> dict:
     if inputs.datasync is not None:
         spec = resolve_task(inputs.datasync)
         check_expandable(inputs.datasync, spec)
-        if request is not None and spec is None:
-            raise InvalidInputError(
-                f"datasync task {inputs.datasync.task!r} is not one of DATASYNC_TASKS: with 'source' and "
-                f"'destination' also given, bucketsync must know the task's locations to leave DataSync's keys to it")
+        check_beside_sync(request, inputs.datasync, spec)
         # The execution's filters are decided here, once: what DataSync owns
         # in the run follows from them, and the DataSync step starts with them.
         datasync = begin_datasync(inputs.datasync, inputs.dry_run, event.get("started"), spec,

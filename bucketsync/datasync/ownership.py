@@ -21,6 +21,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from ..errors import InvalidInputError
 from . import filters
 from .tasks import Location
 
@@ -72,3 +73,56 @@ class OwnedKeys:
         if not checks:
             return None
         return lambda rel: any(check(rel) for check in checks)
+
+
+def check_beside_sync(request, datasync, spec) -> None:
+    """Refuse (InvalidInputError) a DataSync part that cannot run beside the
+    object sync `request` (None: no object sync): its task's locations must
+    be known, and map keys as the sync does (`mapping_problem`). One check
+    for ValidateInput, `fab sync` before it starts, and `fab deploy`."""
+    if request is None:
+        return
+    if spec is None:
+        raise InvalidInputError(
+            f"datasync task {datasync.task!r} is not one of DATASYNC_TASKS: with 'source' and 'destination' also "
+            f"given, bucketsync must know the task's locations to leave DataSync's keys to it")
+    problem = mapping_problem(request, spec, bool(datasync.include))
+    if problem:
+        raise InvalidInputError(problem)
+
+
+def mapping_problem(request, spec, templates: bool) -> str | None:
+    """Why a task cannot run beside this object sync, or None.
+
+    DataSync owns only this run's folders; the object sync owns the rest of
+    its destination. A task that writes into the object sync's destination
+    scope must therefore map keys as the sync does (the same relative path
+    under both prefixes): else what DataSync wrote on earlier days has no
+    counterpart at the sync's source and the sync would delete it. With no
+    template DataSync owns its whole location every run, so nothing of it
+    can look extra."""
+    dst, src = spec.destination, spec.source
+    if not templates or dst.kind != "s3" or dst.bucket != request.destination:
+        return None
+    if not (dst.prefix.startswith(request.destination_prefix) or request.destination_prefix.startswith(dst.prefix)):
+        return None   # DataSync writes outside the sync's destination scope
+    if src.kind == "s3" and src.bucket == request.source and _same_mapping(
+            src.prefix, request.source_prefix, dst.prefix, request.destination_prefix):
+        return None
+    return (f"datasync task {spec.name!r} writes {src.uri} to {dst.uri}, inside this sync's destination "
+            f"s3://{request.destination}/{request.destination_prefix}, which the sync fills from "
+            f"s3://{request.source}/{request.source_prefix}: what DataSync wrote on earlier days would have no "
+            f"counterpart at the source and be deleted. Give the task the sync's mapping (source and "
+            f"destination locations at the same relative path under the sync's prefixes) or sync another "
+            f"destination prefix")
+
+
+def _same_mapping(task_source: str, sync_source: str, task_destination: str, sync_destination: str) -> bool:
+    """Whether the task and the sync put every key both reach at one place:
+    one location is the other's plus the same relative path on both sides."""
+    if task_source.startswith(sync_source):
+        return task_destination == sync_destination + task_source[len(sync_source):]
+    if sync_source.startswith(task_source):
+        return sync_destination == task_destination + sync_source[len(task_source):]
+    return False
+

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 from .. import endpoints, mirror
+from ..datasync.ownership import check_beside_sync
 from ..datasync.tasks import check_tasks
 from ..errors import InvalidInputError
 from ..inputs import validate_input
@@ -338,6 +339,11 @@ def check_schedule(entry, buckets: dict, where: str, tasks: dict | None = None, 
         _check_reachable(inputs.sync, label, buckets, secrets)
     if inputs.datasync is not None and not inputs.datasync.by_arn and inputs.datasync.task not in (tasks or {}):
         raise ConfigError(f"{label}: datasync task {inputs.datasync.task!r} is not in DATASYNC_TASKS")
+    if inputs.datasync is not None and not inputs.datasync.by_arn:
+        try:
+            check_beside_sync(inputs.sync, inputs.datasync, tasks[inputs.datasync.task])
+        except InvalidInputError as exc:
+            raise ConfigError(f"{label}: {exc}") from None
     enabled = entry.get("enabled", True)
     if not isinstance(enabled, bool):
         raise ConfigError(f"{label}: enabled must be true or false")

@@ -17,6 +17,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from .. import interrupt, report
+from ..datasync.ownership import check_beside_sync
 from ..datasync.steps import check_expandable, resolve_task
 from ..deploy.errors import ConfigError
 from ..endpoints import SIDES, Endpoint, check_url, resolve
@@ -226,6 +227,7 @@ def datasync_tasks_for(inputs) -> dict:
     from .engine import local_tasks
     spec = resolve_task(inputs.datasync, local_tasks(tasks))
     check_expandable(inputs.datasync, spec)
+    check_beside_sync(inputs.sync, inputs.datasync, spec)
     return tasks
 
 

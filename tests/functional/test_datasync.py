@@ -482,3 +482,27 @@ def test_a_dangling_symlink_is_reported_and_the_rest_transferred(backend, tmp_pa
     status = cli.sync(cli.SyncOptions(input=json.dumps({"datasync": {"task": "share"}})), embedded=True,
                       out=out, err=err)
     assert status == cli.EXIT_FAILED and "DataSync files failed" in out.getvalue()
+
+
+def test_a_task_that_writes_into_the_syncs_destination_under_another_mapping_is_refused(backend, tmp_path,
+                                                                                      monkeypatch):
+    """The task writes s3://src/images/ to s3://dst/archive/images/, inside the
+    object sync's destination s3://dst/, which the sync fills from s3://src/:
+    the earlier days DataSync wrote there would have no counterpart at the
+    source, and the next run's object sync would delete them. Refused before
+    anything is written; the sync's own mapping runs."""
+    src, dst = backend.buckets()
+    seed(backend, src, {"images/2026-11-20/a.jpg": b"a", "images/2026-11-21/b.jpg": b"b"})
+    seed(backend, dst, {"archive/images/2026-11-20/a.jpg": b"a"})
+    write_config(tmp_path, monkeypatch, {"images": {"source": f"s3://{src}/images/",
+                                                     "destination": f"s3://{dst}/archive/images/"}})
+    status, summary, err = sync_input({"source": src, "destination": dst, "max_delete": "100%",
+                                       "datasync": {"task": "images", "include": [DATED], "date": "2026-11-21"}})
+    assert status == cli.EXIT_BAD_INPUT, err
+    assert "archive/images/" in err and "would have no counterpart at the source" in err
+    assert sorted(backend.listing(dst)) == ["archive/images/2026-11-20/a.jpg"]
+    # No template: DataSync owns its whole location every run; nothing of it can look extra.
+    status, summary, err = sync_input({"source": src, "destination": dst, "max_delete": "100%",
+                                       "datasync": {"task": "images"}})
+    assert status == cli.EXIT_OK, err
+    assert "archive/images/2026-11-20/a.jpg" in backend.listing(dst)
