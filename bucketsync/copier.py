@@ -35,7 +35,7 @@ import hashlib
 import threading
 import time
 
-from . import clients, interrupt, progress, s3, threads, transfer
+from . import clients, interrupt, progress, readback, s3, threads, transfer
 from .errors import (AccessDeniedError, BucketsyncError, DestinationChangedError, NoSuchKeyError, RunInterrupted, S3Error,
                      SourceChangedError, TransientError)
 from .plan import CHECK, META, CopyAction, is_multipart_etag, normalise_etag
@@ -111,6 +111,8 @@ class Copier:
         if self.request.dry_run:
             self._done(action, WOULD_COPY, why)
             return
+        if self._another_spelling_is_there(action, dst_key):
+            return
         try:
             copied = self._copy_as_planned_or_now(action)
         except RunInterrupted:   # a multipart copy stopped between parts (and aborted)
@@ -126,6 +128,26 @@ class Copier:
             with self._lock:
                 self.written[action.key] = (size, etag)
             self._done(action, COPIED, why, size)
+
+    def _another_spelling_is_there(self, action: CopyAction, dst_key: str) -> bool:
+        """Whether writing this key would overwrite another key's object: a
+        server other than AWS may store `/lead` as `lead` or `a//b` as
+        `a/b` (readback.py); a key such a server may respell, planned as
+        absent there (not listed as spelled), whose HEAD finds an object,
+        would land on that object. Then it fails unwritten (one HEAD, only
+        for such keys on such servers)."""
+        if (action.dst_etag is not None or self.run.destination_endpoint.on_aws or _marker(action)
+                or readback.path_like(dst_key)):
+            return False
+        try:
+            s3.head_object(self.dst, self.request.destination, dst_key)
+        except NoSuchKeyError:
+            return False
+        self._fail(action, f"not written: the destination does not list {dst_key!r} as spelled, yet answers for "
+                           f"it with an object, which it stores under another spelling ('//' as '/', no leading "
+                           f"'/', '\\' as '/'); writing would overwrite that object. Exclude the key, or rename "
+                           f"it at the source")
+        return True
 
     def _mend_took(self, action: CopyAction, dst_key: str) -> bool:
         """After a copy made to mend metadata: whether the destination now has

@@ -31,7 +31,7 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from urllib.parse import unquote_plus
 
-from . import clients, endpoints, s3
+from . import readback, clients, endpoints, s3
 from .copier import Copier
 from .deleter import ALREADY_GONE, delete_batch
 from .endpoints import Endpoint
@@ -197,8 +197,10 @@ class Reconciler:
         """(outcome, reason): copied, deleted, unchanged or failed."""
         request = self.mirror.request
         try:
-            source = _entry(self.src, request.source, request.source_prefix + relative, relative)
-            destination = _entry(self.dst, request.destination, request.destination_prefix + relative, relative)
+            source = _entry(self.src, request.source, request.source_prefix, relative,
+                            self.run.source_endpoint.on_aws)
+            destination = _entry(self.dst, request.destination, request.destination_prefix, relative,
+                                 self.run.destination_endpoint.on_aws)
         except Exception as exc:   # noqa: BLE001 - reported per key; the message is retried
             return "failed", f"{type(exc).__name__}: {exc}"
         if source is None and destination is None:
@@ -215,6 +217,10 @@ class Reconciler:
         result = copier.copy_chunk([CopyAction(action, relative, source.size, source.etag,
                                                destination.etag if destination else None,
                                                destination.size if destination else None)])
+        if request.verify or not self.run.destination_endpoint.on_aws:
+            # What a server other than AWS stored may be another spelling of
+            # the key (see readback.py): only its listing proves the copy.
+            readback.prove(self.run, result, copier.written, copier.dst, 1, self.settings.retry_seconds)
         done = result.actions[-1]
         if done.outcome == COPIED:
             return "copied", done.reason
@@ -237,10 +243,18 @@ class Reconciler:
         return "failed", why
 
 
-def _entry(client, bucket: str, key: str, relative: str) -> Entry | None:
+def _entry(client, bucket: str, prefix: str, relative: str, on_aws: bool) -> Entry | None:
+    """The object at `prefix + relative`, or None. AWS keeps every key as
+    spelled, so its HEAD is the answer; another server may answer a HEAD of
+    `/lead` or `a//b` with the object it stores as `lead` or `a/b`, which
+    must not be taken for this key (deleted, or overwritten): there the key
+    must also be listed exactly so spelled (see readback.py)."""
+    key = prefix + relative
     try:
         head = s3.head_object(client, bucket, key)
     except NoSuchKeyError:
+        return None
+    if not on_aws and key not in readback.listed_sizes(client, bucket, prefix, {key}, on_aws=False):
         return None
     return Entry(relative, int(head["ContentLength"]), head["ETag"])
 

@@ -103,3 +103,52 @@ def test_check_metadata_finds_out_a_mend_of_a_folder_marker_that_does_not_take(f
         assert outcome.ok, (run, outcome.error, outcome.cause, out)
         assert out["copied"] == 0 and out["updated"] == 0 and out["unchanged"] == 3, (run, out)
         assert any("keeps no metadata or tags on folder markers" in n for n in outcome.notes), outcome.notes
+
+
+def test_a_key_the_destination_would_store_over_another_is_never_written(from_aws):
+    """The source has both `lead.txt` and `/lead.txt` (same size, other
+    content); SeaweedFS stores both as `lead.txt`. Once `lead.txt` is there,
+    `/lead.txt` fails unwritten (its HEAD answers with `lead.txt`'s object):
+    `lead.txt` keeps its own content and is not copied again."""
+    backend = from_aws
+    source, destination = backend.buckets()
+    backend.put(source, "lead.txt", b"the real one")
+    backend.put(source, "/lead.txt", b"the slashed!")
+    outcome = backend.sync({"source": source, "destination": destination, "exclude": ["/*"]})
+    assert outcome.ok and outcome.output["copied"] == 1
+    for run in range(2):
+        outcome = backend.sync({"source": source, "destination": destination})
+        out = outcome.output
+        assert not outcome.ok and out["failed_keys"] == ["/lead.txt"] and out["copied"] == 0, (run, out)
+        body = backend.client.get_object(Bucket=destination, Key="lead.txt")["Body"].read()
+        assert body == b"the real one", "never overwritten by another key"
+
+
+def test_the_mirror_never_takes_another_spelling_for_the_key(from_aws, tmp_path):
+    """Events for `/lead` and `a//b` (keys AWS keeps, SeaweedFS respells):
+    the mirror neither deletes the destination's `lead` for a deleted `/lead`
+    nor writes `a//b` over the destination's `a/b`."""
+    import io
+    import json
+
+    from bucketsync.local import cli
+    backend = from_aws
+    source, destination = backend.buckets()
+    for key, body in {"lead": b"lead", "a/b": b"a-b", "a//b": b"a//b"}.items():
+        backend.put(source, key, body)
+    for key, body in {"lead": b"lead", "a/b": b"a-b"}.items():
+        backend.put(destination, key, body)
+    events = [{"source": "aws.s3", "detail-type": kind, "time": "2026-12-03T10:00:00Z",
+               "detail": {"bucket": {"name": source}, "object": {"key": key}}}
+              for kind, key in (("Object Deleted", "/lead"), ("Object Created", "a//b"))]
+    path = tmp_path / "events.json"
+    path.write_text(json.dumps(events))
+    out, err = io.StringIO(), io.StringIO()
+    status = cli.mirror_replay(str(path), source, destination, None, None, backend.destination_side.endpoint,
+                               as_json=True, out=out, err=err)
+    counts = json.loads(out.getvalue().strip().splitlines()[-1])
+    assert counts["deleted"] == 0 and counts["copied"] == 0, (counts, err.getvalue())
+    assert counts["failed"] == 1 and status != 0, "a//b cannot be stored as spelled: it fails, retried"
+    listing = backend.listing(destination)
+    assert set(listing) == {"lead", "a/b"}
+    assert backend.client.get_object(Bucket=destination, Key="a/b")["Body"].read() == b"a-b"
