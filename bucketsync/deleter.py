@@ -65,8 +65,18 @@ def delete_batch(client, bucket: str, targets: list[tuple[str, str]], result: De
     without it."""
     conditional = result.observed.get("conditional_deletes") != "rejected"
     sent = targets if conditional else [(k, None) for k, _ in targets]
+    batched = [(key, etag) for key, etag in sent if s3.xml_safe(key)]
+    alone = [(key, etag) for key, etag in sent if not s3.xml_safe(key)]
+
+    def delete():
+        refused = s3.delete_objects(client, bucket, batched) if batched else []
+        for key, etag in alone:   # XML cannot carry the key: one request each
+            answer = s3.delete_object(client, bucket, key, etag)
+            if answer is not None:
+                refused.append((key, *answer))
+        return refused
     try:
-        refused = s3.retrying(lambda: s3.delete_objects(client, bucket, sent), retry_seconds)
+        refused = s3.retrying(delete, retry_seconds)
     except s3.PreconditionsUnsupported:
         result.observed["conditional_deletes"] = "rejected"
         return delete_batch(client, bucket, targets, result, retry_seconds)

@@ -30,6 +30,7 @@ from . import endpoints
 from .errors import DestinationBusyError, LeaseLostError
 from .settings import Settings
 from .stores import state_store
+from .request import prefixes_may_overlap
 from .work import Run
 
 @dataclass(frozen=True)
@@ -54,8 +55,9 @@ class Holder:
 
 
 def overlaps(a: str, b: str) -> bool:
-    """Raw key prefixes overlap when one is a prefix of the other."""
-    return a.startswith(b) or b.startswith(a)
+    """Key prefixes overlap when one is a prefix of the other, as given or
+    as a path-based server stores them (request.prefixes_may_overlap)."""
+    return prefixes_may_overlap(a, b)
 
 
 def lease_name(bucket: str) -> str:

@@ -22,7 +22,7 @@ ALLOWED_KEYS = (
 )
 DEFAULT_MAX_DELETE = "50%"
 # The default's floor: a small destination may lose up to this many objects
-# even above half of them (tidying 3 objects into 1 is no accident), but only
+# even above half of them (tidying 8 objects into 4 is no accident), but only
 # while the source lists at least half as many objects as the destination
 # holds: a source that lists far fewer looks like a wrong prefix or bucket.
 # A max_delete the user gives has no floor.
@@ -191,6 +191,15 @@ def describe_max_delete(max_delete: str | int | None) -> str:
     return f"max_delete {max_delete!r} (of the destination's objects, rounded down)"
 
 
+def prefixes_may_overlap(a: str, b: str) -> bool:
+    """Whether two key prefixes of one bucket may cover common keys: one is
+    a prefix of the other as given, or as a path-based server may store them
+    (SeaweedFS stores `/a//b` and `a\\b` as `a/b`)."""
+    def stored(prefix: str) -> str:
+        return re.sub("/+", "/", prefix.replace("\\", "/")).lstrip("/")
+    return any(x.startswith(y) or y.startswith(x) for x, y in ((a, b), (stored(a), stored(b))))
+
+
 def validate(data, known: Mapping[str, Endpoint] | None = None) -> SyncRequest:
     """Normalise an execution input into a SyncRequest or raise InvalidInputError
     naming the first problem found. `known`: each side's place when the input
@@ -232,7 +241,7 @@ def validate(data, known: Mapping[str, Endpoint] | None = None) -> SyncRequest:
     source_place, destination_place = (endpoints.resolve(given, side, known) for given, side in
                                        ((source_endpoint, "source"), (destination_endpoint, "destination")))
     if (source == destination and endpoints.same_place(source_place, destination_place)
-            and (source_prefix.startswith(destination_prefix) or destination_prefix.startswith(source_prefix))):
+            and prefixes_may_overlap(source_prefix, destination_prefix)):
         raise InvalidInputError(
             f"source and destination are the same bucket ({source!r} at {endpoints.place(source_place.url)}) "
             f"with overlapping prefixes ({source_prefix!r} and {destination_prefix!r}): a sync would overwrite "

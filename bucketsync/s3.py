@@ -544,6 +544,34 @@ def delete_objects(client, bucket: str, targets: list[tuple[str, str | None]]) -
     return [(e.get("Key", ""), str(e.get("Code", "")), e.get("Message", "")) for e in response.get("Errors", ())]
 
 
+def xml_safe(key: str) -> bool:
+    """Whether a key can travel in an XML 1.0 body (DeleteObjects): not
+    with control characters other than tab, line feed and carriage return,
+    nor surrogates or U+FFFE/U+FFFF. S3 names such keys "XML-incompatible";
+    they are deleted one by one (DeleteObject takes the key in the URL)."""
+    return all(c in "\t\n\r" or "\x20" <= c <= "\ud7ff" or "\ue000" <= c <= "\ufffd" or c >= "\U00010000"
+               for c in key)
+
+
+def delete_object(client, bucket: str, key: str, etag: str | None) -> tuple[str, str] | None:
+    """One DeleteObject, only if the object still has `etag` (None:
+    unconditionally); None when deleted, else (code, message) as a
+    DeleteObjects error names a refused key. Raises PreconditionsUnsupported
+    when the server does not implement the condition."""
+    what = f"DeleteObject {bucket}/{key}"
+    kwargs = {"Bucket": bucket, "Key": key}
+    if etag:
+        kwargs["IfMatch"] = etag
+    try:
+        with _conditional(what, key, {"IfMatch": etag} if etag else None, destination_only=True):
+            client.delete_object(**kwargs)
+    except errors.DestinationChangedError as exc:
+        return "PreconditionFailed", str(exc)
+    except errors.NoSuchKeyError as exc:
+        return "NoSuchKey", str(exc)
+    return None
+
+
 def probe_conditional_delete(client, bucket: str, key: str) -> str:
     """Whether the server honours DeleteObjects' per-key ETag: a delete of a
     key that does not exist (`key` is a fresh random name), conditional on an

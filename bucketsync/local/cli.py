@@ -367,7 +367,7 @@ def report_outcome(outcome: Outcome, as_json: bool, out, err) -> int:
         return EXIT_INTERRUPTED.get(interrupt.signal_number(), 130)
     if outcome.error == "SyncFailedError" and summary:
         keys = ", ".join(repr(k) for k in summary.get("failed_keys", []))
-        deletes = ("deletes ran" if summary.get("deletes_ran")
+        deletes = (f"{summary.get('deleted', 0):,} deleted" if summary.get("deletes_ran")
                    else "no deletes were run")
         print(f"error: SyncFailedError: {summary['failed']} object(s) failed ({keys}); "
               f"{deletes}; see {summary.get('report') or report_name}", file=err)

@@ -152,3 +152,18 @@ def test_the_mirror_never_takes_another_spelling_for_the_key(from_aws, tmp_path)
     listing = backend.listing(destination)
     assert set(listing) == {"lead", "a/b"}
     assert backend.client.get_object(Bucket=destination, Key="a/b")["Body"].read() == b"a-b"
+
+
+def test_keys_xml_cannot_carry_are_deleted_one_by_one(seaweedfs, report_dir):
+    """DeleteObjects' XML body cannot carry a key with a control character
+    (the server answers MalformedXML for the whole batch): such keys are
+    deleted with DeleteObject, and the rest of the batch as usual."""
+    with seaweed_backend(seaweedfs, report_dir) as backend:
+        source, destination = backend.buckets()
+        backend.put(source, "keep", b"k")
+        backend.put(destination, "keep", b"k")
+        for key in ("stale0", "stale1", "z\x01ctl", "tab\there"):
+            backend.put(destination, key, b"x")
+        outcome = backend.sync({"source": source, "destination": destination, "max_delete": "100%"})
+        assert outcome.ok and outcome.output["deleted"] == 4, (outcome.error, outcome.cause, outcome.output)
+        assert set(backend.listing(destination)) == {"keep"}

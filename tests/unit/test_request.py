@@ -90,3 +90,11 @@ def test_round_trip_through_the_state_machine_payload():
     from bucketsync.request import SyncRequest
     request = validate(dict(GOOD, include=["*.txt"], exclude=["tmp/*"], max_delete=3))
     assert SyncRequest.from_dict(request.to_dict()) == request
+
+
+@pytest.mark.parametrize("source, destination", [("s3://bkt/a/", "s3://bkt//a/x/"), ("s3://bkt/a/", "s3://bkt/a//x/"),
+                                                 ("s3://bkt/a\\x/", "s3://bkt/a/")])
+def test_prefixes_a_server_stores_as_one_overlap(source, destination):
+    """SeaweedFS stores `/a/x/k` and `a//x/k` as `a/x/k`: inside the source."""
+    with pytest.raises(InvalidInputError, match="overlapping prefixes"):
+        validate({"source": source, "destination": destination})
