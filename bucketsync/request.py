@@ -22,7 +22,7 @@ ALLOWED_KEYS = (
 )
 DEFAULT_MAX_DELETE = "50%"
 # The default's floor: a small destination may lose up to this many objects
-# even above half of them (tidying 8 objects into 4 is no accident), but only
+# even above half of them (replacing 6 objects with 3 others is no accident), but only
 # while the source lists at least half as many objects as the destination
 # holds: a source that lists far fewer looks like a wrong prefix or bucket.
 # A max_delete the user gives has no floor.
