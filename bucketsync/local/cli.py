@@ -208,6 +208,11 @@ def sync(opts: SyncOptions, *, embedded: bool = False, settings: dict | None = N
                 _progress(err_console, show_progress) as listener:
             outcome = engine.run(given, endpoint_url=endpoint, settings=settings, listener=listener,
                                  datasync_tasks=tasks, sides=sides, emulated_aws=embedded)
+    except KeyboardInterrupt:   # a second SIGINT: stop at once, but say so in one line
+        return fail_early("RunInterrupted", "stopped at once by a second signal: no report was written, and the "
+                          "deletes and copies under way may or may not have been made; multipart uploads left open "
+                          "are aborted by the next run's copy of their key (or a lifecycle rule); rerun to finish",
+                          opts.json, out, err, EXIT_INTERRUPTED[signal.SIGINT])
     except Exception as exc:   # a bug or an environment problem: still one readable line
         return fail_early(type(exc).__name__, str(exc), opts.json, out, err, EXIT_FAILED)
     if inputs.dry_run and request is not None and not opts.json:
@@ -532,6 +537,10 @@ def mirror_replay(events_file: str, source: str, destination: str, prefix: str |
         # Lag metrics are for CloudWatch; here they would only clutter the output.
         with _straight_to_the_buckets(environment), open(os.devnull, "w") as metrics:
             tally, failed = mirror.handle(events, [spec], settings_mod.load(), metrics=metrics)
+    except KeyboardInterrupt:
+        return fail_early("RunInterrupted", "the replay was interrupted; keys not yet reconciled were left "
+                          "(replaying again is safe: each key is reconciled as it is then)", as_json, out, err,
+                          EXIT_INTERRUPTED[signal.SIGINT], counts)
     except Exception as exc:   # an endpoint or credentials problem: one line
         return fail_early(type(exc).__name__, str(exc), as_json, out, err, EXIT_FAILED, counts)
     summary = tally.to_dict()

@@ -98,3 +98,20 @@ def test_a_signal_during_the_deletes_fails_the_run(backend, signum, status):
     code = cli.sync(cli.SyncOptions(source=source, destination=destination, max_delete="100%"), embedded=True,
                     out=io.StringIO(), err=io.StringIO())
     assert code == 0 and not [k for k in backend.listing(destination) if k.startswith("stale/")]
+
+
+def test_a_second_sigint_stops_at_once_with_one_line(backend, monkeypatch):
+    """The second signal does not wait for a clean stop; it still says so in
+    one line (and one JSON line with --json), with the interrupt's status."""
+    from bucketsync.local import engine
+    source, destination = backend.buckets()
+
+    def stopped_at_once(*args, **kwargs):
+        raise KeyboardInterrupt   # what the engine's handler raises on a second SIGINT
+    monkeypatch.setattr(engine, "run", stopped_at_once)
+    out, err = io.StringIO(), io.StringIO()
+    code = cli.sync(cli.SyncOptions(source=source, destination=destination, json=True), embedded=True,
+                    out=out, err=err)
+    assert code == 130
+    assert err.getvalue().startswith("error: RunInterrupted: stopped at once") and len(err.getvalue().splitlines()) == 1
+    assert json.loads(out.getvalue().strip().splitlines()[-1])["error"] == "RunInterrupted"
