@@ -42,7 +42,7 @@ from pathlib import Path
 
 from botocore.exceptions import ClientError
 
-from .. import clients, s3
+from .. import clients, interrupt, s3
 from . import filters
 from .sources import file_size, walk_files
 from .tasks import TaskSpec
@@ -246,6 +246,7 @@ class _Transfer:
         counts = self.execution.counts
         tags = self.execution.options.get("ObjectTags", "PRESERVE") == "PRESERVE"
         for path, size in self.to_copy:
+            interrupt.check("the local DataSync execution")   # a signal stops it between files
             key = self.destination.key(path)
             if self.source.kind == "file":
                 self.client.upload_file(str(Path(self.source.path) / path.lstrip("/")), self.destination.bucket, key)
@@ -256,6 +257,7 @@ class _Transfer:
             counts["FilesTransferred"] += 1
             counts["BytesTransferred"] += size
             counts["BytesWritten"] += size
+        interrupt.check("the local DataSync execution")
         for path in self.to_delete:
             self.client.delete_object(Bucket=self.destination.bucket, Key=self.destination.key(path))
             counts["FilesDeleted"] += 1

@@ -23,7 +23,7 @@ import json
 import os
 from datetime import date, datetime, timezone
 
-from .. import clients, s3
+from .. import clients, interrupt, s3
 from .. import settings as settings_mod
 from ..errors import AccessDeniedError, DeleteGuardError, InvalidInputError
 from ..stores import state_store
@@ -202,6 +202,9 @@ def step(event: dict, client=None) -> dict:
     """One pass of the DataSync loop: start on the first call (the state
     was begun by ValidateInput), then follow the execution. Returns the
     whole state, `datasync` updated."""
+    # A local run asked to stop ends here (on AWS nothing sets it; Step
+    # Functions stops an execution itself): never a success after a signal.
+    interrupt.check("the DataSync part")
     state = dict(event["datasync"])
     state.setdefault("finished", False)
     state.setdefault("error", None)
@@ -220,6 +223,7 @@ def step(event: dict, client=None) -> dict:
         _start_or_wait(state, client)
     if state.get("execution_arn"):
         _follow(state, client, request)
+    interrupt.check("the DataSync part")   # also when the signal came while following
     return dict(event, datasync=state)
 
 

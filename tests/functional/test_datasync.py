@@ -506,3 +506,34 @@ def test_a_task_that_writes_into_the_syncs_destination_under_another_mapping_is_
                                        "datasync": {"task": "images"}})
     assert status == cli.EXIT_OK, err
     assert "archive/images/2026-11-20/a.jpg" in backend.listing(dst)
+
+
+def test_a_signal_during_the_datasync_part_fails_the_run(backend, tmp_path, monkeypatch):
+    """SIGTERM while the local DataSync copies: it stops between files, the
+    run fails as interrupted (exit 143), never as a success, and a rerun
+    finishes."""
+    import os
+    import signal
+
+    from tests.faults import hooked
+    dst = backend.bucket()
+    share = tmp_path / "share"
+    share.mkdir()
+    for n in range(30):
+        (share / f"f{n:02d}").write_bytes(b"x")
+    write_config(tmp_path, monkeypatch, {"share": {"source": f"file://{share}", "destination": f"s3://{dst}/"}})
+    sent = []
+
+    def signal_on_the_first_upload(**_):
+        if not sent:
+            sent.append(True)
+            os.kill(os.getpid(), signal.SIGTERM)
+
+    with hooked("before-parameter-build.s3.PutObject", signal_on_the_first_upload):
+        status, summary, err = sync_input({"datasync": {"task": "share"}})
+    assert sent and status == 143, err
+    assert summary["error"] == "RunInterrupted" and "interrupted:" in err
+    assert len(backend.listing(dst)) < 30
+    status, summary, err = sync_input({"datasync": {"task": "share"}})
+    assert status == cli.EXIT_OK, err
+    assert len(backend.listing(dst)) == 30
