@@ -20,7 +20,7 @@ from .. import interrupt, report
 from ..datasync.ownership import check_beside_sync
 from ..datasync.steps import check_expandable, resolve_task
 from ..deploy.errors import ConfigError
-from ..endpoints import SIDES, Endpoint, check_url, resolve
+from ..endpoints import AWS, SIDES, Endpoint, check_url, place, resolve
 from ..errors import InvalidInputError, ReportDirectoryError
 from ..inputs import validate_input
 from ..outcome import Outcome
@@ -150,19 +150,48 @@ def endpoint_for(opts: SyncOptions) -> str | None:
 
 
 def side_endpoints(opts: SyncOptions) -> dict[str, Endpoint]:
-    """Each side's place from the flags: its own --<side>-endpoint-url, else
-    the shared one (--endpoint-url), else AWS; and its own profile, if any.
-    Raises InvalidInputError for a URL that is not one."""
-    shared = endpoint_for(opts)
+    """Each side's place from the flags (see `flag_places`)."""
+    return flag_places(opts.source_endpoint_url, opts.destination_endpoint_url, opts.endpoint_url,
+                       opts.source_profile, opts.destination_profile)
+
+
+def flag_places(source_url: str | None, destination_url: str | None, shared_url: str | None = None,
+                source_profile: str | None = None, destination_profile: str | None = None) -> dict[str, Endpoint]:
+    """Each side's place as its requests will really go: its own
+    --<side>-endpoint-url, else the shared one (--endpoint-url, then
+    AWS_ENDPOINT_URL_S3 / AWS_ENDPOINT_URL), else the endpoint its profile
+    (or the default configuration) names, else AWS; and its own profile, if
+    any. A place left out here would be taken for AWS while botocore sends
+    its requests elsewhere: the same-bucket check and the lease would then
+    compare the wrong places. Raises InvalidInputError for a URL that is not
+    one, or a profile that does not exist."""
+    shared = shared_url or os.environ.get("AWS_ENDPOINT_URL_S3") or os.environ.get("AWS_ENDPOINT_URL") or None
     sides = {}
-    for side in SIDES:
-        url = getattr(opts, f"{side}_endpoint_url")
-        for given, flag in ((url, f"--{side}-endpoint-url"), (opts.endpoint_url, "--endpoint-url")):
+    for side, url, profile in (("source", source_url, source_profile),
+                               ("destination", destination_url, destination_profile)):
+        for given, flag in ((url, f"--{side}-endpoint-url"), (shared_url, "--endpoint-url")):
             if given:
                 check_url(given, flag)
-        url = (url or shared or "").rstrip("/") or None
-        sides[side] = Endpoint(url=url, profile=getattr(opts, f"{side}_profile") or None)
+        url = (url or shared or configured_url(profile) or "").rstrip("/") or None
+        sides[side] = Endpoint(url=url, profile=profile or None)
     return sides
+
+
+def configured_url(profile: str | None) -> str | None:
+    """The S3 endpoint that a profile's configuration (`endpoint_url`, or a
+    `services` section), or the default configuration's with no profile,
+    sends requests to, when it is not AWS; None otherwise."""
+    import botocore.session
+    from botocore.exceptions import ProfileNotFound
+    try:
+        session = botocore.session.Session(profile=profile)
+        scoped = session.get_scoped_config()
+    except ProfileNotFound:
+        raise InvalidInputError(f"profile {profile!r} is not in your AWS configuration") from None
+    if "endpoint_url" not in scoped and "services" not in scoped:
+        return None   # the common case, without building a client
+    url = session.create_client("s3", region_name=session.get_config_variable("region") or "us-east-1").meta.endpoint_url
+    return None if place(url) == AWS else url
 
 
 def where(inputs, sides: dict[str, Endpoint]) -> dict[str, Endpoint]:
@@ -520,9 +549,9 @@ def mirror_replay(events_file: str, source: str, destination: str, prefix: str |
                           (destination_endpoint_url, "--destination-endpoint-url")):
             if url:
                 check_url(url, flag)
-        # One bucket name on two endpoints is two buckets (as for `fab sync`).
-        places = {"source": Endpoint(url=source_endpoint_url or None),
-                  "destination": Endpoint(url=destination_endpoint_url or None)}
+        # One bucket name on two endpoints is two buckets (as for `fab sync`),
+        # each side's place resolved as its requests will go.
+        places = flag_places(source_endpoint_url, destination_endpoint_url)
         spec = mirror.check_mirror(entry, "mirror-replay", places)
         try:
             text = Path(events_file).read_text(encoding="utf-8")
@@ -531,8 +560,8 @@ def mirror_replay(events_file: str, source: str, destination: str, prefix: str |
         events = [(f"{events_file}:{n}", e) for n, e in enumerate(mirror.read_events(text), start=1)]
     except InvalidInputError as exc:
         return fail_early(type(exc).__name__, str(exc), as_json, out, err, EXIT_BAD_INPUT, counts)
-    environment = {"BUCKETSYNC_SOURCE_ENDPOINT_URL": source_endpoint_url,
-                   "BUCKETSYNC_DESTINATION_ENDPOINT_URL": destination_endpoint_url}
+    environment = {"BUCKETSYNC_SOURCE_ENDPOINT_URL": places["source"].url,
+                   "BUCKETSYNC_DESTINATION_ENDPOINT_URL": places["destination"].url}
     try:
         # Lag metrics are for CloudWatch; here they would only clutter the output.
         with _straight_to_the_buckets(environment), open(os.devnull, "w") as metrics:

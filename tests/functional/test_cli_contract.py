@@ -171,3 +171,37 @@ def test_the_report_names_itself_where_it_is(backend):
     assert report.read(open(summary["report"]))["summary"]["report"] == summary["report"]
     code, out, err = run_cli(source=source, destination=destination)
     assert "bucketsync-scratch" not in out + err
+
+
+@pytest.mark.parametrize("how", ["--source-profile", "AWS_PROFILE"])
+def test_an_endpoint_named_by_a_profile_is_that_sides_place(tmp_path, monkeypatch, how):
+    """A profile whose configuration sends S3 requests elsewhere
+    (`endpoint_url`) places its side there: a sync within one bucket of that
+    endpoint, reached once by the profile and once by the URL, is refused as
+    a sync onto itself (it would delete its own source)."""
+    config = tmp_path / "config"
+    config.write_text("[profile p1]\nregion = us-east-1\nendpoint_url = http://127.0.0.1:18333\n"
+                      "aws_access_key_id = testing\naws_secret_access_key = testing\n")
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(config))
+    options = dict(source="s3://bkt/a/b/", destination="s3://bkt/a/", json=True,
+                   destination_endpoint_url="http://localhost:18333")
+    if how == "AWS_PROFILE":
+        monkeypatch.setenv("AWS_PROFILE", "p1")
+    else:
+        options["source_profile"] = "p1"
+    out, err = io.StringIO(), io.StringIO()
+    code = cli.sync(cli.SyncOptions(**options), out=out, err=err)
+    assert code == cli.EXIT_BAD_INPUT and "same bucket" in err.getvalue(), err.getvalue()
+    out, err = io.StringIO(), io.StringIO()
+    code = cli.sync(cli.SyncOptions(**dict(options, source_profile="nope")), out=out, err=err)
+    assert code == cli.EXIT_BAD_INPUT and "profile 'nope'" in err.getvalue(), err.getvalue()
+
+
+def test_mirror_replay_places_its_sides_as_fab_sync_does(monkeypatch):
+    """AWS_ENDPOINT_URL_S3 (as for `fab sync`) places a side left without a
+    flag: the mirror then knows its destination is not AWS, and checks a
+    key's spelling by listing (a HEAD there may answer for another key)."""
+    monkeypatch.setenv("AWS_ENDPOINT_URL_S3", "http://127.0.0.1:19333")
+    places = cli.flag_places("http://127.0.0.1:15000", None)
+    assert places["source"].url == "http://127.0.0.1:15000"
+    assert places["destination"].url == "http://127.0.0.1:19333" and not places["destination"].on_aws
