@@ -53,6 +53,9 @@ MIN_PART = 5 * 1024 * 1024
 # Lambda being killed mid-chunk (a timeout would lose the whole chunk's result).
 TIME_RESERVE_SECONDS = 120
 INTERRUPTED = "not copied: the run was interrupted; rerun to finish"
+RESPELLED = ("not written: the destination does not list {key!r} as spelled, yet answers for it with an object "
+             "(it stores the key under another spelling: '//' as '/', no leading '/', '\\' as '/'), and writing "
+             "would overwrite that object. Exclude the key, or rename it at the source")
 MARKER_METADATA_DROPPED = ("same content; metadata and tags not compared: the destination keeps none on "
                            "folder markers (a mend did not take)")
 
@@ -119,7 +122,12 @@ class Copier:
             self._skip(action, INTERRUPTED)
             return
         except DestinationChangedError as exc:
-            self._skip(action, f"changed at the destination during the run ({exc}); left for the next run")
+            if self._respellable(action, dst_key):
+                # Most likely no other writer: this run wrote another key
+                # that the server stores under the same spelling.
+                self._fail(action, RESPELLED.format(key=dst_key))
+            else:
+                self._skip(action, f"changed at the destination during the run ({exc}); left for the next run")
             return
         if copied is not None:
             size, etag = copied
@@ -129,24 +137,23 @@ class Copier:
                 self.written[action.key] = (size, etag)
             self._done(action, COPIED, why, size)
 
+    def _respellable(self, action: CopyAction, dst_key: str) -> bool:
+        """A key that a server other than AWS may store under another
+        spelling (`/lead` as `lead`, `a//b` as `a/b`: readback.py)."""
+        return not (self.run.destination_endpoint.on_aws or _marker(action) or readback.path_like(dst_key))
+
     def _another_spelling_is_there(self, action: CopyAction, dst_key: str) -> bool:
         """Whether writing this key would overwrite another key's object: a
-        server other than AWS may store `/lead` as `lead` or `a//b` as
-        `a/b` (readback.py); a key such a server may respell, planned as
-        absent there (not listed as spelled), whose HEAD finds an object,
-        would land on that object. Then it fails unwritten (one HEAD, only
-        for such keys on such servers)."""
-        if (action.dst_etag is not None or self.run.destination_endpoint.on_aws or _marker(action)
-                or readback.path_like(dst_key)):
+        respellable key planned as absent (not listed as spelled) whose HEAD
+        finds an object would land on that object. Then it fails unwritten
+        (one HEAD, only for such keys on such servers)."""
+        if action.dst_etag is not None or not self._respellable(action, dst_key):
             return False
         try:
             s3.head_object(self.dst, self.request.destination, dst_key)
         except NoSuchKeyError:
             return False
-        self._fail(action, f"not written: the destination does not list {dst_key!r} as spelled, yet answers for "
-                           f"it with an object, which it stores under another spelling ('//' as '/', no leading "
-                           f"'/', '\\' as '/'); writing would overwrite that object. Exclude the key, or rename "
-                           f"it at the source")
+        self._fail(action, RESPELLED.format(key=dst_key))
         return True
 
     def _mend_took(self, action: CopyAction, dst_key: str) -> bool:

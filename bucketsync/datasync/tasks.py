@@ -139,6 +139,13 @@ def _location(value, label: str, allow_local: bool) -> Location:
         problem = bucket_name_problem(bucket)
         if problem:
             raise InvalidInputError(f"{label} {value!r}: bucket name {bucket!r} {problem}")
+        if prefix.startswith("/") or "//" in prefix or "\\" in prefix or any(
+                part in (".", "..") for part in prefix.split("/")):
+            # DataSync's Subdirectory is a path ("/" + the prefix): an empty,
+            # "." or ".." segment or a backslash names another folder than
+            # the keys the object sync compares it with.
+            raise InvalidInputError(f"{label} {value!r}: the folder must be a plain path (no leading '/', '//', "
+                                    f"'.' or '..' segment, or backslash), e.g. s3://{bucket}/images/")
         if prefix and not prefix.endswith("/"):
             prefix += "/"    # a DataSync S3 location's subdirectory is a folder
         return Location("s3", bucket=bucket, prefix=prefix)

@@ -167,3 +167,18 @@ def test_keys_xml_cannot_carry_are_deleted_one_by_one(seaweedfs, report_dir):
         outcome = backend.sync({"source": source, "destination": destination, "max_delete": "100%"})
         assert outcome.ok and outcome.output["deleted"] == 4, (outcome.error, outcome.cause, outcome.output)
         assert set(backend.listing(destination)) == {"keep"}
+
+
+@pytest.mark.parametrize("threads", [1, 8])
+def test_two_keys_the_destination_stores_as_one_never_end_in_success(from_aws, threads):
+    """`a/b` and `a//b` at the source; SeaweedFS stores both as `a/b`.
+    Whichever is written first, the other is no "change by another writer"
+    to skip: `a//b` fails every run, and `a/b` ends with its own content."""
+    backend = from_aws
+    source, destination = backend.buckets()
+    backend.put(source, "a/b", b"plain")
+    backend.put(source, "a//b", b"slash")
+    for run in range(2):
+        outcome = backend.sync({"source": source, "destination": destination}, copy_threads=threads)
+        assert not outcome.ok and outcome.output["failed_keys"] == ["a//b"], (run, outcome.output)
+    assert backend.client.get_object(Bucket=destination, Key="a/b")["Body"].read() == b"plain"

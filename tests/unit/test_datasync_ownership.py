@@ -29,3 +29,13 @@ def test_a_task_beside_a_sync_maps_keys_as_the_sync_does(task_source, task_desti
     request = SyncRequest("src", "dst", source_prefix=sync[0], destination_prefix=sync[1])
     problem = mapping_problem(request, spec, templates)
     assert (problem is not None) is refused, problem
+
+
+@pytest.mark.parametrize("location", ["s3://dst//images/", "s3://dst/images//x/", "s3://dst/a\\b/",
+                                      "s3://dst/./images/", "s3://dst/images/../x/"])
+def test_a_task_folder_that_is_no_plain_path_is_refused(location):
+    """`s3://archive//images/` would be judged outside a sync of
+    `archive/images/` while a path-based server stores it there."""
+    from bucketsync.errors import InvalidInputError
+    with pytest.raises(InvalidInputError, match="plain path"):
+        check_tasks({"t": {"source": "s3://src/images/", "destination": location}})

@@ -98,3 +98,8 @@ def test_prefixes_a_server_stores_as_one_overlap(source, destination):
     """SeaweedFS stores `/a/x/k` and `a//x/k` as `a/x/k`: inside the source."""
     with pytest.raises(InvalidInputError, match="overlapping prefixes"):
         validate({"source": source, "destination": destination})
+
+
+def test_a_decimal_percentage_is_exact():
+    assert delete_limit("18.4%", 375, 375) == 69          # 375 * 0.184 = 69 exactly; floats say 68
+    assert delete_limit("0.1%", 1000, 1000) == 1 and delete_limit("33.3%", 1000, 1000) == 333
