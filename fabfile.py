@@ -19,6 +19,9 @@ def demo(c):
 
 @task(
     iterable=["include", "exclude"],
+    # Long flags only: with this many, invoke's generated one-letter flags
+    # run out and one flag is shown as "--=STRING".
+    auto_shortflags=False,
     help={
         "source": "source bucket (name or s3://bucket/prefix)",
         "destination": "destination bucket (name or s3://bucket/prefix)",
