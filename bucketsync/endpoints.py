@@ -103,6 +103,8 @@ def check_url(url: str, what: str) -> None:
         parts.port
     except ValueError:
         raise InvalidInputError(f"{what} has no valid port: {url!r}") from None
+    if "%" in parts.netloc or not parts.hostname:
+        raise InvalidInputError(f"{what} must name its host plainly (no percent-encoding), got {url!r}")
     if parts.path not in ("", "/") or parts.query or parts.fragment:
         raise InvalidInputError(f"{what} must be the endpoint alone (no path, query or fragment), got {url!r}")
 

@@ -18,6 +18,7 @@ from bucketsync.work import Run
     ({"url": "ftp://AKIA:wJalrXUtnFEMI@host"}, "must not carry credentials"),
     ({"secret": "wJalrXUtnFEMI/K7MDENG+bPxRfiCY EXAMPLEKEY"}, "not the key itself"),
     ({"url": "https://s3.example.com/bucket"}, "no path"),
+    ({"url": "http://%6cocalhost:8333"}, "no percent-encoding"),
     ({"region": "Not A Region"}, "not a region name"),
     ({"url": ""}, "non-empty string"),
     ({"token": "x"}, "unknown key"),
