@@ -27,6 +27,12 @@ from .results import UNCHANGED as SAME
 from .work import Run
 
 SUMMARY_FAILED_KEYS = 10
+# The summary is the execution's output, and the cause of SyncFailedError (a
+# Fail state's cause holds at most 32,768 characters; a state 256 KiB): its
+# lists and texts are bounded, their whole in the report.
+SUMMARY_KEYS_CHARS = 8_000    # failed_keys, as JSON (a 1,024-byte key can take 6,144)
+SUMMARY_TEXT_CHARS = 2_000    # one DataSync filter, or an error's cause
+SUMMARY_LIST_ITEMS = 100      # unfinished chunk numbers per kind
 KEPT_FAILURES = 1000        # failures kept in totals; the report lists every one
 RESULTS: dict[str, type[ChunkResult]] = {COPY: CopyResult, DELETE: DeleteResult}
 # When results disagree about a server, the finding that needs attention wins.
@@ -195,14 +201,16 @@ def summarize(run: Run, plan_totals: PlanTotals, deletes_ran: bool, maps: dict |
                         else (datasync or {}).get("destination")),
         "source_objects": plan_totals.source_objects,
         "destination_objects": plan_totals.destination_objects,
-        "failed_keys": [f["key"] for f in failures[:SUMMARY_FAILED_KEYS]],
+        "failed_keys": first_keys(f["key"] for f in failures),
     }
     unfinished = {kind: totals["missing_chunks"] for kind, totals in ((COPY, copies), (DELETE, deletes))
                   if totals["missing_chunks"]}
     if unfinished:   # chunks whose Lambda never finished: their keys are in failed_keys and the report
-        summary["unfinished_chunks"] = unfinished
+        summary["unfinished_chunks"] = {kind: numbers[:SUMMARY_LIST_ITEMS] for kind, numbers in unfinished.items()}
     if datasync:
         summary["datasync"] = datasync_summary(datasync)
+        for name in ("includes", "excludes"):
+            summary["datasync"][name] = clip(summary["datasync"][name] or "")
     if error:
         summary["error"] = error.get("Error")
         summary["cause"] = summary["message"] = error.get("Cause")
@@ -220,6 +228,25 @@ def summarize(run: Run, plan_totals: PlanTotals, deletes_ran: bool, maps: dict |
 # Which side's server each finding of `observed` is about.
 SERVER_FINDINGS = {"copy_source_if_match": "source", "tagging": "source", "conditional_writes": "destination",
                    "conditional_deletes": "destination", "stale_uploads": "destination"}
+
+
+def first_keys(keys) -> list[str]:
+    """The first failed keys, at most SUMMARY_FAILED_KEYS of them and
+    SUMMARY_KEYS_CHARS characters of JSON."""
+    kept, size = [], 0
+    for key in keys:
+        size += len(json.dumps(key))
+        if len(kept) == SUMMARY_FAILED_KEYS or size > SUMMARY_KEYS_CHARS:
+            break
+        kept.append(key)
+    return kept
+
+
+def clip(text: str, limit: int = SUMMARY_TEXT_CHARS) -> str:
+    """`text`, or its beginning and how long it is (the whole is in the report)."""
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]}... ({len(text):,} characters; the whole is in the report)"
 
 
 def notes(observed: dict, plan_totals: PlanTotals, request, emulated: set[str] = frozenset()) -> list[str]:

@@ -167,7 +167,8 @@ def report_failure(event: dict) -> dict:
     name and a readable cause for the Fail state."""
     error = event.get("error") or {}
     name = error.get("Error") or "States.Runtime"
-    cause = report.readable_cause(error.get("Cause"))
+    # The Fail state's cause holds at most 32,768 characters.
+    cause = report.clip(report.readable_cause(error.get("Cause")), 4 * report.SUMMARY_TEXT_CHARS)
     run, summary = None, {"failed": 0}
     if isinstance(event.get("run"), dict):
         run = Run.from_dict(event["run"])
