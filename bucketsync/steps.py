@@ -177,8 +177,12 @@ def report_failure(event: dict) -> dict:
                                             {"Error": name, "Cause": cause}, datasync=event.get("datasync"))
         report.write(run, summary, details)
         _release(run)
-    elif isinstance(event.get("source"), str):     # failed validation: the raw input is all there is
-        summary = {"source": event.get("source"), "destination": event.get("destination"), "failed": 0}
+    elif isinstance(event.get("input"), dict):
+        # Failed validation: the raw input (wrapped by the Start state) is all there is.
+        given = event["input"]
+        summary = {side: given[side] if isinstance(given.get(side), str) else None
+                   for side in ("source", "destination")}
+        summary["failed"] = 0
     _notify(summary, run, {"Error": name, "Cause": cause})
     return {"Error": name, "Cause": cause}
 

@@ -319,3 +319,14 @@ def test_the_copy_deadline_keeps_a_reserve():
     assert copier.start_deadline(None) is None
     assert 900 - copier.TIME_RESERVE_SECONDS - 1 < copier.start_deadline(900_000) - now < 900 - copier.TIME_RESERVE_SECONDS + 1
     assert 29 < copier.start_deadline(60_000) - now < 31, "short timeouts: half the time"
+
+
+@pytest.mark.parametrize("given", [["source", "destination"], "my-bucket", 42, None])
+def test_an_input_that_is_no_object_fails_as_invalid_input(backend, given):
+    """Any JSON value reaches ValidateInput and its Catch (the Start state
+    wraps it): the run fails with InvalidInputError, not a States.Runtime
+    error of the Catch itself, and the report still goes out."""
+    from bucketsync.local import engine
+    outcome = engine.run(given, report_dir=backend.report_dir)
+    assert (outcome.status, outcome.error) == ("FAILED", "InvalidInputError"), (outcome.error, outcome.cause)
+    assert "must be a JSON object" in outcome.cause
