@@ -76,6 +76,10 @@ class DeployConfig:
     # pairs, that inputs may name in source_endpoint/destination_endpoint.
     endpoint_secrets: tuple[str, ...] = ()
     mirrors: tuple = ()   # mirror.Mirror: event-driven key-by-key mirrors
+    # The mirror function's most concurrent executions (its SQS event
+    # source's ScalingConfig): unbounded, SQS would scale it to 1,000 and
+    # drain the pool that MAP_CONCURRENCY was sized against.
+    mirror_concurrency: int = 5
 
     @property
     def notifications(self) -> bool:
@@ -162,7 +166,7 @@ def check(values: dict, where: str = "config") -> DeployConfig:
         map_concurrency=integer("map_concurrency", 1, 10000) or 40, log_retention_days=retention,
         tags=dict(tags), keep_versions=integer("keep_versions", 1, 1000) or 20,
         kms_key_arns=_kms_key_arns(values, where), datasync_tasks=tasks, endpoint_secrets=secrets,
-        mirrors=mirrors)
+        mirrors=mirrors, mirror_concurrency=integer("mirror_concurrency", 2, 1000) or 5)
 
 
 def _fail(where: str, name: str, problem: str):
