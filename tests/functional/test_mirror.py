@@ -152,3 +152,36 @@ def test_a_mirror_with_delete_off_keeps_destination_extras(backend, tmp_path):
     tally, failed = mirror.handle([("e1", event("deleted", source, "kept.txt"))], [spec], settings.load())
     assert (tally.deleted, tally.unchanged, failed) == (0, 1, [])
     assert set(backend.listing(destination)) == {"kept.txt"}
+
+
+def test_a_mirror_of_another_regions_bucket_is_refused_at_deploy_before_anything_is_created(monkeypatch):
+    """An EventBridge rule sees only its own region's S3 events: a mirror of
+    a bucket elsewhere would never fire. `fab deploy` refuses it in one line
+    naming the rule, having created nothing."""
+    from moto import mock_aws
+
+    from bucketsync.deploy import config as config_mod, stack
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+        monkeypatch.setenv(name, "testing")
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    monkeypatch.delenv("AWS_ENDPOINT_URL_S3", raising=False)
+    with mock_aws():
+        for bucket, region in (("far-photos", "us-west-2"), ("near-photos", "eu-west-1")):
+            boto3.client("s3", region_name=region).create_bucket(
+                Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": region})
+        near = {"name": "near", "source": "near-photos", "destination": "dst-bucket"}
+        settings = {"region": "eu-west-1", "source_buckets": ["far-photos", "near-photos", "gone-photos"],
+                    "destination_buckets": ["dst-bucket"], "mirrors": [near]}
+        session = boto3.Session(region_name="eu-west-1")
+        config_mod.check_mirror_regions(session.client("s3"), config_mod.check(settings))   # same region: fine
+        far = config_mod.check(dict(settings, mirrors=[near, dict(near, name="far-photos", source="far-photos")]))
+        with pytest.raises(config_mod.ConfigError) as caught:
+            stack.deploy(session, far, out=lambda _: None)
+        message = str(caught.value)
+        assert "MirrorRuleFarPhotos" in message and "'far-photos' is in us-west-2, not in REGION eu-west-1" in message
+        assert "never fire" in message and "\n" not in message
+        assert sorted(b["Name"] for b in session.client("s3").list_buckets()["Buckets"]) == ["far-photos",
+                                                                                            "near-photos"]
+        gone = config_mod.check(dict(settings, mirrors=[dict(near, name="gone", source="gone-photos")]))
+        with pytest.raises(config_mod.ConfigError, match="MirrorRuleGone.*'gone-photos' does not exist"):
+            config_mod.check_mirror_regions(session.client("s3"), gone)
