@@ -97,16 +97,21 @@ def datasync_preview(c, task, include=None, exclude=None, date="yesterday", time
         "destination": "destination bucket (name or s3://bucket/prefix)",
         "prefix": "key prefix that scopes both sides",
         "source-endpoint-url": "the source's S3-compatible endpoint (default: AWS)",
+        "source-profile": "the AWS profile whose keys reach the source",
         "destination-endpoint-url": "the destination's S3-compatible endpoint (default: AWS)",
+        "destination-profile": "the AWS profile whose keys reach the destination",
         "json": "print the summary (copied, deleted, unchanged, failed) as JSON on the last line",
     },
 )
 def mirror_replay(c, events, source, destination, prefix=None, source_endpoint_url=None,
-                  destination_endpoint_url=None, json=False):
+                  destination_endpoint_url=None, json=False, source_profile=None, destination_profile=None):
+    # (The profiles come last: invoke derives the one-letter flags in order,
+    # so the earlier flags keep theirs.)
     """Reconcile the keys that recorded S3 events name, as the deployed mirror would."""
     from bucketsync.local import cli
     sys.exit(cli.mirror_replay(events, source, destination, prefix, source_endpoint_url,
-                               destination_endpoint_url, json))
+                               destination_endpoint_url, json, source_profile=source_profile,
+                               destination_profile=destination_profile))
 
 
 def _refuse_flags_without_value(as_json):

@@ -112,3 +112,9 @@ ENDPOINT_SECRETS = []
 #   MIRRORS = [{"name": "photos", "source": "s3://camera-uploads/photos/",
 #               "destination": "s3://photo-archive/photos/"}]
 MIRRORS = []
+
+# How many mirror functions run at once, at most (the SQS event source's
+# MaximumConcurrency, 2 to 1,000; unbounded, SQS would scale to 1,000). They
+# run from the account's unreserved Lambda concurrency: `fab deploy` counts
+# this beside MAP_CONCURRENCY (and refuses a value that leaves the Map nothing).
+MIRROR_CONCURRENCY = 5

@@ -33,6 +33,13 @@ from .stores import state_store
 from .request import prefixes_may_overlap
 from .work import Run
 
+# The clocks, looked up at each call so that tests can stand in for them: the
+# wall clock dates leases in the shared document (other hosts read them);
+# the monotonic one paces this process's renewals.
+clock: Callable[[], float] = time.time
+monotonic: Callable[[], float] = time.monotonic
+
+
 @dataclass(frozen=True)
 class Holder:
     run_id: str
@@ -83,9 +90,10 @@ def _pid_alive(pid: int) -> bool:
 class Lease:
     """The lease of one run (pure rules; storage is injected)."""
 
-    def __init__(self, run: Run, settings: Settings, store, now: Callable[[], float] = time.time,
+    def __init__(self, run: Run, settings: Settings, store, now: Callable[[], float] | None = None,
                  pid: int | None = None, host: str | None = None):
-        self.run, self.settings, self.store, self.now = run, settings, store, now
+        self.run, self.settings, self.store = run, settings, store
+        self.now: Callable[[], float] = now or (lambda: clock())
         self.pid = pid
         self.host = host or socket.gethostname()
         self.name = lease_name(run.request.destination)
@@ -171,10 +179,13 @@ _renewed: dict[str, float] = {}   # run id -> when this process last renewed its
 
 def renew_if_due(run: Run, settings: Settings, force: bool = False) -> None:
     """Renew the run's lease when a third of its time has passed since this
-    process last did (each step calls this; it costs nothing in between)."""
+    process last did (each step calls this; it costs nothing in between).
+    Every state that can outlast the lease calls it, the DataSync poll loop
+    included: a lease not renewed there expires while DataSync runs, and
+    the object sync after it stops with LeaseLostError."""
     if not run.leased:
         return
-    now = time.monotonic()
+    now = monotonic()
     if not force and now - _renewed.get(run.id, float("-inf")) < settings.lease_seconds / 3:
         return
     for_run(run, settings).renew()

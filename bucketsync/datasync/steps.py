@@ -23,10 +23,11 @@ import json
 import os
 from datetime import date, datetime, timezone
 
-from .. import clients, interrupt, s3
+from .. import clients, interrupt, lease, s3
 from .. import settings as settings_mod
 from ..errors import AccessDeniedError, DeleteGuardError, InvalidInputError
 from ..stores import state_store
+from ..work import Run
 from . import filters
 from .expand import expand
 from .request import DataSyncRequest
@@ -212,6 +213,9 @@ def step(event: dict, client=None) -> dict:
         raise InvalidInputError("the DataSync state was not begun by ValidateInput (no filters): nothing started")
     if state["finished"]:       # nothing at the source for the run's dates: no execution
         return dict(event, datasync=state)
+    # The object sync's lease, taken in ValidateInput, is kept while DataSync
+    # runs (for hours, maybe): else it expires and the sync after it fails.
+    max_wait = _renew_lease(event.get("run"))
     client = client or clients.datasync_client()
     request = DataSyncRequest.from_dict(state["request"])
     state.setdefault("base_wait_seconds", int(os.environ.get("BUCKETSYNC_DATASYNC_POLL_SECONDS") or 30))
@@ -223,8 +227,23 @@ def step(event: dict, client=None) -> dict:
         _start_or_wait(state, client)
     if state.get("execution_arn"):
         _follow(state, client, request)
+    state["wait_seconds"] = min(state["wait_seconds"], max_wait)
     interrupt.check("the DataSync part")   # also when the signal came while following
     return dict(event, datasync=state)
+
+
+def _renew_lease(run: dict | None) -> int:
+    """Renew the run's lease when due (a run with an object sync that
+    writes holds one); the longest Wait then allowed between polls: a third
+    of the lease, so that a poll always comes before it expires."""
+    if not run:
+        return MAX_WAIT_SECONDS
+    found = Run.from_dict(run)
+    if not found.leased:
+        return MAX_WAIT_SECONDS
+    cfg = settings_mod.load()
+    lease.renew_if_due(found, cfg)
+    return max(1, min(MAX_WAIT_SECONDS, cfg.lease_seconds // 3))
 
 
 def _start_or_wait(state: dict, client) -> None:

@@ -1,4 +1,4 @@
-"""MAP_CONCURRENCY and LAMBDA_CONCURRENCY against the Lambda concurrency the
+"""MAP_CONCURRENCY, LAMBDA_CONCURRENCY and MIRROR_CONCURRENCY against the Lambda concurrency the
 account really has. New accounts get reduced quotas (10 or 50 concurrent
 executions, not 1,000): a Distributed Map running 40 chunks at once there
 would be throttled, and chunks that stay throttled past their retries fail.
@@ -27,26 +27,46 @@ class Account:
     reserved_now: int   # what the copy function has reserved today (a redeploy frees it)
 
 
-def reconcile(map_concurrency: int, lambda_concurrency: int | None, account: Account) -> tuple[int, str | None]:
+def reconcile(map_concurrency: int, lambda_concurrency: int | None, account: Account,
+              mirror: int = 0) -> tuple[int, str | None]:
     """(the Map concurrency to deploy, a sentence for the user or None).
-    Raises ConcurrencyError when the reservation is impossible."""
+    `mirror`: the mirror function's MaximumConcurrency (0: no mirrors); it
+    runs from the unreserved pool, alongside the Map when there is no
+    LAMBDA_CONCURRENCY. Raises ConcurrencyError when the reservation, or
+    the mirror's share, is impossible."""
+    pool = account.unreserved + account.reserved_now   # unreserved once the copy function's reservation is freed
     if lambda_concurrency is not None:
-        free = account.unreserved + account.reserved_now - MIN_UNRESERVED
+        free = pool - MIN_UNRESERVED
         if lambda_concurrency > free:
             raise ConcurrencyError(
                 f"LAMBDA_CONCURRENCY {lambda_concurrency} cannot be reserved: the account's Lambda concurrency is "
-                f"{account.total}, {account.unreserved + account.reserved_now} of it unreserved, and Lambda keeps "
+                f"{account.total}, {pool} of it unreserved, and Lambda keeps "
                 f"{MIN_UNRESERVED} unreserved; set LAMBDA_CONCURRENCY to at most {max(free, 0)} or to None "
                 f"(or ask AWS for a higher concurrency quota)")
+        # The mirror shares what stays unreserved; one execution is left
+        # for the state machine's other steps.
+        left = pool - lambda_concurrency - 1
+        if mirror > left:
+            raise ConcurrencyError(
+                f"MIRROR_CONCURRENCY {mirror} does not fit: with LAMBDA_CONCURRENCY {lambda_concurrency} reserved, "
+                f"{pool - lambda_concurrency} of the account's Lambda concurrency stays unreserved for the mirror "
+                f"and the other steps; set MIRROR_CONCURRENCY to at most {left} or lower LAMBDA_CONCURRENCY")
         if map_concurrency > lambda_concurrency:
             return lambda_concurrency, (f"MAP_CONCURRENCY {map_concurrency} lowered to {lambda_concurrency}: the copy "
                                         f"function may run only LAMBDA_CONCURRENCY {lambda_concurrency} at once")
         return map_concurrency, None
-    # The shared pool: leave one execution for the state machine's other steps.
-    usable = max(1, account.unreserved + account.reserved_now - 1)
+    # The shared pool: the mirror's maximum, then one execution for the
+    # state machine's other steps, and the rest for the Map.
+    usable = pool - 1 - mirror
+    if usable < 1:
+        raise ConcurrencyError(
+            f"MIRROR_CONCURRENCY {mirror} leaves nothing for the copy Map: the account's unreserved Lambda "
+            f"concurrency is {pool} (quota {account.total}); set MIRROR_CONCURRENCY to at most {max(pool - 2, 2)} "
+            f"(or ask AWS for a higher quota)")
     if map_concurrency > usable:
+        mirrored = f", less MIRROR_CONCURRENCY {mirror} for the mirror" if mirror else ""
         return usable, (f"MAP_CONCURRENCY {map_concurrency} lowered to {usable}: the account's unreserved Lambda "
-                        f"concurrency is {account.unreserved + account.reserved_now} (quota {account.total}); ask AWS "
+                        f"concurrency is {pool} (quota {account.total}){mirrored}; ask AWS "
                         f"for a higher quota to run more chunks at once")
     return map_concurrency, None
 
@@ -72,7 +92,8 @@ def apply(lam, config: DeployConfig, copy_function: str, out) -> DeployConfig:
         out(f"could not read the account's Lambda concurrency (lambda:GetAccountSettings): MAP_CONCURRENCY "
             f"{config.map_concurrency} is used as configured")
         return config
-    wanted, note = reconcile(config.map_concurrency, config.lambda_concurrency, found)
+    mirror = config.mirror_concurrency if config.mirrors else 0
+    wanted, note = reconcile(config.map_concurrency, config.lambda_concurrency, found, mirror)
     if note:
         out(note)
     return dataclasses.replace(config, map_concurrency=wanted)

@@ -76,6 +76,10 @@ class DeployConfig:
     # pairs, that inputs may name in source_endpoint/destination_endpoint.
     endpoint_secrets: tuple[str, ...] = ()
     mirrors: tuple = ()   # mirror.Mirror: event-driven key-by-key mirrors
+    # The mirror function's most concurrent executions (its SQS event
+    # source's ScalingConfig): unbounded, SQS would scale it to 1,000 and
+    # drain the pool that MAP_CONCURRENCY was sized against.
+    mirror_concurrency: int = 5
 
     @property
     def notifications(self) -> bool:
@@ -162,7 +166,7 @@ def check(values: dict, where: str = "config") -> DeployConfig:
         map_concurrency=integer("map_concurrency", 1, 10000) or 40, log_retention_days=retention,
         tags=dict(tags), keep_versions=integer("keep_versions", 1, 1000) or 20,
         kms_key_arns=_kms_key_arns(values, where), datasync_tasks=tasks, endpoint_secrets=secrets,
-        mirrors=mirrors)
+        mirrors=mirrors, mirror_concurrency=integer("mirror_concurrency", 2, 1000) or 5)
 
 
 def _fail(where: str, name: str, problem: str):
@@ -273,6 +277,49 @@ def _mirrors(values: dict, buckets: dict, where: str, secrets) -> tuple:
         checked.append(found)
     _distinct_ids(where, "mirrors", [m.name for m in checked], "MirrorRule")
     return tuple(checked)
+
+
+def check_mirror_regions(s3_client, config: DeployConfig) -> None:
+    """ConfigError, in one line naming the rule, for a mirror whose source
+    bucket is not in the stack's REGION: an EventBridge rule sees only the
+    events of its own region, so that mirror would never fire, silently.
+    Asks S3 (the deploy's client), before anything is created."""
+    from .mirror_template import rule_id
+    for found in config.mirrors:
+        bucket = found.request.source
+        label = f"MIRRORS entry {found.name!r} (EventBridge rule {rule_id(found)})"
+        region = _bucket_region(s3_client, bucket, label)
+        if region is None:
+            raise ConfigError(f"{label}: the region of source bucket {bucket!r} cannot be learned (HeadBucket and "
+                              f"GetBucketLocation gave none); it must be REGION {config.region}")
+        if region != config.region:
+            raise ConfigError(
+                f"{label}: source bucket {bucket!r} is in {region}, not in REGION {config.region}; an EventBridge "
+                f"rule sees only its own region's S3 events, so this mirror would never fire: deploy it from a "
+                f"stack in {region}")
+
+
+def _bucket_region(client, bucket: str, label: str) -> str | None:
+    """A bucket's region: S3 names it in HeadBucket's x-amz-bucket-region
+    header, also when it answers 301 (another region) or 403 (no
+    s3:ListBucket on it), so the deployer needs no right on the bucket;
+    GetBucketLocation where a server leaves the header out."""
+    from botocore.exceptions import ClientError
+    try:
+        response = client.head_bucket(Bucket=bucket)["ResponseMetadata"]
+    except ClientError as exc:
+        response = exc.response.get("ResponseMetadata", {})
+        if response.get("HTTPStatusCode") == 404:
+            raise ConfigError(f"{label}: source bucket {bucket!r} does not exist") from None
+    region = response.get("HTTPHeaders", {}).get("x-amz-bucket-region")
+    if region:
+        return region
+    try:
+        constraint = client.get_bucket_location(Bucket=bucket).get("LocationConstraint")
+    except ClientError:
+        return None
+    # AWS: no constraint is us-east-1, and "EU" is the old name of eu-west-1.
+    return {None: "us-east-1", "": "us-east-1", "EU": "eu-west-1"}.get(constraint, constraint)
 
 
 def _check_reachable(request, label: str, buckets: dict, secrets) -> None:

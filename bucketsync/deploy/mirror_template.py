@@ -75,11 +75,14 @@ def resources(config, function_timeout: int, alarm_actions: dict) -> dict:
     return out
 
 
-def function_events() -> dict:
-    """The mirror function's SQS event source (SAM `Events`)."""
+def function_events(config) -> dict:
+    """The mirror function's SQS event source (SAM `Events`), at most
+    MIRROR_CONCURRENCY executions at once (AWS: 2 to 1,000; without it an
+    SQS event source scales to 1,000 concurrent executions)."""
     return {"Queue": {"Type": "SQS", "Properties": {
         "Queue": {"Fn::GetAtt": [QUEUE, "Arn"]}, "BatchSize": BATCH_SIZE,
-        "FunctionResponseTypes": ["ReportBatchItemFailures"]}}}
+        "FunctionResponseTypes": ["ReportBatchItemFailures"],
+        "ScalingConfig": {"MaximumConcurrency": config.mirror_concurrency}}}}
 
 
 def function_statements(config) -> list[dict]:

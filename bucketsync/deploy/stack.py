@@ -16,7 +16,7 @@ from botocore.exceptions import ClientError
 
 from ..s3 import error_code
 from . import concurrency, package, sam, template
-from .config import DeployConfig
+from .config import DeployConfig, check_mirror_regions
 from .errors import DeployError
 from .frontmatter import lambda_files
 
@@ -323,6 +323,8 @@ def prune_function_versions(sfn, lam, machine_arn: str, kept: list[dict], functi
 def deploy(session, config: DeployConfig, out: Callable[[str], None] = print, poll: float = 2.0) -> Deployment:
     account = account_id(session)
     s3 = session.client("s3")
+    # Before anything is created: a mirror of another region's bucket would never fire.
+    check_mirror_regions(s3, config)
     cfn = session.client("cloudformation")
     sfn = session.client("stepfunctions")
     bucket = artifacts_bucket(config, account)

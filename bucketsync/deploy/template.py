@@ -355,7 +355,7 @@ def _functions(config: DeployConfig, names: Names, files, code_bucket: str, code
             properties["ReservedConcurrentExecutions"] = config.lambda_concurrency
         if front.get("Trigger") == "mirror-queue":
             if config.mirrors:
-                properties["Events"] = mirror_template.function_events()
+                properties["Events"] = mirror_template.function_events(config)
                 properties["Environment"]["Variables"][MIRRORS_VARIABLE] = mirror_template.environment(config)
         resources[f"{logical}Function"] = {"Type": "AWS::Serverless::Function",
                                            "DependsOn": f"{logical}LogGroup", "Properties": properties}

@@ -534,9 +534,11 @@ def datasync_preview(task: str, include: list[str], date: str = "yesterday", tim
 
 def mirror_replay(events_file: str, source: str, destination: str, prefix: str | None = None,
                   source_endpoint_url: str | None = None, destination_endpoint_url: str | None = None,
-                  as_json: bool = False, out=None, err=None) -> int:
+                  as_json: bool = False, out=None, err=None, source_profile: str | None = None,
+                  destination_profile: str | None = None) -> int:
     """`fab mirror-replay`: recorded EventBridge S3 events through the mirror's
-    handler, on the buckets themselves (AWS or the endpoints given); the last
+    handler, on the buckets themselves (AWS or the endpoints given), each side
+    with its profile's keys when one is given (as for `fab sync`); the last
     line of --json is {"copied", "deleted", "unchanged", "failed", ...}."""
     from .. import mirror, settings as settings_mod
     out, err = out or sys.stdout, err or sys.stderr
@@ -551,7 +553,8 @@ def mirror_replay(events_file: str, source: str, destination: str, prefix: str |
                 check_url(url, flag)
         # One bucket name on two endpoints is two buckets (as for `fab sync`),
         # each side's place resolved as its requests will go.
-        places = flag_places(source_endpoint_url, destination_endpoint_url)
+        places = flag_places(source_endpoint_url, destination_endpoint_url, None, source_profile,
+                             destination_profile)
         spec = mirror.check_mirror(entry, "mirror-replay", places)
         try:
             text = Path(events_file).read_text(encoding="utf-8")
@@ -560,8 +563,10 @@ def mirror_replay(events_file: str, source: str, destination: str, prefix: str |
         events = [(f"{events_file}:{n}", e) for n, e in enumerate(mirror.read_events(text), start=1)]
     except InvalidInputError as exc:
         return fail_early(type(exc).__name__, str(exc), as_json, out, err, EXIT_BAD_INPUT, counts)
-    environment = {"BUCKETSYNC_SOURCE_ENDPOINT_URL": places["source"].url,
-                   "BUCKETSYNC_DESTINATION_ENDPOINT_URL": places["destination"].url}
+    # The mirror's clients read each side's place from these, as the
+    # functions of a `fab sync` run do (endpoints.defaults).
+    environment = {f"BUCKETSYNC_{side.upper()}_{what}": value for side, place in places.items()
+                   for what, value in (("ENDPOINT_URL", place.url), ("PROFILE", place.profile))}
     try:
         # Lag metrics are for CloudWatch; here they would only clutter the output.
         with _straight_to_the_buckets(environment), open(os.devnull, "w") as metrics:

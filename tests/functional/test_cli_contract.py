@@ -205,3 +205,24 @@ def test_mirror_replay_places_its_sides_as_fab_sync_does(monkeypatch):
     places = cli.flag_places("http://127.0.0.1:15000", None)
     assert places["source"].url == "http://127.0.0.1:15000"
     assert places["destination"].url == "http://127.0.0.1:19333" and not places["destination"].on_aws
+
+
+def test_every_flag_that_places_a_side_exists_for_every_command_that_reaches_both():
+    """`fab sync` and `fab mirror-replay` reach both sides from this machine:
+    each takes each side's endpoint and profile (and documents them)."""
+    import inspect
+
+    from invoke import Task
+
+    import fabfile
+    places = {f"{side}_{what}" for side in ("source", "destination") for what in ("endpoint_url", "profile")}
+    reaching = {}
+    for name, task in vars(fabfile).items():
+        if isinstance(task, Task):
+            flags = set(inspect.signature(task.body).parameters)
+            if flags & places:
+                reaching[name] = (flags, set(task.help))
+    assert set(reaching) == {"sync", "mirror_replay"}
+    for name, (flags, documented) in reaching.items():
+        assert places <= flags, (name, places - flags)
+        assert {p.replace("_", "-") for p in places} <= documented, name

@@ -3,11 +3,12 @@ counts), and whole runs with a `datasync` input through `fab sync --input`."""
 import io
 import json
 import threading
+import time
 
 import boto3
 import pytest
 
-from bucketsync import clients
+from bucketsync import clients, lease
 from bucketsync.datasync import local, steps
 from bucketsync.datasync.tasks import check_tasks
 from bucketsync.local import cli, engine
@@ -238,6 +239,43 @@ def test_a_running_execution_is_adopted_not_started_twice(backend, tmp_path, mon
     assert status == cli.EXIT_OK, err
     assert summary["datasync"]["execution_arn"] == first and summary["datasync"]["adopted"] is True
     assert len(asked(TaskArn=local.task_arn("t"))["TaskExecutions"]) == 1
+
+
+def test_a_datasync_execution_longer_than_the_lease_keeps_it_for_the_object_sync(backend, tmp_path, monkeypatch):
+    """The lease ValidateInput takes for the object sync is renewed by the
+    DataSync polls: an execution that runs over three lease lengths (on a
+    fake clock), then the object sync, keeps the lease and finishes."""
+    src, dst = backend.buckets()
+    seed(backend, src, {"images/2026-11-21/cam.jpg": b"jpeg", "docs/readme.txt": b"read me"})
+    write_config(tmp_path, monkeypatch, {"images": {"source": f"s3://{src}/images/",
+                                                     "destination": f"s3://{dst}/images/"}})
+    monkeypatch.setenv("BUCKETSYNC_LEASE_SECONDS", "60")
+    now = [time.time()]
+    monkeypatch.setattr(lease, "clock", lambda: now[0])
+    monkeypatch.setattr(lease, "monotonic", lambda: now[0])
+    transferred = threading.Event()
+    original = local._Transfer.transfer
+
+    def slow(self):
+        transferred.wait(30)
+        original(self)
+    monkeypatch.setattr(local._Transfer, "transfer", slow)
+    polls = []
+    follow = steps._follow
+
+    def a_poll_later(state, client, request):   # each poll 25 s after the last: a lease needs renewing every 40
+        now[0] += 25
+        polls.append(now[0])
+        if len(polls) == 8:                     # 200 s: more than three lease lengths
+            transferred.set()
+        follow(state, client, request)
+    monkeypatch.setattr(steps, "_follow", a_poll_later)
+    status, summary, err = sync_input({"source": src, "destination": dst,
+                                       "datasync": {"task": "images", "include": [DATED], "date": "2026-11-21"}})
+    assert status == cli.EXIT_OK, err
+    assert len(polls) >= 8 and summary["datasync"]["status"] == "SUCCESS"
+    assert summary["datasync"]["files_transferred"] == 1 and summary["copied"] == 1
+    assert sorted(backend.listing(dst)) == ["docs/readme.txt", "images/2026-11-21/cam.jpg"]
 
 
 def test_a_datasync_error_fails_the_run_with_its_code_and_keeps_the_day_missed(backend, tmp_path, monkeypatch):

@@ -31,11 +31,11 @@ def event(kind, bucket, key, time="2026-11-23T10:00:00Z"):
             "detail": {"version": "0", "bucket": {"name": bucket}, "object": {"key": key}}}
 
 
-def replay(tmp_path, events, source, destination, *more, lines=False):
+def replay(tmp_path, events, source, destination, *more, lines=False, **options):
     path = tmp_path / f"events-{random.random()}.json"
     path.write_text("\n".join(json.dumps(e) for e in events) if lines else json.dumps(events))
     out, err = io.StringIO(), io.StringIO()
-    status = cli.mirror_replay(str(path), source, destination, *more, as_json=True, out=out, err=err)
+    status = cli.mirror_replay(str(path), source, destination, *more, as_json=True, out=out, err=err, **options)
     return status, json.loads(out.getvalue().strip().splitlines()[-1]), err.getvalue()
 
 
@@ -152,3 +152,66 @@ def test_a_mirror_with_delete_off_keeps_destination_extras(backend, tmp_path):
     tally, failed = mirror.handle([("e1", event("deleted", source, "kept.txt"))], [spec], settings.load())
     assert (tally.deleted, tally.unchanged, failed) == (0, 1, [])
     assert set(backend.listing(destination)) == {"kept.txt"}
+
+
+def test_a_mirror_of_another_regions_bucket_is_refused_at_deploy_before_anything_is_created(monkeypatch):
+    """An EventBridge rule sees only its own region's S3 events: a mirror of
+    a bucket elsewhere would never fire. `fab deploy` refuses it in one line
+    naming the rule, having created nothing."""
+    from moto import mock_aws
+
+    from bucketsync.deploy import config as config_mod, stack
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+        monkeypatch.setenv(name, "testing")
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    monkeypatch.delenv("AWS_ENDPOINT_URL_S3", raising=False)
+    with mock_aws():
+        for bucket, region in (("far-photos", "us-west-2"), ("near-photos", "eu-west-1")):
+            boto3.client("s3", region_name=region).create_bucket(
+                Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": region})
+        near = {"name": "near", "source": "near-photos", "destination": "dst-bucket"}
+        settings = {"region": "eu-west-1", "source_buckets": ["far-photos", "near-photos", "gone-photos"],
+                    "destination_buckets": ["dst-bucket"], "mirrors": [near]}
+        session = boto3.Session(region_name="eu-west-1")
+        config_mod.check_mirror_regions(session.client("s3"), config_mod.check(settings))   # same region: fine
+        far = config_mod.check(dict(settings, mirrors=[near, dict(near, name="far-photos", source="far-photos")]))
+        with pytest.raises(config_mod.ConfigError) as caught:
+            stack.deploy(session, far, out=lambda _: None)
+        message = str(caught.value)
+        assert "MirrorRuleFarPhotos" in message and "'far-photos' is in us-west-2, not in REGION eu-west-1" in message
+        assert "never fire" in message and "\n" not in message
+        assert sorted(b["Name"] for b in session.client("s3").list_buckets()["Buckets"]) == ["far-photos",
+                                                                                            "near-photos"]
+        gone = config_mod.check(dict(settings, mirrors=[dict(near, name="gone", source="gone-photos")]))
+        with pytest.raises(config_mod.ConfigError, match="MirrorRuleGone.*'gone-photos' does not exist"):
+            config_mod.check_mirror_regions(session.client("s3"), gone)
+
+
+def test_replay_reaches_each_side_with_its_own_profile(backend, tmp_path, monkeypatch):
+    """--source-profile/--destination-profile as for `fab sync`: every request
+    to a side is signed with its profile's keys (two key sets on moto)."""
+    from tests.faults import hooked
+    config = tmp_path / "config"
+    config.write_text("[profile src-keys]\naws_access_key_id = AKIASOURCE\naws_secret_access_key = s\n"
+                      "[profile dst-keys]\naws_access_key_id = AKIADESTINATION\naws_secret_access_key = d\n")
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(config))
+    source, destination = backend.buckets()
+    backend.put(source, "a.txt", b"a")
+    backend.put(destination, "gone.txt", b"deleted at the source")
+    signed = []
+
+    def record(request, request_signer, operation_name, **_):
+        key = request_signer._credentials.get_frozen_credentials().access_key
+        signed.append((operation_name, request.url, key))
+    with hooked("before-sign.s3", record):
+        status, summary, err = replay(tmp_path, [event("created", source, "a.txt"), event("deleted", source, "gone.txt")],
+                                      source, destination, source_profile="src-keys",
+                                      destination_profile="dst-keys")
+    assert status == 0, err
+    assert (summary["copied"], summary["deleted"]) == (1, 1)
+    assert set(backend.listing(destination)) == {"a.txt"}
+    keys = {side: {key for _, url, key in signed if bucket in url} for side, bucket in
+            (("source", source), ("destination", destination))}
+    assert keys == {"source": {"AKIASOURCE"}, "destination": {"AKIADESTINATION"}}, signed
+    status, summary, err = replay(tmp_path, [], source, destination, source_profile="nope")
+    assert status == 2 and "profile 'nope'" in err

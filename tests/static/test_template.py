@@ -478,6 +478,13 @@ def test_mirrors_deploy_rules_a_queue_with_dead_letters_and_an_alarm():
     assert queue["VisibilityTimeout"] >= 6 * function["Timeout"], "AWS: at least six times the function timeout"
     assert queue["RedrivePolicy"]["maxReceiveCount"] == 5
     assert function["Events"]["Queue"]["Properties"]["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    # Bounded: an SQS event source otherwise scales to 1,000 concurrent functions.
+    assert function["Events"]["Queue"]["Properties"]["ScalingConfig"] == {"MaximumConcurrency": 5}
+    mappings = [r["Properties"] for r in translated["Resources"].values() if r["Type"] == "AWS::Lambda::EventSourceMapping"]
+    assert [m["ScalingConfig"] for m in mappings] == [{"MaximumConcurrency": 5}]
+    bounded = config.check(dict(MIRROR_SETTINGS, mirror_concurrency=50))
+    assert template.build(bounded, ACCOUNT, "a", "k")["Resources"]["MirrorKeysFunction"]["Properties"]["Events"][
+        "Queue"]["Properties"]["ScalingConfig"] == {"MaximumConcurrency": 50}
     policy = resources["MirrorQueuePolicy"]["Properties"]["PolicyDocument"]["Statement"][0]
     assert policy["Principal"] == {"Service": "events.amazonaws.com"}
     assert sorted(a["Fn::GetAtt"][0] for a in policy["Condition"]["ArnEquals"]["aws:SourceArn"]) == \
@@ -508,3 +515,10 @@ def test_mirrors_deploy_rules_a_queue_with_dead_letters_and_an_alarm():
 def test_mirror_config_errors(entry, message):
     with pytest.raises(config.ConfigError, match=re.escape(message)):
         config.check(dict(SECRETS_SETTINGS, mirrors=[entry]))
+
+
+@pytest.mark.parametrize("value", [1, 1001, "5", True, 2.5])
+def test_mirror_concurrency_is_what_an_sqs_event_source_takes(value):
+    """ScalingConfig.MaximumConcurrency: 2 to 1,000 (AWS)."""
+    with pytest.raises(config.ConfigError, match="MIRROR_CONCURRENCY must be an integer from 2 to 1000"):
+        config.check(dict(MIRROR_SETTINGS, mirror_concurrency=value))

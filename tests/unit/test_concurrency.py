@@ -60,3 +60,33 @@ def test_apply_reads_the_account_and_tells_the_user():
     lines.clear()
     kept = concurrency.apply(Lambda(), config, "bucketsync-copy-chunk", lines.append)
     assert kept.map_concurrency == 40 and "lambda:GetAccountSettings" in lines[0]
+
+
+def test_the_mirrors_maximum_is_counted_in_the_shared_pool():
+    """The mirror's SQS event source runs up to MIRROR_CONCURRENCY functions
+    from the unreserved pool: the Map gets what is left of it."""
+    assert concurrency.reconcile(40, None, FULL, mirror=5) == (40, None)
+    wanted, note = concurrency.reconcile(40, None, concurrency.Account(total=40, unreserved=40, reserved_now=0), 5)
+    assert wanted == 34 and "MAP_CONCURRENCY 40 lowered to 34" in note and "MIRROR_CONCURRENCY 5" in note
+    with pytest.raises(ConcurrencyError, match="MIRROR_CONCURRENCY 10 leaves nothing.*at most 8"):
+        concurrency.reconcile(40, None, NEW_ACCOUNT, mirror=10)
+
+
+def test_the_mirror_must_fit_beside_the_reservation():
+    account = concurrency.Account(total=1000, unreserved=1000, reserved_now=0)
+    assert concurrency.reconcile(40, 800, account, mirror=199) == (40, None)
+    with pytest.raises(ConcurrencyError, match="MIRROR_CONCURRENCY 200 does not fit.*at most 199"):
+        concurrency.reconcile(40, 800, account, mirror=200)
+
+
+def test_apply_counts_the_mirror_only_when_there_are_mirrors():
+    from bucketsync import mirror
+    config = DeployConfig(region="eu-west-1", source_buckets=("a",), destination_buckets=("b",),
+                          map_concurrency=40, mirror_concurrency=5)
+    small = Lambda({"ConcurrentExecutions": 30, "UnreservedConcurrentExecutions": 30})
+    assert concurrency.apply(small, config, "f", lambda _: None).map_concurrency == 29
+    from bucketsync import endpoints
+    entry = mirror.check_mirror({"name": "m", "source": "src-bucket", "destination": "dst-bucket"}, "m", endpoints.DEPLOYED)
+    with_mirror = concurrency.apply(small, DeployConfig(**{**config.__dict__, "mirrors": (entry,)}), "f",
+                                    lambda _: None)
+    assert with_mirror.map_concurrency == 24

@@ -88,3 +88,26 @@ def test_a_success_that_left_files_behind_fails_the_run_and_keeps_its_dates_miss
     assert state["error"]["Error"] == "DataSync.FilesFailed" and "2 file(s) failed" in state["error"]["Cause"]
     assert steps.done_dates(steps.record_store(), request) == set()
     assert steps.summary(state)["files_failed"] == 2
+
+
+def test_polls_of_a_leased_run_come_within_a_third_of_the_lease(tmp_path, monkeypatch):
+    """With an object sync after it, the Wait between polls never outlasts
+    a third of the run's lease: each poll renews it before it expires."""
+    from bucketsync import lease
+    from bucketsync.request import SyncRequest
+    from bucketsync.settings import load
+    from bucketsync.work import Run
+    _one_task_with_a_dated_folder(tmp_path, monkeypatch)
+    monkeypatch.setenv("BUCKETSYNC_DATASYNC_POLL_SECONDS", "300")
+    monkeypatch.setenv("BUCKETSYNC_LEASE_SECONDS", "120")
+    monkeypatch.setenv("BUCKETSYNC_LEASE_DIR", str(tmp_path / "leases"))
+    run = Run("leased-run", SyncRequest("src-bucket", "dst-bucket"), None, None, "work", "runs/x/")
+    lease.for_run(run, load()).acquire()
+    api = ScriptedDataSync()
+    api.other_status = "SUCCESS"
+    request = validate_datasync({"task": "t", "include": ["/{date:%Y-%m-%d}/*"]})
+    begun = steps.begin(request, False, "2026-11-22T02:00:00Z", steps.resolve_task(request), object_sync=True)
+    state = steps.step({"run": run.to_dict(), "datasync": begun}, api)["datasync"]
+    assert state["execution_arn"].endswith("exec-ours") and state["wait_seconds"] == 40
+    state = steps.step({"run": None, "datasync": begun}, api)["datasync"]
+    assert state["wait_seconds"] == 300, "no lease to keep: the configured wait"
