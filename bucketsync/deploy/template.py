@@ -220,11 +220,29 @@ def kms_statements(actions: list[str], keys) -> list[dict]:
             for region, arns in sorted(by_region.items())]
 
 
+# What a published version captures of a function: its code (the package's
+# content-hashed key) and its versioned configuration. Not in it, and so not
+# hashed: ReservedConcurrentExecutions (a setting of the function, shared by
+# all its versions), event sources, the name. AWS: "Lambda doesn't publish a
+# version if the function's configuration and code haven't changed since the
+# last version" -- a new AWS::Lambda::Version resource over a function with
+# nothing new fails, and the whole update rolls back. So the version's
+# logical ID must change exactly when one of these does. The function's
+# Description is left out on purpose: it changes nothing a version runs, and
+# whether Lambda counts it as new configuration is not documented; left out,
+# a description-only change publishes nothing and cannot fail the update.
+VERSIONED_PROPERTIES = ("CodeUri", "Runtime", "Handler", "MemorySize", "Timeout", "Environment", "Layers",
+                        "Architectures", "EphemeralStorage", "Role", "VpcConfig",
+                        "DeadLetterQueue", "Tracing", "KmsKeyArn", "FileSystemConfigs", "LoggingConfig",
+                        "SnapStart", "RuntimeManagementConfig", "ImageConfig", "PackageType")
+
+
 def function_version(logical: str, properties: dict) -> str:
     """The logical ID of a function's version: it changes exactly when the
-    code (the package's content-hashed key) or the configuration does, so
+    code or the versioned configuration does (VERSIONED_PROPERTIES), so
     that CloudFormation publishes a version then and only then."""
-    digest = hashlib.sha256(json.dumps(properties, sort_keys=True).encode()).hexdigest()[:12]
+    versioned = {key: value for key, value in properties.items() if key in VERSIONED_PROPERTIES}
+    digest = hashlib.sha256(json.dumps(versioned, sort_keys=True).encode()).hexdigest()[:12]
     return f"{logical}FunctionVersion{digest}"
 
 

@@ -95,8 +95,27 @@ def test_a_version_is_published_exactly_when_code_or_configuration_changes(built
     assert versions(template.build(cfg, ACCOUNT, "artifacts-bucket", "code/abc.zip")) == versions(tpl)
     new_code = versions(template.build(cfg, ACCOUNT, "artifacts-bucket", "code/def.zip"))
     assert not new_code & versions(tpl), "new code: every function gets a new version"
-    concurrency = dataclasses.replace(cfg, lambda_concurrency=60)
-    changed = versions(template.build(concurrency, ACCOUNT, "artifacts-bucket", "code/abc.zip")) - versions(tpl)
+    settings = dataclasses.replace(cfg, notify_after_idle_runs=3)   # an environment variable
+    changed = versions(template.build(settings, ACCOUNT, "artifacts-bucket", "code/abc.zip")) - versions(tpl)
+    assert changed and not changed & versions(tpl)
+
+
+def test_a_concurrency_change_publishes_no_version_a_memory_change_does(built, monkeypatch):
+    """ReservedConcurrentExecutions is the function's, not a version's: a
+    new AWS::Lambda::Version over unchanged code and configuration fails
+    ("Lambda doesn't publish a version if the function's configuration and
+    code haven't changed") and rolls the whole update back."""
+    cfg, tpl, _ = built
+    for concurrency in (60, None):
+        other = template.build(dataclasses.replace(cfg, lambda_concurrency=concurrency), ACCOUNT,
+                               "artifacts-bucket", "code/abc.zip")
+        assert other["Resources"]["CopyChunkFunction"]["Properties"].get("ReservedConcurrentExecutions") != 50
+        assert versions(other) == versions(tpl)
+    files = lambda_files()
+    copier = next(f for f in files if f.module == "copy_chunk")
+    bigger = dataclasses.replace(copier, front_matter=dict(copier.front_matter, MemorySize=2048))
+    monkeypatch.setattr(template, "lambda_files", lambda: [bigger if f is copier else f for f in files])
+    changed = versions(template.build(cfg, ACCOUNT, "artifacts-bucket", "code/abc.zip")) - versions(tpl)
     assert [name.split("FunctionVersion")[0] for name in changed] == ["CopyChunk"]
 
 
