@@ -146,6 +146,27 @@ def _topic_ref(config: DeployConfig):
     return {"Ref": "NotificationTopic"} if config.notification_email else None
 
 
+def _own_topic(config: DeployConfig) -> bool:
+    """The stack makes its own topic (and the key that encrypts it)."""
+    return bool(config.notification_email and not config.sns_topic_arn)
+
+
+TOPIC_KEY = "NotificationKey"
+
+
+def topic_key_statements(config: DeployConfig) -> list[dict]:
+    """What a function that publishes to the stack's own topic needs of its
+    key: SNS encrypts each message with a data key it asks KMS for on the
+    publisher's behalf (and with the publisher's rights), so publishing
+    needs kms:GenerateDataKey and kms:Decrypt on the topic's key, through
+    SNS only (kms:ViaService, which AWS documents for SNS)."""
+    if not _own_topic(config):
+        return []   # SNS_TOPIC_ARN: its key, if any, is its owner's to grant
+    return [{"Effect": "Allow", "Action": ["kms:Decrypt", "kms:GenerateDataKey"],
+             "Resource": {"Fn::GetAtt": [TOPIC_KEY, "Arn"]},
+             "Condition": {"StringEquals": {"kms:ViaService": f"sns.{config.region}.amazonaws.com"}}}]
+
+
 def access_statements(file: LambdaFile, config: DeployConfig, names: Names) -> list[dict]:
     """IAM statements for a function's front matter `Access`."""
     statements = []
@@ -156,6 +177,7 @@ def access_statements(file: LambdaFile, config: DeployConfig, names: Names) -> l
             topic = _topic_ref(config)
             if topic:
                 statements.append({"Effect": "Allow", "Action": ["sns:Publish"], "Resource": topic})
+                statements += topic_key_statements(config)
             continue
         if target == "datasync":
             statements += datasync_template.function_statements(rights, config.datasync_tasks, names)
@@ -268,7 +290,7 @@ def build(config: DeployConfig, account: str, code_bucket: str, code_key: str) -
     functions, substitutions = _functions(config, names, files, code_bucket, code_key)
     resources.update(functions)
     resources.update(_state_machine(config, names, files, substitutions))
-    resources.update(_topic(config))
+    resources.update(_topic(config, names))
     resources.update(_alarms(config, names))
     notifier = next((f"{f.logical_name}Function" for f in files if f.front_matter.get("Trigger") == "datasync-events"),
                     None)
@@ -447,13 +469,37 @@ def _state_machine(config: DeployConfig, names: Names, files, substitutions: dic
     return resources
 
 
-def _topic(config: DeployConfig) -> dict:
-    """The notification topic, when the stack makes its own."""
+def _topic(config: DeployConfig, names: Names) -> dict:
+    """The notification topic, when the stack makes its own, and its key.
+
+    AWS: a CloudWatch alarm cannot publish to a topic encrypted with the AWS
+    managed key `alias/aws/sns` (its key policy, which no one can change,
+    does not admit cloudwatch.amazonaws.com): the alarm's notification is
+    dropped without an error anywhere. So the topic has a customer managed
+    key whose policy admits CloudWatch. The functions that publish get the
+    key through their roles (topic_key_statements), which the first
+    statement (the account's IAM policies may grant the key) makes work. No
+    EventBridge rule targets the topic, so events.amazonaws.com is not
+    admitted (were one to, note that EventBridge sends no aws:SourceAccount
+    or aws:SourceArn to KMS: conditions on them would drop its events)."""
     resources: dict = {}
-    if config.notification_email and not config.sns_topic_arn:
+    if _own_topic(config):
+        resources[TOPIC_KEY] = {"Type": "AWS::KMS::Key", "Properties": {
+            "Description": f"bucketsync {config.stack_name}: encrypts the notification topic",
+            "EnableKeyRotation": True,
+            "KeyPolicy": {"Version": "2012-10-17", "Statement": [
+                {"Sid": "AccountAdministersAndIAMPoliciesGrant", "Effect": "Allow",
+                 "Principal": {"AWS": f"arn:{names.partition}:iam::{names.account}:root"},
+                 "Action": "kms:*", "Resource": "*"},
+                # AWS's SNS guide (encrypted topics and event sources from AWS
+                # services); confused-deputy protection: this account's alarms only.
+                {"Sid": "CloudWatchAlarmsPublish", "Effect": "Allow",
+                 "Principal": {"Service": "cloudwatch.amazonaws.com"},
+                 "Action": ["kms:Decrypt", "kms:GenerateDataKey*"], "Resource": "*",
+                 "Condition": {"StringEquals": {"aws:SourceAccount": names.account}}}]}}}
         resources["NotificationTopic"] = {"Type": "AWS::SNS::Topic",
                                           "Properties": {"TopicName": f"{config.stack_name}-notifications",
-                                                         "KmsMasterKeyId": "alias/aws/sns"}}
+                                                         "KmsMasterKeyId": {"Fn::GetAtt": [TOPIC_KEY, "Arn"]}}}
         resources["NotificationSubscription"] = {
             "Type": "AWS::SNS::Subscription",
             "Properties": {"TopicArn": {"Ref": "NotificationTopic"}, "Protocol": "email",

@@ -290,7 +290,8 @@ def test_kms_keys_are_granted_through_s3_only_to_the_functions_that_read_or_writ
                                               "artifacts-bucket", "code/abc.zip"), cfg.region)
     kms = {}
     for role, statement in statements(translated):
-        if any(a.startswith("kms:") for a in as_list(statement["Action"])):
+        if any(a.startswith("kms:") for a in as_list(statement["Action"])) and \
+                statement["Resource"] != {"Fn::GetAtt": ["NotificationKey", "Arn"]}:   # the topic's own key
             kms.setdefault(role, []).append(statement)
     assert set(kms) == {"CopyChunkRole", "MirrorKeysRole"}, "deletes, listings and the work bucket need no key"
     for role in kms:   # both read and write object content
@@ -298,8 +299,8 @@ def test_kms_keys_are_granted_through_s3_only_to_the_functions_that_read_or_writ
                   for s in kms[role]}
         assert grants == {(("kms:Decrypt", "kms:GenerateDataKey"), (keys[0],), "s3.eu-west-1.amazonaws.com"),
                           (("kms:Decrypt", "kms:GenerateDataKey"), (keys[1],), "s3.us-east-1.amazonaws.com")}
-    assert not any(a.startswith("kms:") for _, s in statements(built[2]) for a in as_list(s["Action"])), \
-        "no keys configured: no KMS rights"
+    assert not any(a.startswith("kms:") for _, s in statements(built[2]) for a in as_list(s["Action"])
+                   if s["Resource"] != {"Fn::GetAtt": ["NotificationKey", "Arn"]}), "no keys configured: no KMS rights"
 
 
 @pytest.mark.parametrize("value", [["alias/my-key"], ["arn:aws:kms:eu-west-1:123456789012:alias/my-key"], "arn", [3]])
@@ -375,6 +376,7 @@ def test_datasync_function_rights_are_the_tasks_only(built_datasync):
     assert not any(a.startswith("datasync:") for a, _ in validate)
     notifier = role_actions(translated, "DatasyncNotifyRole")
     assert {a for a, _ in notifier} == {"logs:CreateLogStream", "logs:PutLogEvents", "sns:Publish",
+                                        "kms:GenerateDataKey", "kms:Decrypt",   # the topic's key
                                         "datasync:DescribeTaskExecution"}
     for role in ("CopyChunkRole", "PlanRole", "StateMachineRole"):
         assert not any(a.startswith("datasync:") for a, _ in role_actions(translated, role)), role
@@ -527,3 +529,53 @@ def test_mirrors_deploy_rules_a_queue_with_dead_letters_and_an_alarm():
 def test_mirror_config_errors(entry, message):
     with pytest.raises(config.ConfigError, match=re.escape(message)):
         config.check(dict(SECRETS_SETTINGS, mirrors=[entry]))
+
+
+def test_alarms_can_publish_to_the_stacks_own_topic(built):
+    """A CloudWatch alarm cannot publish to a topic under the AWS managed
+    key alias/aws/sns (its policy cannot admit CloudWatch): the topic has a
+    customer managed key, rotated, whose policy admits CloudWatch for this
+    account's alarms, and the account's IAM policies (the functions' roles)."""
+    _, tpl, _ = built
+    res = tpl["Resources"]
+    topic = res["NotificationTopic"]["Properties"]
+    assert topic["KmsMasterKeyId"] == {"Fn::GetAtt": ["NotificationKey", "Arn"]}
+    key = res["NotificationKey"]["Properties"]
+    assert res["NotificationKey"]["Type"] == "AWS::KMS::Key" and key["EnableKeyRotation"] is True
+    policy = key["KeyPolicy"]["Statement"]
+    cloudwatch = [s for s in policy if s["Principal"] == {"Service": "cloudwatch.amazonaws.com"}]
+    assert len(cloudwatch) == 1 and cloudwatch[0]["Effect"] == "Allow"
+    assert set(cloudwatch[0]["Action"]) == {"kms:Decrypt", "kms:GenerateDataKey*"}
+    assert cloudwatch[0]["Condition"] == {"StringEquals": {"aws:SourceAccount": ACCOUNT}}
+    root = [s for s in policy if s["Principal"] == {"AWS": f"arn:aws:iam::{ACCOUNT}:root"}]
+    assert root and root[0]["Action"] == "kms:*", "without it no IAM policy can grant the key (nor anyone manage it)"
+    assert not [s for s in policy if s["Principal"] not in ({"Service": "cloudwatch.amazonaws.com"},
+                                                            {"AWS": f"arn:aws:iam::{ACCOUNT}:root"})]
+    for name, resource in res.items():   # every alarm notifies the topic whose key admits CloudWatch
+        if resource["Type"] == "AWS::CloudWatch::Alarm":
+            assert resource["Properties"]["AlarmActions"] == [{"Ref": "NotificationTopic"}], name
+
+
+def test_the_functions_that_publish_get_exactly_the_topics_key(built):
+    _, tpl, translated = built
+    publishers = {f"{f.logical_name}Role" for f in lambda_files()
+                  if "notifications" in (f.front_matter.get("Access") or {})}
+    deployed = {name for name, r in tpl["Resources"].items() if r["Type"] == "AWS::IAM::Role"}
+    assert publishers & deployed >= {"ReportRole", "ReportFailureRole"}
+    key = json.dumps({"Fn::GetAtt": ["NotificationKey", "Arn"]}, sort_keys=True)
+    for role, statement in statements(translated):
+        kms = [a for a in as_list(statement["Action"]) if a.startswith("kms:")]
+        if not kms:
+            continue
+        assert role in publishers, f"{role} gets a KMS key it has no use for"
+        assert (sorted(kms), json.dumps(statement["Resource"], sort_keys=True)) == (
+            ["kms:Decrypt", "kms:GenerateDataKey"], key)
+        assert statement["Condition"] == {"StringEquals": {"kms:ViaService": "sns.eu-west-1.amazonaws.com"}}
+    for role in publishers & deployed:
+        assert ("kms:GenerateDataKey", key) in role_actions(translated, role), role
+    # A topic of the user's own (SNS_TOPIC_ARN): no key of ours, none granted.
+    cfg = config.check(dict(SETTINGS, notification_email=None,
+                            sns_topic_arn=f"arn:aws:sns:eu-west-1:{ACCOUNT}:theirs"))
+    theirs = template.build(cfg, ACCOUNT, "artifacts-bucket", "code/abc.zip")
+    assert "NotificationKey" not in theirs["Resources"] and "NotificationTopic" not in theirs["Resources"]
+    assert "kms:" not in json.dumps(theirs)
