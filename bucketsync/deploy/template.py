@@ -326,7 +326,11 @@ def _work_bucket(config: DeployConfig) -> dict:
     resources: dict = {}
     resources["WorkBucket"] = {
         "Type": "AWS::S3::Bucket",
-        "DeletionPolicy": "Retain",        # `fab destroy` empties it only when told to
+        # Kept when the stack is deleted (`fab destroy` empties it only when
+        # told to), except when the stack's first create fails and rolls back:
+        # then CloudFormation deletes it (still empty) rather than orphan it.
+        # UpdateReplacePolicy has no such value: a replaced bucket is kept.
+        "DeletionPolicy": "RetainExceptOnCreate",
         "UpdateReplacePolicy": "Retain",
         "Properties": {
             "BucketEncryption": {"ServerSideEncryptionConfiguration": [

@@ -183,6 +183,16 @@ def test_work_bucket_is_private_encrypted_and_expiring(built):
     assert rule["Status"] == "Enabled" and rule["ExpirationInDays"] == cfg.work_bucket_retention_days
 
 
+def test_work_bucket_outlives_the_stack_but_not_a_failed_first_create(built):
+    """Kept with its reports on `fab destroy`; deleted (empty) when the first
+    create rolls back, so that a failed first deploy leaves no bucket behind."""
+    _, tpl, translated = built
+    for resources in (tpl["Resources"], translated["Resources"]):
+        bucket = resources["WorkBucket"]
+        assert bucket["DeletionPolicy"] == "RetainExceptOnCreate"
+        assert bucket["UpdateReplacePolicy"] == "Retain"
+
+
 def test_schedules_target_the_alias_with_their_input(built):
     cfg, tpl, _ = built
     schedules = {r["Properties"]["Name"]: r["Properties"] for r in tpl["Resources"].values()
