@@ -347,5 +347,7 @@ def deploy(session, config: DeployConfig, out: Callable[[str], None] = print, po
     deleted = prune_versions(sfn, machine, config.keep_versions, out, versions)
     prune_function_versions(sfn, session.client("lambda"), machine,
                             [v for v in versions if v["arn"] not in deleted],
-                            [names.function(file) for file in lambda_files()], out)
+                            # Only the state machine's functions have versions (and
+                            # a trigger's function may not be deployed at all).
+                            [names.function(file) for file in lambda_files() if file.is_state], out)
     return Deployment(status, found, version, published, uploaded)

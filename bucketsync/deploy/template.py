@@ -283,9 +283,23 @@ def function_environment(config: DeployConfig) -> dict:
     return variables
 
 
+def deployed(file: LambdaFile, config: DeployConfig) -> bool:
+    """Whether the stack has this function. A function run by a trigger
+    exists (with its role, queue, rule, permission) only when something
+    triggers it: the mirror function with MIRRORS, the DataSync notifier
+    with DATASYNC_TASKS and a topic to notify. The state machine's
+    functions always exist."""
+    trigger = file.front_matter.get("Trigger")
+    if trigger == "mirror-queue":
+        return bool(config.mirrors)
+    if trigger == "datasync-events":
+        return bool(config.datasync_tasks) and _topic_ref(config) is not None
+    return True
+
+
 def build(config: DeployConfig, account: str, code_bucket: str, code_key: str) -> dict:
     names = Names(config, account)
-    files = lambda_files()
+    files = [file for file in lambda_files() if deployed(file, config)]
     resources = _work_bucket(config)
     functions, substitutions = _functions(config, names, files, code_bucket, code_key)
     resources.update(functions)
@@ -294,12 +308,13 @@ def build(config: DeployConfig, account: str, code_bucket: str, code_key: str) -
     resources.update(_alarms(config, names))
     notifier = next((f"{f.logical_name}Function" for f in files if f.front_matter.get("Trigger") == "datasync-events"),
                     None)
-    resources.update(datasync_template.resources(config, names, notifier if _topic_ref(config) else None))
+    resources.update(datasync_template.resources(config, names, notifier))
     if config.schedules:
         resources.update(_schedules(config, names))
-    mirror_function = next(f for f in files if f.front_matter.get("Trigger") == "mirror-queue")
-    resources.update(mirror_template.resources(config, int(mirror_function.front_matter.get("Timeout", 60)),
-                                               _alarm_actions(config)))
+    mirror_function = next((f for f in files if f.front_matter.get("Trigger") == "mirror-queue"), None)
+    if mirror_function:
+        resources.update(mirror_template.resources(config, int(mirror_function.front_matter.get("Timeout", 60)),
+                                                   _alarm_actions(config)))
 
     outputs = {
         "StateMachineArn": {"Value": {"Ref": "StateMachine"}},
@@ -397,10 +412,9 @@ def _functions(config: DeployConfig, names: Names, files, code_bucket: str, code
                 properties[key] = front[key]
         if file.module == "copy_chunk" and config.lambda_concurrency:
             properties["ReservedConcurrentExecutions"] = config.lambda_concurrency
-        if front.get("Trigger") == "mirror-queue":
-            if config.mirrors:
-                properties["Events"] = mirror_template.function_events()
-                properties["Environment"]["Variables"][MIRRORS_VARIABLE] = mirror_template.environment(config)
+        if front.get("Trigger") == "mirror-queue":   # deployed only with MIRRORS
+            properties["Events"] = mirror_template.function_events()
+            properties["Environment"]["Variables"][MIRRORS_VARIABLE] = mirror_template.environment(config)
         resources[f"{logical}Function"] = {"Type": "AWS::Serverless::Function",
                                            "DependsOn": f"{logical}LogGroup", "Properties": properties}
         if not file.is_state:   # run by its trigger, unqualified: no version to pin

@@ -92,6 +92,8 @@ def test_deploy_creates_stack_machine_version_alias_schedule_topic(account, firs
     assert definition["States"]["ValidateInput"]["Parameters"]["execution.$"] == "$$.Execution.Name"
     functions = {f["FunctionName"] for f in session.client("lambda").list_functions()["Functions"]}
     assert {"bsync-test-plan", "bsync-test-copy-chunk", "bsync-test-report"} <= functions
+    # No MIRRORS, no DATASYNC_TASKS: nothing triggers these, so they are not deployed.
+    assert not functions & {"bsync-test-mirror-keys", "bsync-test-datasync-notify"}
     topics = [t["TopicArn"] for t in session.client("sns").list_topics()["Topics"]]
     assert any(t.endswith(":bsync-test-notifications") for t in topics)
     # moto's CloudFormation has no model of AWS::Scheduler::Schedule: check the deployed template.

@@ -49,8 +49,8 @@ def test_cfn_lint_is_really_checking(built):
     assert lint(broken)
 
 
-def test_every_lambda_file_becomes_a_function(built):
-    _, tpl, translated = built
+def test_every_lambda_file_becomes_a_function(built_everything):
+    _, tpl, translated = built_everything
     for file in lambda_files():
         fn = tpl["Resources"][f"{file.logical_name}Function"]
         assert fn["Type"] == "AWS::Serverless::Function"
@@ -296,7 +296,8 @@ def test_kms_keys_are_granted_through_s3_only_to_the_functions_that_read_or_writ
     cfg, _, _ = built
     keys = ("arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab",
             "arn:aws:kms:us-east-1:123456789012:key/mrk-1234abcd12ab34cd56ef1234567890ab")
-    translated = sam.translate(template.build(dataclasses.replace(cfg, kms_key_arns=keys), ACCOUNT,
+    mirrored = config.check(dict(SETTINGS, mirrors=MIRROR_SETTINGS["mirrors"][:1]))   # the mirror function too
+    translated = sam.translate(template.build(dataclasses.replace(mirrored, kms_key_arns=keys), ACCOUNT,
                                               "artifacts-bucket", "code/abc.zip"), cfg.region)
     kms = {}
     for role, statement in statements(translated):
@@ -449,7 +450,7 @@ SECRETS_SETTINGS = dict(SETTINGS, endpoint_secrets=["bucketsync/lyve", SECRET_AR
 
 
 def test_endpoint_secrets_are_granted_exactly_to_the_functions_that_reach_buckets():
-    cfg = config.check(dict(SECRETS_SETTINGS))
+    cfg = config.check(dict(MIRROR_SETTINGS))   # the secrets, and mirrors for the mirror function
     tpl = template.build(cfg, ACCOUNT, "artifacts-bucket", "code/abc.zip")
     translated = sam.translate(tpl, cfg.region)
     assert lint(tpl) == [] and lint(translated) == []
@@ -525,7 +526,39 @@ def test_mirrors_deploy_rules_a_queue_with_dead_letters_and_an_alarm():
     plain = template.build(config.check(dict(SETTINGS)), ACCOUNT, "a", "k")
     assert not any(k.startswith("Mirror") and k not in ("MirrorKeysFunction", "MirrorKeysRole", "MirrorKeysLogGroup")
                    for k in plain["Resources"])
-    assert "Events" not in plain["Resources"]["MirrorKeysFunction"]["Properties"]
+    assert "MirrorKeysFunction" not in plain["Resources"]
+
+
+def test_triggered_functions_are_deployed_only_when_something_triggers_them(built, built_everything):
+    """The mirror function (with its role, log group, queues, rules) only
+    with MIRRORS; the DataSync notifier (with its rule and permission) only
+    with DATASYNC_TASKS and a topic. The state machine's functions always."""
+    cfg, tpl, translated = built
+    assert not cfg.mirrors and not cfg.datasync_tasks
+    state_functions = {f"{f.logical_name}Function" for f in lambda_files() if f.is_state}
+    for resources in (tpl["Resources"], translated["Resources"]):
+        assert not [k for k in resources if k.startswith(("Mirror", "DatasyncNotify", "DataSyncNotification",
+                                                          "DataSyncTask"))]
+        functions = {k for k, r in resources.items() if r["Type"].endswith("::Function")}
+        assert functions == state_functions
+    for file in lambda_files():   # their front matter still says who triggers them
+        assert file.is_state or file.front_matter["Trigger"] in ("mirror-queue", "datasync-events")
+    everything = built_everything[1]["Resources"]
+    assert {"MirrorKeysFunction", "MirrorKeysRole", "MirrorQueue", "DatasyncNotifyFunction", "DatasyncNotifyRole",
+            "DataSyncNotificationRule", "DataSyncNotificationPermission"} <= set(everything)
+    no_topic = config.check(dict(DATASYNC_SETTINGS, notification_email=None))
+    resources = template.build(no_topic, ACCOUNT, "a", "k")["Resources"]
+    assert "DataSyncTaskImages" in resources
+    assert not [k for k in resources if k.startswith(("DatasyncNotify", "DataSyncNotification"))], \
+        "nothing to notify: no notifier"
+
+
+@pytest.fixture(scope="module")
+def built_everything():
+    """MIRRORS, DATASYNC_TASKS, a topic: every function is deployed."""
+    cfg = config.check(dict(MIRROR_SETTINGS, datasync_tasks=DATASYNC_SETTINGS["datasync_tasks"]))
+    tpl = template.build(cfg, ACCOUNT, "artifacts-bucket", "code/abc.zip")
+    return cfg, tpl, sam.translate(tpl, cfg.region)
 
 
 @pytest.mark.parametrize("entry,message", [
