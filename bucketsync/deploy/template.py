@@ -530,16 +530,29 @@ def _alarm_actions(config: DeployConfig) -> dict:
     return {"AlarmActions": [topic]} if topic else {}
 
 
+# The executions that did not succeed: Step Functions counts each ending in
+# its own metric, so the alarm sums the three.
+UNSUCCESSFUL_EXECUTIONS = ("ExecutionsFailed", "ExecutionsTimedOut", "ExecutionsAborted")
+
+
 def _alarms(config: DeployConfig, names: Names) -> dict:
-    """An alarm for failed executions (of every version and alias: Step
-    Functions reports them under the state machine's ARN)."""
+    """One alarm for executions that failed, timed out or were aborted (of
+    every version and alias: Step Functions reports them under the state
+    machine's ARN): metric math over the three metrics. FILL(m, 0): a
+    metric with no data point in a period (no such ending) would otherwise
+    leave the sum with none either, and hide the other two."""
+    queries = [{"Id": metric.removeprefix("Executions").lower(), "ReturnData": False, "MetricStat": {
+        "Metric": {"Namespace": "AWS/States", "MetricName": metric,
+                   "Dimensions": [{"Name": "StateMachineArn", "Value": {"Ref": "StateMachine"}}]},
+        "Period": 300, "Stat": "Sum"}} for metric in UNSUCCESSFUL_EXECUTIONS]
+    total = " + ".join(f"FILL({query['Id']}, 0)" for query in queries)
     return {"FailedExecutionsAlarm": {
         "Type": "AWS::CloudWatch::Alarm",
         "Properties": {
             "AlarmDescription": f"bucketsync {config.stack_name}: an execution failed, timed out or was aborted",
-            "Namespace": "AWS/States", "MetricName": "ExecutionsFailed",
-            "Dimensions": [{"Name": "StateMachineArn", "Value": {"Ref": "StateMachine"}}],
-            "Statistic": "Sum", "Period": 300, "EvaluationPeriods": 1, "Threshold": 1,
+            "Metrics": queries + [{"Id": "unsuccessful", "Expression": total, "ReturnData": True,
+                                   "Label": "Executions failed, timed out or aborted"}],
+            "EvaluationPeriods": 1, "Threshold": 1,
             "ComparisonOperator": "GreaterThanOrEqualToThreshold", "TreatMissingData": "notBreaching",
             **_alarm_actions(config)}}}
 

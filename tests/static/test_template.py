@@ -226,11 +226,26 @@ def test_scheduler_role_is_authorised_as_aws_authorises_aliases(built):
     assert trust["ArnLike"] == {"aws:SourceArn": f"arn:aws:scheduler:eu-west-1:{ACCOUNT}:schedule-group/bucketsync"}
 
 
-def test_failed_executions_raise_an_alarm(built):
+def test_failed_timed_out_and_aborted_executions_raise_an_alarm(built):
+    """The alarm says "failed, timed out or was aborted": it watches the sum
+    of the three metrics, each filled with 0 where it has no data."""
     _, tpl, _ = built
     alarm = tpl["Resources"]["FailedExecutionsAlarm"]["Properties"]
-    assert (alarm["Namespace"], alarm["MetricName"]) == ("AWS/States", "ExecutionsFailed")
-    assert alarm["Dimensions"] == [{"Name": "StateMachineArn", "Value": {"Ref": "StateMachine"}}]
+    assert "timed out" in alarm["AlarmDescription"] and "aborted" in alarm["AlarmDescription"]
+    assert "MetricName" not in alarm and "Namespace" not in alarm
+    watched = {}
+    for query in alarm["Metrics"]:
+        if "MetricStat" in query:
+            metric = query["MetricStat"]["Metric"]
+            assert metric["Namespace"] == "AWS/States" and query["ReturnData"] is False
+            assert metric["Dimensions"] == [{"Name": "StateMachineArn", "Value": {"Ref": "StateMachine"}}]
+            assert (query["MetricStat"]["Stat"], query["MetricStat"]["Period"]) == ("Sum", 300)
+            watched[query["Id"]] = metric["MetricName"]
+    assert sorted(watched.values()) == ["ExecutionsAborted", "ExecutionsFailed", "ExecutionsTimedOut"]
+    [total] = [q for q in alarm["Metrics"] if q.get("ReturnData")]
+    terms = total["Expression"].split(" + ")
+    assert sorted(terms) == sorted(f"FILL({query_id}, 0)" for query_id in watched)
+    assert (alarm["Threshold"], alarm["ComparisonOperator"]) == (1, "GreaterThanOrEqualToThreshold")
     assert alarm["AlarmActions"] == [{"Ref": "NotificationTopic"}]
 
 
