@@ -8,7 +8,8 @@ invoke only its own functions and read only its work bucket.
 
 Versions pin code (DESIGN departure noted in issue 7): every function has
 an `AWS::Lambda::Version` whose logical ID carries a hash of the function's
-code and configuration, kept on stack updates (`Retain`). The definition
+code and versioned configuration (VERSIONED_PROPERTIES), kept on stack
+updates (`Retain`). The definition
 calls those version ARNs (through `DefinitionSubstitutions`), so a code or
 configuration change changes the definition, `fab deploy` publishes a state
 machine version for it, and `fab rollback` brings back old definition and
