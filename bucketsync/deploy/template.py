@@ -8,7 +8,8 @@ invoke only its own functions and read only its work bucket.
 
 Versions pin code (DESIGN departure noted in issue 7): every function has
 an `AWS::Lambda::Version` whose logical ID carries a hash of the function's
-code and configuration, kept on stack updates (`Retain`). The definition
+code and versioned configuration (VERSIONED_PROPERTIES), kept on stack
+updates (`Retain`). The definition
 calls those version ARNs (through `DefinitionSubstitutions`), so a code or
 configuration change changes the definition, `fab deploy` publishes a state
 machine version for it, and `fab rollback` brings back old definition and
@@ -146,6 +147,27 @@ def _topic_ref(config: DeployConfig):
     return {"Ref": "NotificationTopic"} if config.notification_email else None
 
 
+def _own_topic(config: DeployConfig) -> bool:
+    """The stack makes its own topic (and the key that encrypts it)."""
+    return bool(config.notification_email and not config.sns_topic_arn)
+
+
+TOPIC_KEY = "NotificationKey"
+
+
+def topic_key_statements(config: DeployConfig) -> list[dict]:
+    """What a function that publishes to the stack's own topic needs of its
+    key: SNS encrypts each message with a data key it asks KMS for on the
+    publisher's behalf (and with the publisher's rights), so publishing
+    needs kms:GenerateDataKey and kms:Decrypt on the topic's key, through
+    SNS only (kms:ViaService, which AWS documents for SNS)."""
+    if not _own_topic(config):
+        return []   # SNS_TOPIC_ARN: its key, if any, is its owner's to grant
+    return [{"Effect": "Allow", "Action": ["kms:Decrypt", "kms:GenerateDataKey"],
+             "Resource": {"Fn::GetAtt": [TOPIC_KEY, "Arn"]},
+             "Condition": {"StringEquals": {"kms:ViaService": f"sns.{config.region}.amazonaws.com"}}}]
+
+
 def access_statements(file: LambdaFile, config: DeployConfig, names: Names) -> list[dict]:
     """IAM statements for a function's front matter `Access`."""
     statements = []
@@ -156,6 +178,7 @@ def access_statements(file: LambdaFile, config: DeployConfig, names: Names) -> l
             topic = _topic_ref(config)
             if topic:
                 statements.append({"Effect": "Allow", "Action": ["sns:Publish"], "Resource": topic})
+                statements += topic_key_statements(config)
             continue
         if target == "datasync":
             statements += datasync_template.function_statements(rights, config.datasync_tasks, names)
@@ -220,11 +243,29 @@ def kms_statements(actions: list[str], keys) -> list[dict]:
             for region, arns in sorted(by_region.items())]
 
 
+# What a published version captures of a function: its code (the package's
+# content-hashed key) and its versioned configuration. Not in it, and so not
+# hashed: ReservedConcurrentExecutions (a setting of the function, shared by
+# all its versions), event sources, the name. AWS: "Lambda doesn't publish a
+# version if the function's configuration and code haven't changed since the
+# last version" -- a new AWS::Lambda::Version resource over a function with
+# nothing new fails, and the whole update rolls back. So the version's
+# logical ID must change exactly when one of these does. The function's
+# Description is left out on purpose: it changes nothing a version runs, and
+# whether Lambda counts it as new configuration is not documented; left out,
+# a description-only change publishes nothing and cannot fail the update.
+VERSIONED_PROPERTIES = ("CodeUri", "Runtime", "Handler", "MemorySize", "Timeout", "Environment", "Layers",
+                        "Architectures", "EphemeralStorage", "Role", "VpcConfig",
+                        "DeadLetterQueue", "Tracing", "KmsKeyArn", "FileSystemConfigs", "LoggingConfig",
+                        "SnapStart", "RuntimeManagementConfig", "ImageConfig", "PackageType")
+
+
 def function_version(logical: str, properties: dict) -> str:
     """The logical ID of a function's version: it changes exactly when the
-    code (the package's content-hashed key) or the configuration does, so
+    code or the versioned configuration does (VERSIONED_PROPERTIES), so
     that CloudFormation publishes a version then and only then."""
-    digest = hashlib.sha256(json.dumps(properties, sort_keys=True).encode()).hexdigest()[:12]
+    versioned = {key: value for key, value in properties.items() if key in VERSIONED_PROPERTIES}
+    digest = hashlib.sha256(json.dumps(versioned, sort_keys=True).encode()).hexdigest()[:12]
     return f"{logical}FunctionVersion{digest}"
 
 
@@ -243,23 +284,38 @@ def function_environment(config: DeployConfig) -> dict:
     return variables
 
 
+def deployed(file: LambdaFile, config: DeployConfig) -> bool:
+    """Whether the stack has this function. A function run by a trigger
+    exists (with its role, queue, rule, permission) only when something
+    triggers it: the mirror function with MIRRORS, the DataSync notifier
+    with DATASYNC_TASKS and a topic to notify. The state machine's
+    functions always exist."""
+    trigger = file.front_matter.get("Trigger")
+    if trigger == "mirror-queue":
+        return bool(config.mirrors)
+    if trigger == "datasync-events":
+        return bool(config.datasync_tasks) and _topic_ref(config) is not None
+    return True
+
+
 def build(config: DeployConfig, account: str, code_bucket: str, code_key: str) -> dict:
     names = Names(config, account)
-    files = lambda_files()
+    files = [file for file in lambda_files() if deployed(file, config)]
     resources = _work_bucket(config)
     functions, substitutions = _functions(config, names, files, code_bucket, code_key)
     resources.update(functions)
     resources.update(_state_machine(config, names, files, substitutions))
-    resources.update(_topic(config))
+    resources.update(_topic(config, names))
     resources.update(_alarms(config, names))
     notifier = next((f"{f.logical_name}Function" for f in files if f.front_matter.get("Trigger") == "datasync-events"),
                     None)
-    resources.update(datasync_template.resources(config, names, notifier if _topic_ref(config) else None))
+    resources.update(datasync_template.resources(config, names, notifier))
     if config.schedules:
         resources.update(_schedules(config, names))
-    mirror_function = next(f for f in files if f.front_matter.get("Trigger") == "mirror-queue")
-    resources.update(mirror_template.resources(config, int(mirror_function.front_matter.get("Timeout", 60)),
-                                               _alarm_actions(config)))
+    mirror_function = next((f for f in files if f.front_matter.get("Trigger") == "mirror-queue"), None)
+    if mirror_function:
+        resources.update(mirror_template.resources(config, int(mirror_function.front_matter.get("Timeout", 60)),
+                                                   _alarm_actions(config)))
 
     outputs = {
         "StateMachineArn": {"Value": {"Ref": "StateMachine"}},
@@ -286,7 +342,11 @@ def _work_bucket(config: DeployConfig) -> dict:
     resources: dict = {}
     resources["WorkBucket"] = {
         "Type": "AWS::S3::Bucket",
-        "DeletionPolicy": "Retain",        # `fab destroy` empties it only when told to
+        # Kept when the stack is deleted (`fab destroy` empties it only when
+        # told to), except when the stack's first create fails and rolls back:
+        # then CloudFormation deletes it (still empty) rather than orphan it.
+        # UpdateReplacePolicy has no such value: a replaced bucket is kept.
+        "DeletionPolicy": "RetainExceptOnCreate",
         "UpdateReplacePolicy": "Retain",
         "Properties": {
             "BucketEncryption": {"ServerSideEncryptionConfiguration": [
@@ -353,10 +413,9 @@ def _functions(config: DeployConfig, names: Names, files, code_bucket: str, code
                 properties[key] = front[key]
         if file.module == "copy_chunk" and config.lambda_concurrency:
             properties["ReservedConcurrentExecutions"] = config.lambda_concurrency
-        if front.get("Trigger") == "mirror-queue":
-            if config.mirrors:
-                properties["Events"] = mirror_template.function_events(config)
-                properties["Environment"]["Variables"][MIRRORS_VARIABLE] = mirror_template.environment(config)
+        if front.get("Trigger") == "mirror-queue":   # deployed only with MIRRORS
+            properties["Events"] = mirror_template.function_events(config)
+            properties["Environment"]["Variables"][MIRRORS_VARIABLE] = mirror_template.environment(config)
         resources[f"{logical}Function"] = {"Type": "AWS::Serverless::Function",
                                            "DependsOn": f"{logical}LogGroup", "Properties": properties}
         if not file.is_state:   # run by its trigger, unqualified: no version to pin
@@ -429,13 +488,37 @@ def _state_machine(config: DeployConfig, names: Names, files, substitutions: dic
     return resources
 
 
-def _topic(config: DeployConfig) -> dict:
-    """The notification topic, when the stack makes its own."""
+def _topic(config: DeployConfig, names: Names) -> dict:
+    """The notification topic, when the stack makes its own, and its key.
+
+    AWS: a CloudWatch alarm cannot publish to a topic encrypted with the AWS
+    managed key `alias/aws/sns` (its key policy, which no one can change,
+    does not admit cloudwatch.amazonaws.com): the alarm's notification is
+    dropped without an error anywhere. So the topic has a customer managed
+    key whose policy admits CloudWatch. The functions that publish get the
+    key through their roles (topic_key_statements), which the first
+    statement (the account's IAM policies may grant the key) makes work. No
+    EventBridge rule targets the topic, so events.amazonaws.com is not
+    admitted (were one to, note that EventBridge sends no aws:SourceAccount
+    or aws:SourceArn to KMS: conditions on them would drop its events)."""
     resources: dict = {}
-    if config.notification_email and not config.sns_topic_arn:
+    if _own_topic(config):
+        resources[TOPIC_KEY] = {"Type": "AWS::KMS::Key", "Properties": {
+            "Description": f"bucketsync {config.stack_name}: encrypts the notification topic",
+            "EnableKeyRotation": True,
+            "KeyPolicy": {"Version": "2012-10-17", "Statement": [
+                {"Sid": "AccountAdministersAndIAMPoliciesGrant", "Effect": "Allow",
+                 "Principal": {"AWS": f"arn:{names.partition}:iam::{names.account}:root"},
+                 "Action": "kms:*", "Resource": "*"},
+                # AWS's SNS guide (encrypted topics and event sources from AWS
+                # services); confused-deputy protection: this account's alarms only.
+                {"Sid": "CloudWatchAlarmsPublish", "Effect": "Allow",
+                 "Principal": {"Service": "cloudwatch.amazonaws.com"},
+                 "Action": ["kms:Decrypt", "kms:GenerateDataKey*"], "Resource": "*",
+                 "Condition": {"StringEquals": {"aws:SourceAccount": names.account}}}]}}}
         resources["NotificationTopic"] = {"Type": "AWS::SNS::Topic",
                                           "Properties": {"TopicName": f"{config.stack_name}-notifications",
-                                                         "KmsMasterKeyId": "alias/aws/sns"}}
+                                                         "KmsMasterKeyId": {"Fn::GetAtt": [TOPIC_KEY, "Arn"]}}}
         resources["NotificationSubscription"] = {
             "Type": "AWS::SNS::Subscription",
             "Properties": {"TopicArn": {"Ref": "NotificationTopic"}, "Protocol": "email",
@@ -448,16 +531,29 @@ def _alarm_actions(config: DeployConfig) -> dict:
     return {"AlarmActions": [topic]} if topic else {}
 
 
+# The executions that did not succeed: Step Functions counts each ending in
+# its own metric, so the alarm sums the three.
+UNSUCCESSFUL_EXECUTIONS = ("ExecutionsFailed", "ExecutionsTimedOut", "ExecutionsAborted")
+
+
 def _alarms(config: DeployConfig, names: Names) -> dict:
-    """An alarm for failed executions (of every version and alias: Step
-    Functions reports them under the state machine's ARN)."""
+    """One alarm for executions that failed, timed out or were aborted (of
+    every version and alias: Step Functions reports them under the state
+    machine's ARN): metric math over the three metrics. FILL(m, 0): a
+    metric with no data point in a period (no such ending) would otherwise
+    leave the sum with none either, and hide the other two."""
+    queries = [{"Id": metric.removeprefix("Executions").lower(), "ReturnData": False, "MetricStat": {
+        "Metric": {"Namespace": "AWS/States", "MetricName": metric,
+                   "Dimensions": [{"Name": "StateMachineArn", "Value": {"Ref": "StateMachine"}}]},
+        "Period": 300, "Stat": "Sum"}} for metric in UNSUCCESSFUL_EXECUTIONS]
+    total = " + ".join(f"FILL({query['Id']}, 0)" for query in queries)
     return {"FailedExecutionsAlarm": {
         "Type": "AWS::CloudWatch::Alarm",
         "Properties": {
             "AlarmDescription": f"bucketsync {config.stack_name}: an execution failed, timed out or was aborted",
-            "Namespace": "AWS/States", "MetricName": "ExecutionsFailed",
-            "Dimensions": [{"Name": "StateMachineArn", "Value": {"Ref": "StateMachine"}}],
-            "Statistic": "Sum", "Period": 300, "EvaluationPeriods": 1, "Threshold": 1,
+            "Metrics": queries + [{"Id": "unsuccessful", "Expression": total, "ReturnData": True,
+                                   "Label": "Executions failed, timed out or aborted"}],
+            "EvaluationPeriods": 1, "Threshold": 1,
             "ComparisonOperator": "GreaterThanOrEqualToThreshold", "TreatMissingData": "notBreaching",
             **_alarm_actions(config)}}}
 

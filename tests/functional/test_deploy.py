@@ -9,6 +9,7 @@ import re
 import socket
 
 import boto3
+from botocore.exceptions import ClientError
 import pytest
 
 from bucketsync import clients
@@ -92,6 +93,8 @@ def test_deploy_creates_stack_machine_version_alias_schedule_topic(account, firs
     assert definition["States"]["ValidateInput"]["Parameters"]["execution.$"] == "$$.Execution.Name"
     functions = {f["FunctionName"] for f in session.client("lambda").list_functions()["Functions"]}
     assert {"bsync-test-plan", "bsync-test-copy-chunk", "bsync-test-report"} <= functions
+    # No MIRRORS, no DATASYNC_TASKS: nothing triggers these, so they are not deployed.
+    assert not functions & {"bsync-test-mirror-keys", "bsync-test-datasync-notify"}
     topics = [t["TopicArn"] for t in session.client("sns").list_topics()["Topics"]]
     assert any(t.endswith(":bsync-test-notifications") for t in topics)
     # moto's CloudFormation has no model of AWS::Scheduler::Schedule: check the deployed template.
@@ -102,6 +105,17 @@ def test_deploy_creates_stack_machine_version_alias_schedule_topic(account, firs
     assert schedule["Target"]["Arn"] == result.outputs["AliasArn"]
     assert json.loads(schedule["Target"]["Input"])["source"] == "deploy-src-bucket"
     assert any("creating stack bsync-test" in line for line in lines)
+
+
+def test_artifacts_bucket_reached_over_plain_http_gets_no_tls_only_policy(account, first_deploy):
+    """The emulator here is reached over http: a TLS-only policy would lock
+    this very deploy out (moto enforces it), so none is put; over https
+    (AWS) it is (tests/unit/test_artifacts_bucket.py)."""
+    session, cfg = account
+    s3 = session.client("s3")
+    bucket = stack.artifacts_bucket(cfg, stack.account_id(session))
+    with pytest.raises(ClientError, match="NoSuchBucketPolicy"):
+        s3.get_bucket_policy(Bucket=bucket)
 
 
 def test_unchanged_deploy_publishes_nothing(account, first_deploy):

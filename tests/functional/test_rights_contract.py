@@ -40,8 +40,10 @@ NEEDED_ONLY_WHEN_SOMETHING_VANISHES = {
 NEEDED_ONLY_FOR_OTHER_TASK_BUCKETS = {
     ("validate_input", "source", "s3:ListBucket"), ("validate_input", "destination", "s3:ListBucket"),
 }
-# The Lambda service writes the functions' logs with their roles.
-FOR_THE_SERVICE = {"logs:CreateLogStream", "logs:PutLogEvents"}
+# The Lambda service writes the functions' logs with their roles, and polls
+# the mirror's queue with the mirror function's role.
+FOR_THE_SERVICE = {"logs:CreateLogStream", "logs:PutLogEvents", "sqs:ReceiveMessage", "sqs:DeleteMessage",
+                   "sqs:GetQueueAttributes", "sqs:ChangeMessageVisibility"}
 
 
 @pytest.fixture(scope="module")
@@ -144,11 +146,7 @@ def run_mirror(backend, source, destination) -> dict:
     backend.put(source, "keys/streamed.txt", b"s")
     backend.put(destination, "mirror/gone.txt", b"g")
     backend.put_multipart(source, "mirror/big.bin", (5 * MiB, 10))
-    mirrors = [mirror.check_mirror({"name": "plain", "source": f"s3://{source}/mirror/",
-                                    "destination": f"s3://{destination}/mirror/"}),
-               mirror.check_mirror({"name": "keyed", "source": f"s3://{source}/keys/",
-                                    "destination": f"s3://{destination}/keys/",
-                                    "destination_endpoint": {"secret": SECRETS[1]}})]
+    mirrors = [mirror.check_mirror(entry) for entry in mirror_entries(source, destination)]
     records = [{"messageId": name, "body": json.dumps({
         "source": "aws.s3", "detail-type": kind, "time": "2026-11-23T00:00:00Z",
         "detail": {"bucket": {"name": source}, "object": {"key": key}}})}
@@ -163,6 +161,12 @@ def run_mirror(backend, source, destination) -> dict:
             return handler({"Records": records}, None)
         finally:
             engine.INVOKED.reset(token)
+
+
+def mirror_entries(source, destination) -> list[dict]:
+    return [{"name": "plain", "source": f"s3://{source}/mirror/", "destination": f"s3://{destination}/mirror/"},
+            {"name": "keyed", "source": f"s3://{source}/keys/", "destination": f"s3://{destination}/keys/",
+             "destination_endpoint": {"secret": SECRETS[1]}}]
 
 
 def datasync_tasks(source, destination) -> dict:
@@ -197,10 +201,11 @@ def _policies(calls, topic):
     source, destination = calls.buckets
     cfg = config.check({"region": "us-east-1", "source_buckets": [source], "destination_buckets": [destination],
                         "sns_topic_arn": topic, "datasync_tasks": datasync_tasks(source, destination),
-                        "endpoint_secrets": list(SECRETS)})
+                        "endpoint_secrets": list(SECRETS), "mirrors": mirror_entries(source, destination)})
     built = template.build(cfg, ACCOUNT, "artifacts", "code.zip")
     roles = iam.role_policies(built, {"WorkBucket.Arn": f"arn:aws:s3:::{iam.WORK}", "WorkBucket": iam.WORK,
-                                      "DataSyncTaskDated": local_datasync.task_arn("dated")})
+                                      "DataSyncTaskDated": local_datasync.task_arn("dated"),
+                                      "MirrorQueue.Arn": f"arn:aws:sqs:us-east-1:{ACCOUNT}:mirror"})
     return {f.module: roles[f"{f.logical_name}Role"] for f in lambda_files()}
 
 
@@ -278,7 +283,8 @@ def _deployed(region="us-east-1"):
     names = template.Names(cfg, ACCOUNT)
     values = {"WorkBucket.Arn": f"arn:{names.partition}:s3:::{iam.WORK}", "WorkBucket": iam.WORK,
               "ScheduleDeadLetterQueue.Arn": f"arn:{names.partition}:sqs:{region}:{ACCOUNT}:dlq",
-              "NotificationTopic": f"arn:{names.partition}:sns:{region}:{ACCOUNT}:topic"}
+              "NotificationTopic": f"arn:{names.partition}:sns:{region}:{ACCOUNT}:topic",
+              "NotificationKey.Arn": f"arn:{names.partition}:kms:{region}:{ACCOUNT}:key/topic-key"}
     return built, names, iam.role_policies(built, values)
 
 

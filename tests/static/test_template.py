@@ -49,8 +49,8 @@ def test_cfn_lint_is_really_checking(built):
     assert lint(broken)
 
 
-def test_every_lambda_file_becomes_a_function(built):
-    _, tpl, translated = built
+def test_every_lambda_file_becomes_a_function(built_everything):
+    _, tpl, translated = built_everything
     for file in lambda_files():
         fn = tpl["Resources"][f"{file.logical_name}Function"]
         assert fn["Type"] == "AWS::Serverless::Function"
@@ -95,8 +95,27 @@ def test_a_version_is_published_exactly_when_code_or_configuration_changes(built
     assert versions(template.build(cfg, ACCOUNT, "artifacts-bucket", "code/abc.zip")) == versions(tpl)
     new_code = versions(template.build(cfg, ACCOUNT, "artifacts-bucket", "code/def.zip"))
     assert not new_code & versions(tpl), "new code: every function gets a new version"
-    concurrency = dataclasses.replace(cfg, lambda_concurrency=60)
-    changed = versions(template.build(concurrency, ACCOUNT, "artifacts-bucket", "code/abc.zip")) - versions(tpl)
+    settings = dataclasses.replace(cfg, notify_after_idle_runs=3)   # an environment variable
+    changed = versions(template.build(settings, ACCOUNT, "artifacts-bucket", "code/abc.zip")) - versions(tpl)
+    assert changed and not changed & versions(tpl)
+
+
+def test_a_concurrency_change_publishes_no_version_a_memory_change_does(built, monkeypatch):
+    """ReservedConcurrentExecutions is the function's, not a version's: a
+    new AWS::Lambda::Version over unchanged code and configuration fails
+    ("Lambda doesn't publish a version if the function's configuration and
+    code haven't changed") and rolls the whole update back."""
+    cfg, tpl, _ = built
+    for concurrency in (60, None):
+        other = template.build(dataclasses.replace(cfg, lambda_concurrency=concurrency), ACCOUNT,
+                               "artifacts-bucket", "code/abc.zip")
+        assert other["Resources"]["CopyChunkFunction"]["Properties"].get("ReservedConcurrentExecutions") != 50
+        assert versions(other) == versions(tpl)
+    files = lambda_files()
+    copier = next(f for f in files if f.module == "copy_chunk")
+    bigger = dataclasses.replace(copier, front_matter=dict(copier.front_matter, MemorySize=2048))
+    monkeypatch.setattr(template, "lambda_files", lambda: [bigger if f is copier else f for f in files])
+    changed = versions(template.build(cfg, ACCOUNT, "artifacts-bucket", "code/abc.zip")) - versions(tpl)
     assert [name.split("FunctionVersion")[0] for name in changed] == ["CopyChunk"]
 
 
@@ -164,6 +183,16 @@ def test_work_bucket_is_private_encrypted_and_expiring(built):
     assert rule["Status"] == "Enabled" and rule["ExpirationInDays"] == cfg.work_bucket_retention_days
 
 
+def test_work_bucket_outlives_the_stack_but_not_a_failed_first_create(built):
+    """Kept with its reports on `fab destroy`; deleted (empty) when the first
+    create rolls back, so that a failed first deploy leaves no bucket behind."""
+    _, tpl, translated = built
+    for resources in (tpl["Resources"], translated["Resources"]):
+        bucket = resources["WorkBucket"]
+        assert bucket["DeletionPolicy"] == "RetainExceptOnCreate"
+        assert bucket["UpdateReplacePolicy"] == "Retain"
+
+
 def test_schedules_target_the_alias_with_their_input(built):
     cfg, tpl, _ = built
     schedules = {r["Properties"]["Name"]: r["Properties"] for r in tpl["Resources"].values()
@@ -197,11 +226,26 @@ def test_scheduler_role_is_authorised_as_aws_authorises_aliases(built):
     assert trust["ArnLike"] == {"aws:SourceArn": f"arn:aws:scheduler:eu-west-1:{ACCOUNT}:schedule-group/bucketsync"}
 
 
-def test_failed_executions_raise_an_alarm(built):
+def test_failed_timed_out_and_aborted_executions_raise_an_alarm(built):
+    """The alarm says "failed, timed out or was aborted": it watches the sum
+    of the three metrics, each filled with 0 where it has no data."""
     _, tpl, _ = built
     alarm = tpl["Resources"]["FailedExecutionsAlarm"]["Properties"]
-    assert (alarm["Namespace"], alarm["MetricName"]) == ("AWS/States", "ExecutionsFailed")
-    assert alarm["Dimensions"] == [{"Name": "StateMachineArn", "Value": {"Ref": "StateMachine"}}]
+    assert "timed out" in alarm["AlarmDescription"] and "aborted" in alarm["AlarmDescription"]
+    assert "MetricName" not in alarm and "Namespace" not in alarm
+    watched = {}
+    for query in alarm["Metrics"]:
+        if "MetricStat" in query:
+            metric = query["MetricStat"]["Metric"]
+            assert metric["Namespace"] == "AWS/States" and query["ReturnData"] is False
+            assert metric["Dimensions"] == [{"Name": "StateMachineArn", "Value": {"Ref": "StateMachine"}}]
+            assert (query["MetricStat"]["Stat"], query["MetricStat"]["Period"]) == ("Sum", 300)
+            watched[query["Id"]] = metric["MetricName"]
+    assert sorted(watched.values()) == ["ExecutionsAborted", "ExecutionsFailed", "ExecutionsTimedOut"]
+    [total] = [q for q in alarm["Metrics"] if q.get("ReturnData")]
+    terms = total["Expression"].split(" + ")
+    assert sorted(terms) == sorted(f"FILL({query_id}, 0)" for query_id in watched)
+    assert (alarm["Threshold"], alarm["ComparisonOperator"]) == (1, "GreaterThanOrEqualToThreshold")
     assert alarm["AlarmActions"] == [{"Ref": "NotificationTopic"}]
 
 
@@ -267,11 +311,13 @@ def test_kms_keys_are_granted_through_s3_only_to_the_functions_that_read_or_writ
     cfg, _, _ = built
     keys = ("arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab",
             "arn:aws:kms:us-east-1:123456789012:key/mrk-1234abcd12ab34cd56ef1234567890ab")
-    translated = sam.translate(template.build(dataclasses.replace(cfg, kms_key_arns=keys), ACCOUNT,
+    mirrored = config.check(dict(SETTINGS, mirrors=MIRROR_SETTINGS["mirrors"][:1]))   # the mirror function too
+    translated = sam.translate(template.build(dataclasses.replace(mirrored, kms_key_arns=keys), ACCOUNT,
                                               "artifacts-bucket", "code/abc.zip"), cfg.region)
     kms = {}
     for role, statement in statements(translated):
-        if any(a.startswith("kms:") for a in as_list(statement["Action"])):
+        if any(a.startswith("kms:") for a in as_list(statement["Action"])) and \
+                statement["Resource"] != {"Fn::GetAtt": ["NotificationKey", "Arn"]}:   # the topic's own key
             kms.setdefault(role, []).append(statement)
     assert set(kms) == {"CopyChunkRole", "MirrorKeysRole"}, "deletes, listings and the work bucket need no key"
     for role in kms:   # both read and write object content
@@ -279,8 +325,8 @@ def test_kms_keys_are_granted_through_s3_only_to_the_functions_that_read_or_writ
                   for s in kms[role]}
         assert grants == {(("kms:Decrypt", "kms:GenerateDataKey"), (keys[0],), "s3.eu-west-1.amazonaws.com"),
                           (("kms:Decrypt", "kms:GenerateDataKey"), (keys[1],), "s3.us-east-1.amazonaws.com")}
-    assert not any(a.startswith("kms:") for _, s in statements(built[2]) for a in as_list(s["Action"])), \
-        "no keys configured: no KMS rights"
+    assert not any(a.startswith("kms:") for _, s in statements(built[2]) for a in as_list(s["Action"])
+                   if s["Resource"] != {"Fn::GetAtt": ["NotificationKey", "Arn"]}), "no keys configured: no KMS rights"
 
 
 @pytest.mark.parametrize("value", [["alias/my-key"], ["arn:aws:kms:eu-west-1:123456789012:alias/my-key"], "arn", [3]])
@@ -356,6 +402,7 @@ def test_datasync_function_rights_are_the_tasks_only(built_datasync):
     assert not any(a.startswith("datasync:") for a, _ in validate)
     notifier = role_actions(translated, "DatasyncNotifyRole")
     assert {a for a, _ in notifier} == {"logs:CreateLogStream", "logs:PutLogEvents", "sns:Publish",
+                                        "kms:GenerateDataKey", "kms:Decrypt",   # the topic's key
                                         "datasync:DescribeTaskExecution"}
     for role in ("CopyChunkRole", "PlanRole", "StateMachineRole"):
         assert not any(a.startswith("datasync:") for a, _ in role_actions(translated, role)), role
@@ -418,7 +465,7 @@ SECRETS_SETTINGS = dict(SETTINGS, endpoint_secrets=["bucketsync/lyve", SECRET_AR
 
 
 def test_endpoint_secrets_are_granted_exactly_to_the_functions_that_reach_buckets():
-    cfg = config.check(dict(SECRETS_SETTINGS))
+    cfg = config.check(dict(MIRROR_SETTINGS))   # the secrets, and mirrors for the mirror function
     tpl = template.build(cfg, ACCOUNT, "artifacts-bucket", "code/abc.zip")
     translated = sam.translate(tpl, cfg.region)
     assert lint(tpl) == [] and lint(translated) == []
@@ -501,7 +548,39 @@ def test_mirrors_deploy_rules_a_queue_with_dead_letters_and_an_alarm():
     plain = template.build(config.check(dict(SETTINGS)), ACCOUNT, "a", "k")
     assert not any(k.startswith("Mirror") and k not in ("MirrorKeysFunction", "MirrorKeysRole", "MirrorKeysLogGroup")
                    for k in plain["Resources"])
-    assert "Events" not in plain["Resources"]["MirrorKeysFunction"]["Properties"]
+    assert "MirrorKeysFunction" not in plain["Resources"]
+
+
+def test_triggered_functions_are_deployed_only_when_something_triggers_them(built, built_everything):
+    """The mirror function (with its role, log group, queues, rules) only
+    with MIRRORS; the DataSync notifier (with its rule and permission) only
+    with DATASYNC_TASKS and a topic. The state machine's functions always."""
+    cfg, tpl, translated = built
+    assert not cfg.mirrors and not cfg.datasync_tasks
+    state_functions = {f"{f.logical_name}Function" for f in lambda_files() if f.is_state}
+    for resources in (tpl["Resources"], translated["Resources"]):
+        assert not [k for k in resources if k.startswith(("Mirror", "DatasyncNotify", "DataSyncNotification",
+                                                          "DataSyncTask"))]
+        functions = {k for k, r in resources.items() if r["Type"].endswith("::Function")}
+        assert functions == state_functions
+    for file in lambda_files():   # their front matter still says who triggers them
+        assert file.is_state or file.front_matter["Trigger"] in ("mirror-queue", "datasync-events")
+    everything = built_everything[1]["Resources"]
+    assert {"MirrorKeysFunction", "MirrorKeysRole", "MirrorQueue", "DatasyncNotifyFunction", "DatasyncNotifyRole",
+            "DataSyncNotificationRule", "DataSyncNotificationPermission"} <= set(everything)
+    no_topic = config.check(dict(DATASYNC_SETTINGS, notification_email=None))
+    resources = template.build(no_topic, ACCOUNT, "a", "k")["Resources"]
+    assert "DataSyncTaskImages" in resources
+    assert not [k for k in resources if k.startswith(("DatasyncNotify", "DataSyncNotification"))], \
+        "nothing to notify: no notifier"
+
+
+@pytest.fixture(scope="module")
+def built_everything():
+    """MIRRORS, DATASYNC_TASKS, a topic: every function is deployed."""
+    cfg = config.check(dict(MIRROR_SETTINGS, datasync_tasks=DATASYNC_SETTINGS["datasync_tasks"]))
+    tpl = template.build(cfg, ACCOUNT, "artifacts-bucket", "code/abc.zip")
+    return cfg, tpl, sam.translate(tpl, cfg.region)
 
 
 @pytest.mark.parametrize("entry,message", [
@@ -522,3 +601,53 @@ def test_mirror_concurrency_is_what_an_sqs_event_source_takes(value):
     """ScalingConfig.MaximumConcurrency: 2 to 1,000 (AWS)."""
     with pytest.raises(config.ConfigError, match="MIRROR_CONCURRENCY must be an integer from 2 to 1000"):
         config.check(dict(MIRROR_SETTINGS, mirror_concurrency=value))
+
+
+def test_alarms_can_publish_to_the_stacks_own_topic(built):
+    """A CloudWatch alarm cannot publish to a topic under the AWS managed
+    key alias/aws/sns (its policy cannot admit CloudWatch): the topic has a
+    customer managed key, rotated, whose policy admits CloudWatch for this
+    account's alarms, and the account's IAM policies (the functions' roles)."""
+    _, tpl, _ = built
+    res = tpl["Resources"]
+    topic = res["NotificationTopic"]["Properties"]
+    assert topic["KmsMasterKeyId"] == {"Fn::GetAtt": ["NotificationKey", "Arn"]}
+    key = res["NotificationKey"]["Properties"]
+    assert res["NotificationKey"]["Type"] == "AWS::KMS::Key" and key["EnableKeyRotation"] is True
+    policy = key["KeyPolicy"]["Statement"]
+    cloudwatch = [s for s in policy if s["Principal"] == {"Service": "cloudwatch.amazonaws.com"}]
+    assert len(cloudwatch) == 1 and cloudwatch[0]["Effect"] == "Allow"
+    assert set(cloudwatch[0]["Action"]) == {"kms:Decrypt", "kms:GenerateDataKey*"}
+    assert cloudwatch[0]["Condition"] == {"StringEquals": {"aws:SourceAccount": ACCOUNT}}
+    root = [s for s in policy if s["Principal"] == {"AWS": f"arn:aws:iam::{ACCOUNT}:root"}]
+    assert root and root[0]["Action"] == "kms:*", "without it no IAM policy can grant the key (nor anyone manage it)"
+    assert not [s for s in policy if s["Principal"] not in ({"Service": "cloudwatch.amazonaws.com"},
+                                                            {"AWS": f"arn:aws:iam::{ACCOUNT}:root"})]
+    for name, resource in res.items():   # every alarm notifies the topic whose key admits CloudWatch
+        if resource["Type"] == "AWS::CloudWatch::Alarm":
+            assert resource["Properties"]["AlarmActions"] == [{"Ref": "NotificationTopic"}], name
+
+
+def test_the_functions_that_publish_get_exactly_the_topics_key(built):
+    _, tpl, translated = built
+    publishers = {f"{f.logical_name}Role" for f in lambda_files()
+                  if "notifications" in (f.front_matter.get("Access") or {})}
+    deployed = {name for name, r in tpl["Resources"].items() if r["Type"] == "AWS::IAM::Role"}
+    assert publishers & deployed >= {"ReportRole", "ReportFailureRole"}
+    key = json.dumps({"Fn::GetAtt": ["NotificationKey", "Arn"]}, sort_keys=True)
+    for role, statement in statements(translated):
+        kms = [a for a in as_list(statement["Action"]) if a.startswith("kms:")]
+        if not kms:
+            continue
+        assert role in publishers, f"{role} gets a KMS key it has no use for"
+        assert (sorted(kms), json.dumps(statement["Resource"], sort_keys=True)) == (
+            ["kms:Decrypt", "kms:GenerateDataKey"], key)
+        assert statement["Condition"] == {"StringEquals": {"kms:ViaService": "sns.eu-west-1.amazonaws.com"}}
+    for role in publishers & deployed:
+        assert ("kms:GenerateDataKey", key) in role_actions(translated, role), role
+    # A topic of the user's own (SNS_TOPIC_ARN): no key of ours, none granted.
+    cfg = config.check(dict(SETTINGS, notification_email=None,
+                            sns_topic_arn=f"arn:aws:sns:eu-west-1:{ACCOUNT}:theirs"))
+    theirs = template.build(cfg, ACCOUNT, "artifacts-bucket", "code/abc.zip")
+    assert "NotificationKey" not in theirs["Resources"] and "NotificationTopic" not in theirs["Resources"]
+    assert "kms:" not in json.dumps(theirs)
