@@ -18,7 +18,6 @@ from ..datasync.tasks import Location, TaskSpec
 from .config import logical_id
 from .errors import ConfigError
 
-ENVIRONMENT_LIMIT = 3000   # characters of the tasks' JSON; Lambda allows 4 KB for all variables
 EVENTS = ("SUCCESS", "ERROR")
 
 # DataSync's bucket-access role (create-s3-location.html#create-s3-location-required-permissions).
@@ -50,11 +49,9 @@ def tasks_environment(tasks: dict[str, TaskSpec]):
     """BUCKETSYNC_DATASYNC_TASKS for the functions, each task's ARN filled
     in by CloudFormation."""
     document = {name: dict(spec.to_dict(), arn=f"${{{logical(name)}}}") for name, spec in tasks.items()}
-    text = json.dumps(document, sort_keys=True, separators=(",", ":"))
-    if len(text) > ENVIRONMENT_LIMIT:
-        raise ConfigError(f"DATASYNC_TASKS is too large for the functions' environment ({len(text)} characters, "
-                          f"at most {ENVIRONMENT_LIMIT}): use fewer tasks or shorter names")
-    return {"Fn::Sub": text}
+    # Its size, with every other variable of each function, is checked
+    # against Lambda's 4 KB as the template is built (template.check_environment).
+    return {"Fn::Sub": json.dumps(document, sort_keys=True, separators=(",", ":"))}
 
 
 def function_statements(rights, tasks: dict[str, TaskSpec], names) -> list[dict]:

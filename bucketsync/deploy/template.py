@@ -25,6 +25,7 @@ from .. import work
 from ..mirror import MIRRORS_VARIABLE
 from ..datasync.tasks import TASKS_VARIABLE
 from .config import DeployConfig
+from .errors import ConfigError
 from .frontmatter import LambdaFile, lambda_files
 
 RUNTIME = "python3.12"
@@ -284,6 +285,40 @@ def function_environment(config: DeployConfig) -> dict:
     return variables
 
 
+# Lambda refuses a function whose environment variables take more than 4 KB
+# in all (CreateFunction/UpdateFunctionConfiguration: "Lambda was unable to
+# configure your environment variables because the environment variables you
+# have provided exceeded the 4KB limit"), counted here as the UTF-8 bytes of
+# every name and value. Values CloudFormation fills in count at the longest
+# they can resolve to, so a stack that passes here cannot fail there.
+ENVIRONMENT_BYTES = 4096
+_LONGEST_ARN = len("arn:aws-iso-b:datasync:us-isob-east-1:123456789012:task/task-0123456789abcdef0")
+_LONGEST_RESOLVED = {"Ref": 256, "Fn::GetAtt": 256}   # a bucket name (63), a topic ARN (at most 256)
+
+
+def environment_bytes(variables: dict) -> int:
+    """The size Lambda counts of these variables, placeholders resolved at
+    their longest (`${X}` in Fn::Sub: a DataSync task's ARN)."""
+    def value_bytes(value) -> int:
+        if isinstance(value, str):
+            return len(value.encode())
+        (function, argument), = value.items()
+        if function == "Fn::Sub":
+            text = argument if isinstance(argument, str) else argument[0]
+            return len(re.sub(r"\$\{[^}]+\}", "x" * _LONGEST_ARN, text).encode())
+        return _LONGEST_RESOLVED[function]
+    return sum(len(name.encode()) + value_bytes(value) for name, value in variables.items())
+
+
+def check_environment(function: str, variables: dict) -> None:
+    size = environment_bytes(variables)
+    if size > ENVIRONMENT_BYTES:
+        largest = max(variables, key=lambda name: environment_bytes({name: variables[name]}))
+        raise ConfigError(f"function {function}: its environment variables would take up to {size:,} bytes, more "
+                          f"than Lambda's 4 KB ({ENVIRONMENT_BYTES:,}); the largest is {largest} (from "
+                          f"DATASYNC_TASKS or MIRRORS: use fewer or shorter entries)")
+
+
 def deployed(file: LambdaFile, config: DeployConfig) -> bool:
     """Whether the stack has this function. A function run by a trigger
     exists (with its role, queue, rule, permission) only when something
@@ -416,6 +451,7 @@ def _functions(config: DeployConfig, names: Names, files, code_bucket: str, code
         if front.get("Trigger") == "mirror-queue":   # deployed only with MIRRORS
             properties["Events"] = mirror_template.function_events(config)
             properties["Environment"]["Variables"][MIRRORS_VARIABLE] = mirror_template.environment(config)
+        check_environment(name, properties["Environment"]["Variables"])
         resources[f"{logical}Function"] = {"Type": "AWS::Serverless::Function",
                                            "DependsOn": f"{logical}LogGroup", "Properties": properties}
         if not file.is_state:   # run by its trigger, unqualified: no version to pin

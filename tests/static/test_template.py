@@ -651,3 +651,26 @@ def test_the_functions_that_publish_get_exactly_the_topics_key(built):
     theirs = template.build(cfg, ACCOUNT, "artifacts-bucket", "code/abc.zip")
     assert "NotificationKey" not in theirs["Resources"] and "NotificationTopic" not in theirs["Resources"]
     assert "kms:" not in json.dumps(theirs)
+
+
+def test_every_functions_environment_fits_lambdas_4_kb_after_substitution():
+    """Lambda refuses a function whose variables take more than 4 KB in all.
+    Counted per function, with every placeholder at its longest resolved
+    value: eight DataSync tasks and three mirrors (4,403 bytes once their
+    ARNs are filled in) are refused as the template is built, naming the
+    function; the README's configurations fit."""
+    for settings in (DATASYNC_SETTINGS, MIRROR_SETTINGS):
+        tpl = template.build(config.check(settings), ACCOUNT, "a", "k")
+        for name, resource in tpl["Resources"].items():
+            if resource["Type"] == "AWS::Serverless::Function":
+                variables = resource["Properties"]["Environment"]["Variables"]
+                assert template.environment_bytes(variables) <= template.ENVIRONMENT_BYTES, name
+    tasks = {f"images-{n}": {"source": f"s3://src-bucket/camera-{n}/images/",
+                             "destination": f"s3://dst-bucket/camera-{n}/images/"} for n in range(8)}
+    mirrors = [{"name": f"photos-{n}", "source": f"s3://src-bucket/photos-{n}/",
+                "destination": f"s3://dst-bucket/photos-{n}/"} for n in range(3)]
+    crowded = config.check(dict(MIRROR_SETTINGS, datasync_tasks=tasks, mirrors=MIRROR_SETTINGS["mirrors"] + mirrors))
+    with pytest.raises(config.ConfigError, match=r"function \S+: its environment variables would take up to"):
+        template.build(crowded, ACCOUNT, "a", "k")
+    # A task ARN resolves to about 75 characters, not the 20 of its placeholder.
+    assert template.environment_bytes({"V": {"Fn::Sub": "${DataSyncTaskA}"}}) > 70
