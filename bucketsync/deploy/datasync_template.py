@@ -29,6 +29,9 @@ DESTINATION_OBJECT_ACTIONS = ["s3:AbortMultipartUpload", "s3:DeleteObject", "s3:
                               "s3:GetObjectVersion", "s3:GetObjectVersionTagging", "s3:ListMultipartUploadParts",
                               "s3:PutObject", "s3:PutObjectTagging"]
 
+KMS_ACTIONS = ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"]
+
+
 def logical(name: str) -> str:
     """The task's resource name; its role and locations add a suffix."""
     return logical_id("DataSyncTask", name)
@@ -119,6 +122,13 @@ def _task(config, names, name: str, spec: TaskSpec) -> dict:
         statements += [{"Effect": "Allow", "Action": bucket_actions, "Resource": names.bucket_arn(location.bucket)},
                        {"Effect": "Allow", "Action": object_actions,
                         "Resource": names.bucket_arn(location.bucket) + "/*"}]
+    if any(location.kind == "s3" for location in (spec.source, spec.destination)):
+        # SSE-KMS buckets: DataSync reads and writes with this role, so it
+        # needs the keys (create-s3-location.html, "server-side encryption":
+        # kms:Decrypt, kms:Encrypt, kms:GenerateDataKey), through S3 only.
+        # A key in another account must also name this role in its key policy.
+        from .template import kms_statements   # here: template imports this module
+        statements += kms_statements(KMS_ACTIONS, config.kms_key_arns)
     out[f"{prefix}Role"] = {"Type": "AWS::IAM::Role", "Properties": {
         "AssumeRolePolicyDocument": {"Version": "2012-10-17", "Statement": [{
             "Effect": "Allow", "Principal": {"Service": "datasync.amazonaws.com"}, "Action": "sts:AssumeRole",

@@ -674,3 +674,25 @@ def test_every_functions_environment_fits_lambdas_4_kb_after_substitution():
         template.build(crowded, ACCOUNT, "a", "k")
     # A task ARN resolves to about 75 characters, not the 20 of its placeholder.
     assert template.environment_bytes({"V": {"Fn::Sub": "${DataSyncTaskA}"}}) > 70
+
+
+def test_datasync_roles_get_exactly_the_configured_keys_through_s3():
+    """DataSync reads and writes SSE-KMS buckets with its bucket-access role:
+    it needs the keys (create-s3-location), through S3 only; with no keys,
+    no KMS rights at all."""
+    keys = ("arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+            "arn:aws:kms:us-east-1:123456789012:key/mrk-1234abcd12ab34cd56ef1234567890ab")
+    for configured in ((), keys):
+        cfg = dataclasses.replace(config.check(DATASYNC_SETTINGS), kms_key_arns=configured)
+        resources = template.build(cfg, ACCOUNT, "a", "k")["Resources"]
+        roles = {name: r for name, r in resources.items()
+                 if name.startswith("DataSyncTask") and r["Type"] == "AWS::IAM::Role"}
+        assert len(roles) == 3
+        for name, role in roles.items():
+            kms = [s for policy in role["Properties"]["Policies"] for s in policy["PolicyDocument"]["Statement"]
+                   if any(a.startswith("kms:") for a in as_list(s["Action"]))]
+            grants = {(tuple(s["Action"]), tuple(s["Resource"]), s["Condition"]["StringEquals"]["kms:ViaService"])
+                      for s in kms}
+            expected = {(("kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"), (key,),
+                         f"s3.{key.split(':')[3]}.amazonaws.com") for key in configured}
+            assert grants == expected, name
