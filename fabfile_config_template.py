@@ -71,7 +71,9 @@ KMS_KEY_ARNS = []
 # AWS DataSync tasks for bulk folders (README, "Bulk folders with AWS DataSync").
 # An execution input names one in its `datasync` key. Per task: "source" is
 # "s3://bucket/prefix/", or an EFS file system {"efs": <file system ARN>,
-# "subnet": <subnet ARN>, "security_groups": [<security group ARNs>], "path": "/dir"},
+# "subnet": <subnet ARN>, "security_groups": [<security group ARNs>], "path": "/dir",
+# optionally "access_point": <access point ARN>, "role": <IAM role ARN DataSync mounts
+# with>, "in_transit_encryption": "TLS1_2" (the default) or "NONE"},
 # or "file:///local/dir" (local runs only, standing in for EFS); "destination"
 # is "s3://bucket/prefix/"; "options" are DataSync's Options by their API names
 # (TransferMode, PreserveDeletedFiles, OverwriteMode, VerifyMode, LogLevel,

@@ -26,6 +26,8 @@ TASKS_VARIABLE = "BUCKETSYNC_DATASYNC_TASKS"
 NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
 TASK_ARN = re.compile(r"arn:aws[a-z-]*:datasync:[a-z0-9-]+:\d{12}:task/task-[0-9a-f]{17}")
 EFS_ARN = re.compile(r"arn:aws[a-z-]*:elasticfilesystem:[a-z0-9-]+:\d{12}:file-system/fs-[0-9a-f]{8,40}")
+EFS_ACCESS_POINT_ARN = re.compile(r"arn:aws[a-z-]*:elasticfilesystem:[a-z0-9-]+:\d{12}:access-point/fsap-[0-9a-f]{8,40}")
+IAM_ROLE_ARN = re.compile(r"arn:aws[a-z-]*:iam::\d{12}:role/[A-Za-z0-9+=,.@_/-]{1,512}")
 SUBNET_ARN = re.compile(r"arn:aws[a-z-]*:ec2:[a-z0-9-]+:\d{12}:subnet/subnet-[0-9a-f]{8,17}")
 SECURITY_GROUP_ARN = re.compile(r"arn:aws[a-z-]*:ec2:[a-z0-9-]+:\d{12}:security-group/sg-[0-9a-f]{8,17}")
 
@@ -61,6 +63,12 @@ class Location:
     efs: str = ""
     subnet: str = ""
     security_groups: tuple[str, ...] = ()
+    # EFS: the access point and the IAM role DataSync mounts with, and TLS in
+    # transit (a file system policy may require aws:SecureTransport, as
+    # AWS's sample policy does; an access point or a role requires TLS).
+    access_point: str = ""
+    role: str = ""
+    in_transit_encryption: str = ""
 
     @property
     def uri(self) -> str:
@@ -87,7 +95,12 @@ class TaskSpec:
         return self.options.get(name, DEFAULTS.get(name))
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        """Locations without their empty fields: this travels in the
+        functions' environment, which Lambda limits to 4 KB."""
+        data = asdict(self)
+        for end in ("source", "destination"):
+            data[end] = {k: v for k, v in data[end].items() if v or k == "kind"}
+        return data
 
     @classmethod
     def from_dict(cls, data: dict) -> "TaskSpec":
@@ -162,9 +175,21 @@ def _location(value, label: str, allow_local: bool) -> Location:
 
 
 def _efs(value: dict, label: str) -> Location:
-    unknown = sorted(set(value) - {"efs", "subnet", "security_groups", "path"})
+    allowed = {"efs", "subnet", "security_groups", "path", "access_point", "role", "in_transit_encryption"}
+    unknown = sorted(set(value) - allowed)
     if unknown:
-        raise InvalidInputError(f"{label} has unknown key(s) {unknown}; allowed: efs, path, security_groups, subnet")
+        raise InvalidInputError(f"{label} has unknown key(s) {unknown}; allowed: {', '.join(sorted(allowed))}")
+    access_point, role = value.get("access_point", ""), value.get("role", "")
+    if access_point and not (isinstance(access_point, str) and EFS_ACCESS_POINT_ARN.fullmatch(access_point)):
+        raise InvalidInputError(f"{label}: 'access_point' must be an EFS access point ARN, got {access_point!r}")
+    if role and not (isinstance(role, str) and IAM_ROLE_ARN.fullmatch(role)):
+        raise InvalidInputError(f"{label}: 'role' must be an IAM role ARN, got {role!r}")
+    tls = value.get("in_transit_encryption", "TLS1_2")   # TLS by default: it works whatever the file system's policy
+    if tls not in ("TLS1_2", "NONE"):
+        raise InvalidInputError(f"{label}: 'in_transit_encryption' must be \"TLS1_2\" or \"NONE\", got {tls!r}")
+    if tls == "NONE" and (access_point or role):
+        raise InvalidInputError(f"{label}: an access point or an IAM role needs in_transit_encryption \"TLS1_2\" "
+                                f"(DataSync's rule for EFS locations)")
     for key, pattern in (("efs", EFS_ARN), ("subnet", SUBNET_ARN)):
         if not isinstance(value.get(key), str) or not pattern.fullmatch(value[key]):
             raise InvalidInputError(f"{label}: {key!r} must be an {'EFS file system' if key == 'efs' else 'EC2 subnet'} "
@@ -176,7 +201,8 @@ def _efs(value: dict, label: str) -> Location:
     path = value.get("path", "/")
     if not isinstance(path, str) or not re.fullmatch(r"/[A-Za-z0-9_\-+./()$ ]*", path):
         raise InvalidInputError(f"{label}: 'path' must be an absolute path in the file system, got {path!r}")
-    return Location("efs", path=path, efs=value["efs"], subnet=value["subnet"], security_groups=tuple(groups))
+    return Location("efs", path=path, efs=value["efs"], subnet=value["subnet"], security_groups=tuple(groups),
+                    access_point=access_point, role=role, in_transit_encryption=tls)
 
 
 def _options(options, label: str, source: Location) -> dict:

@@ -152,9 +152,14 @@ def _task(config, names, name: str, spec: TaskSpec) -> dict:
 
 def _location(location: Location, prefix: str, names) -> dict:
     if location.kind == "efs":
-        return {"Type": "AWS::DataSync::LocationEFS", "Properties": {
-            "EfsFilesystemArn": location.efs, "Subdirectory": location.path,
-            "Ec2Config": {"SubnetArn": location.subnet, "SecurityGroupArns": list(location.security_groups)}}}
+        properties = {"EfsFilesystemArn": location.efs, "Subdirectory": location.path,
+                      "Ec2Config": {"SubnetArn": location.subnet, "SecurityGroupArns": list(location.security_groups)},
+                      "InTransitEncryption": location.in_transit_encryption or "TLS1_2"}
+        if location.access_point:
+            properties["AccessPointArn"] = location.access_point
+        if location.role:
+            properties["FileSystemAccessRoleArn"] = location.role
+        return {"Type": "AWS::DataSync::LocationEFS", "Properties": properties}
     return {"Type": "AWS::DataSync::LocationS3", "Properties": {
         "S3BucketArn": names.bucket_arn(location.bucket), "Subdirectory": "/" + location.prefix,
         "S3Config": {"BucketAccessRoleArn": {"Fn::GetAtt": [f"{prefix}Role", "Arn"]}}}}

@@ -696,3 +696,27 @@ def test_datasync_roles_get_exactly_the_configured_keys_through_s3():
             expected = {(("kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"), (key,),
                          f"s3.{key.split(':')[3]}.amazonaws.com") for key in configured}
             assert grants == expected, name
+
+
+ACCESS_POINT = "arn:aws:elasticfilesystem:eu-west-1:123456789012:access-point/fsap-0123456789abcdef0"
+EFS_ROLE = "arn:aws:iam::123456789012:role/datasync-efs"
+
+
+def test_efs_locations_mount_with_tls_and_may_use_an_access_point_and_a_role():
+    """A file system whose policy requires aws:SecureTransport (AWS's own
+    sample policy) can be mounted: TLS in transit by default; an access point
+    and an IAM role are passed on, and need TLS."""
+    def location(efs):
+        cfg = config.check(dict(SETTINGS, datasync_tasks={"share": {"source": efs, "destination": "s3://dst-bucket/s/"}}))
+        resources = template.build(cfg, ACCOUNT, "a", "k")["Resources"]
+        return next(r["Properties"] for r in resources.values() if r["Type"] == "AWS::DataSync::LocationEFS")
+    plain = location(EFS)
+    assert plain["InTransitEncryption"] == "TLS1_2" and "AccessPointArn" not in plain
+    full = location(dict(EFS, access_point=ACCESS_POINT, role=EFS_ROLE))
+    assert (full["AccessPointArn"], full["FileSystemAccessRoleArn"], full["InTransitEncryption"]) == (
+        ACCESS_POINT, EFS_ROLE, "TLS1_2")
+    assert location(dict(EFS, in_transit_encryption="NONE"))["InTransitEncryption"] == "NONE"
+    for bad, message in ((dict(EFS, access_point=ACCESS_POINT, in_transit_encryption="NONE"), "needs in_transit"),
+                         (dict(EFS, role="not-an-arn"), "IAM role ARN"), (dict(EFS, tls=True), "unknown key")):
+        with pytest.raises(config.ConfigError, match=message):
+            config.check(dict(SETTINGS, datasync_tasks={"share": {"source": bad, "destination": "s3://dst-bucket/s/"}}))
