@@ -97,8 +97,8 @@ def needs(call: Call, work_buckets: set[str]) -> list[tuple[str, str]]:
     if call.service == "sns":
         return [("sns:Publish", p.get("TopicArn") or p.get("TargetArn"))]
     if call.service == "datasync":   # list_awsdatasync.html: task, taskexecution, or no resource type
-        if call.operation == "StartTaskExecution":
-            return [("datasync:StartTaskExecution", p["TaskArn"])]
+        if call.operation in ("StartTaskExecution", "DescribeTask"):
+            return [(f"datasync:{call.operation}", p["TaskArn"])]
         if call.operation == "DescribeTaskExecution":
             return [("datasync:DescribeTaskExecution", p["TaskExecutionArn"])]
         if call.operation == "ListTaskExecutions":

@@ -121,6 +121,17 @@ class LocalDataSync:
                          name=f"local-datasync-{arn[-8:]}").start()
         return {"TaskExecutionArn": arn}
 
+    def describe_task(self, TaskArn: str, **_):
+        """As DataSync answers it: RUNNING or QUEUED while an execution of the
+        task has not ended, else AVAILABLE."""
+        _answered("DescribeTask", {"TaskArn": TaskArn})
+        spec = self.tasks.get(TaskArn)
+        if spec is None:
+            raise _invalid(f"Task {TaskArn} not found")
+        with self._lock:
+            busy = any(e.task.name == spec.name and e.status not in TERMINAL for e in self.executions.values())
+        return {"TaskArn": TaskArn, "Name": spec.name, "Status": "RUNNING" if busy else "AVAILABLE"}
+
     def describe_task_execution(self, TaskExecutionArn: str, wait: float = 0.2):
         """As DataSync answers it. Waits up to `wait` seconds for a change of
         status first, so a poll loop with no Wait time does not spin."""

@@ -251,7 +251,11 @@ def _start_or_wait(state: dict, client) -> None:
     the same filters it is adopted (never a duplicate start); with other
     filters DataSync queues ours (TaskQueueing ENABLED, its default), or,
     when the task refuses queueing, this run waits for it to end."""
-    running = [e for e in _executions(client, state["task_arn"]) if e.get("Status") not in TERMINAL]
+    # The task's own status says whether anything of it runs or waits: one
+    # request, where listing its executions pages through the 30 days of them
+    # DataSync keeps (a run every 5 minutes: about 87 requests).
+    idle = client.describe_task(TaskArn=state["task_arn"]).get("Status") == "AVAILABLE"
+    running = [] if idle else [e for e in _executions(client, state["task_arn"]) if e.get("Status") not in TERMINAL]
     for execution in running:
         described = client.describe_task_execution(TaskExecutionArn=execution["TaskExecutionArn"])
         if (filters.rule_value(described.get("Includes")) == state["includes"]

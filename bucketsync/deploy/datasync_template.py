@@ -61,15 +61,15 @@ def function_statements(rights, tasks: dict[str, TaskSpec], names) -> list[dict]
     """A function's DataSync rights: `list` (ListBucket on the tasks' S3
     sources and destinations: to expand a template's '*' folder names and
     to see whether an execution would empty its destination), `start`
-    (StartTaskExecution on the tasks; ListTaskExecutions, which takes no
-    resource), `follow` (DescribeTaskExecution on their executions)."""
+    (StartTaskExecution and DescribeTask on the tasks; ListTaskExecutions,
+    which takes no resource), `follow` (DescribeTaskExecution on their executions)."""
     if not tasks or not rights:
         return []
     refs = [task_ref(name) for name in sorted(tasks)]
     statements = []
     if "start" in rights:
         statements += [
-            {"Effect": "Allow", "Action": ["datasync:StartTaskExecution"], "Resource": refs},
+            {"Effect": "Allow", "Action": ["datasync:StartTaskExecution", "datasync:DescribeTask"], "Resource": refs},
             {"Effect": "Allow", "Action": ["datasync:ListTaskExecutions"], "Resource": "*"},
         ]
     if "list" in rights:

@@ -32,6 +32,10 @@ NEEDED_ONLY_WHEN_SOMETHING_VANISHES = {
     # before any delete), not as a 403 that looks like a broken deployment.
     ("plan", "work", "s3:ListBucket"), ("copy_chunk", "work", "s3:ListBucket"),
     ("delete_chunk", "work", "s3:ListBucket"),
+    # A DataSync start lists the task's executions only when DescribeTask
+    # says the task is busy (an execution runs or waits): the recorded runs
+    # find it idle; a busy task is the scripted test of tests/unit/test_datasync_step.py.
+    ("data_sync", "*", "datasync:ListTaskExecutions"),
 }
 # ValidateInput lists the DataSync tasks' S3 ends (expanding '*' folder names,
 # the empty-source guard): here the task's buckets are the sync's own, which

@@ -22,6 +22,11 @@ class ScriptedDataSync:
                     "NextToken": "page-2"}
         return {"TaskExecutions": [{"TaskExecutionArn": f"{TASK}/execution/exec-other", "Status": self.other_status}]}
 
+    def describe_task(self, TaskArn):
+        self.task_described = getattr(self, "task_described", 0) + 1
+        return {"Status": "AVAILABLE" if self.other_status in ("SUCCESS", "ERROR") and not self.started
+                else "RUNNING"}
+
     def describe_task_execution(self, TaskExecutionArn):
         if TaskExecutionArn.endswith("exec-other"):
             return {"Status": self.other_status, "Options": {"TaskQueueing": "DISABLED"},
@@ -111,3 +116,20 @@ def test_polls_of_a_leased_run_come_within_a_third_of_the_lease(tmp_path, monkey
     assert state["execution_arn"].endswith("exec-ours") and state["wait_seconds"] == 40
     state = steps.step({"run": None, "datasync": begun}, api)["datasync"]
     assert state["wait_seconds"] == 300, "no lease to keep: the configured wait"
+
+
+def test_an_idle_task_is_started_without_listing_its_executions(tmp_path, monkeypatch):
+    """DescribeTask says AVAILABLE: nothing of the task runs or waits, so its
+    30 days of executions are not paged through (a run every 5 minutes would
+    spend about 87 ListTaskExecutions on it)."""
+    _one_task_with_a_dated_folder(tmp_path, monkeypatch)
+    api = ScriptedDataSync()
+    api.other_status = "SUCCESS"
+
+    def never(**_):
+        raise AssertionError("an idle task's executions were listed")
+    api.list_task_executions = never
+    request = validate_datasync({"task": "t", "include": ["/{date:%Y-%m-%d}/*"]})
+    begun = steps.begin(request, False, "2026-11-22T02:00:00Z", steps.resolve_task(request), object_sync=False)
+    state = steps.step({"run": None, "datasync": begun}, api)["datasync"]
+    assert len(api.started) == 1 and api.task_described == 1 and state["execution_arn"].endswith("exec-ours")
