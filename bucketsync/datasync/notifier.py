@@ -50,7 +50,11 @@ def message(event: dict, described: dict | None, alert_empty: bool = False) -> t
         return None
     name = task_name(execution) if execution != ABSENT else ABSENT
     files, size = described.get("FilesTransferred"), described.get("BytesTransferred")
-    empty = state == "SUCCESS" and files == 0 and not size
+    # Nothing transferred is news only where folders were asked for (a dated
+    # folder missing); a whole location that did not change is the normal
+    # case of a frequent schedule, and never an alert.
+    asked_for_folders = bool(filters.rule_value(described.get("Includes")))
+    empty = state == "SUCCESS" and files == 0 and not size and asked_for_folders
     status = "SUCCESS, NOTHING TRANSFERRED" if empty and alert_empty else state
     # FilesFailed (Enhanced mode): a success that left files behind says so in its subject.
     failed = sum(int(n or 0) for n in (described.get("FilesFailed") or {}).values())

@@ -60,10 +60,13 @@ def test_an_event_whose_execution_cannot_be_described_still_goes_out():
     assert sent and "error code: (absent)" in published[0]["Message"]
 
 
+EMPTY_DATED = {"FilesTransferred": 0, "BytesTransferred": 0,
+               "Includes": [{"FilterType": "SIMPLE_PATTERN", "Value": "/2026-11-21/*"}]}
+
+
 @pytest.mark.parametrize("alert, subject", [(True, "DataSync SUCCESS, NOTHING TRANSFERRED"), (False, "DataSync SUCCESS:")])
 def test_a_success_that_transferred_nothing(alert, subject):
-    sent, published = send("SUCCESS", {"Status": "SUCCESS", "FilesTransferred": 0, "BytesTransferred": 0},
-                           alert_empty=alert)
+    sent, published = send("SUCCESS", dict(EMPTY_DATED, Status="SUCCESS"), alert_empty=alert)
     assert sent and published[0]["Subject"].startswith(subject)
     assert ("transferred nothing" in published[0]["Message"]) is alert
 
@@ -76,8 +79,12 @@ def test_other_states_send_nothing():
 def test_notify_on_failure_keeps_quiet_about_successes(monkeypatch):
     monkeypatch.setenv("BUCKETSYNC_NOTIFY_ON", "failure")
     assert not send("SUCCESS", {"Status": "SUCCESS", "FilesTransferred": 3, "BytesTransferred": 9})[0]
-    assert send("SUCCESS", {"Status": "SUCCESS", "FilesTransferred": 0, "BytesTransferred": 0}, alert_empty=True)[0]
+    assert send("SUCCESS", dict(EMPTY_DATED, Status="SUCCESS"), alert_empty=True)[0]
     assert send("ERROR", {"Status": "ERROR"})[0]
+    # A whole location that did not change (an EFS share every 5 minutes) is
+    # the normal case: no alert, and quiet under "failure".
+    assert not send("SUCCESS", {"Status": "SUCCESS", "FilesTransferred": 0, "BytesTransferred": 0},
+                    alert_empty=True)[0]
 
 
 def test_a_runs_message_carries_its_datasync_part():
