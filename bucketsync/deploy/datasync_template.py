@@ -12,6 +12,7 @@ Change", whose `resources` hold the execution ARN).
 """
 from __future__ import annotations
 
+import hashlib
 import json
 
 from ..datasync.tasks import Location, TaskSpec
@@ -30,6 +31,24 @@ DESTINATION_OBJECT_ACTIONS = ["s3:AbortMultipartUpload", "s3:DeleteObject", "s3:
                               "s3:PutObject", "s3:PutObjectTagging"]
 
 KMS_ACTIONS = ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"]
+
+
+def role_name(config, name: str) -> str:
+    """The task's bucket-access role's name, known before any deploy: a
+    partner's bucket policy must name the role before the stack creates the
+    task's locations (tutorial_s3-s3-cross-account-transfer.html applies it
+    first), so `fab datasync-policy` prints it from the configuration alone.
+    IAM names are global to the account: the region is in it, and a name over
+    IAM's 64 characters keeps its start and a digest of the whole."""
+    full = f"{config.stack_name}-{config.region}-datasync-{name}"
+    if len(full) <= 64:
+        return full
+    digest = hashlib.sha256(full.encode()).hexdigest()[:10]
+    return f"{full[:53]}-{digest}"
+
+
+def role_arn(config, names, name: str) -> str:
+    return f"arn:{names.partition}:iam::{names.account}:role/{role_name(config, name)}"
 
 
 def logical(name: str) -> str:
@@ -130,6 +149,7 @@ def _task(config, names, name: str, spec: TaskSpec) -> dict:
         from .template import kms_statements   # here: template imports this module
         statements += kms_statements(KMS_ACTIONS, config.kms_key_arns)
     out[f"{prefix}Role"] = {"Type": "AWS::IAM::Role", "Properties": {
+        "RoleName": role_name(config, name),
         "AssumeRolePolicyDocument": {"Version": "2012-10-17", "Statement": [{
             "Effect": "Allow", "Principal": {"Service": "datasync.amazonaws.com"}, "Action": "sts:AssumeRole",
             # The location's ARN is not known when the role is made: the

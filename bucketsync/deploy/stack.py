@@ -20,7 +20,9 @@ from .config import DeployConfig, check_mirror_regions
 from .errors import DeployError
 from .frontmatter import lambda_files
 
-CAPABILITIES = ["CAPABILITY_IAM", "CAPABILITY_AUTO_EXPAND"]
+# NAMED_IAM: the DataSync tasks' roles have names a partner's bucket policy
+# can name before the stack exists (datasync_template.role_name).
+CAPABILITIES = ["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM", "CAPABILITY_AUTO_EXPAND"]
 MAX_TEMPLATE_BODY = 51_200
 TERMINAL_OK = {"CREATE_COMPLETE", "UPDATE_COMPLETE"}
 TERMINAL_BAD = {"CREATE_FAILED", "ROLLBACK_COMPLETE", "ROLLBACK_FAILED", "UPDATE_ROLLBACK_COMPLETE",

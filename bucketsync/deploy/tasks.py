@@ -220,21 +220,17 @@ def destroy_command(overrides: dict, yes: bool, delete_work_bucket: bool, ask=in
 
 def datasync_policy_command(overrides: dict, task: str, out=None) -> int:
     """Print the bucket policy the owner of a task's destination bucket (in
-    another account) applies, naming the deployed task's bucket-access role."""
+    another account) applies, naming the task's bucket-access role. The
+    role's name follows from the configuration, so this works before the
+    first deploy, as the cross-account order requires (the policy first,
+    then the stack, whose task location needs it)."""
     out = out or sys.stdout
 
     def action(cfg, session):
         if task not in cfg.datasync_tasks:
             raise DeployError(f"datasync task {task!r} is not in DATASYNC_TASKS ({', '.join(sorted(cfg.datasync_tasks)) or 'none'})")
         names = template.Names(cfg, stack.account_id(session))
-        logical = datasync_template.logical(task) + "Role"
-        try:
-            role = session.client("cloudformation").describe_stack_resource(
-                StackName=cfg.stack_name, LogicalResourceId=logical)["StackResourceDetail"]["PhysicalResourceId"]
-        except ClientError as exc:
-            raise DeployError(f"the role of datasync task {task!r} ({logical}) is not in stack {cfg.stack_name!r}: "
-                              f"deploy first ({exc.response.get('Error', {}).get('Message', exc)})") from None
-        role_arn = f"arn:{names.partition}:iam::{names.account}:role/{role}"
-        print(json.dumps(datasync_template.bucket_policy(cfg, names, task, role_arn), indent=2), file=out)
+        role = datasync_template.role_arn(cfg, names, task)
+        print(json.dumps(datasync_template.bucket_policy(cfg, names, task, role), indent=2), file=out)
         return EXIT_OK
     return _run(action, overrides)

@@ -720,3 +720,31 @@ def test_efs_locations_mount_with_tls_and_may_use_an_access_point_and_a_role():
                          (dict(EFS, role="not-an-arn"), "IAM role ARN"), (dict(EFS, tls=True), "unknown key")):
         with pytest.raises(config.ConfigError, match=message):
             config.check(dict(SETTINGS, datasync_tasks={"share": {"source": bad, "destination": "s3://dst-bucket/s/"}}))
+
+
+def test_a_partner_can_name_the_datasync_role_before_the_first_deploy(tmp_path, monkeypatch, capsys):
+    """The cross-account order (AWS's tutorial): the partner's bucket policy
+    names the task's role first, then the stack creates the location. The
+    role's name follows from the configuration (stack, region, task), so
+    `fab datasync-policy` prints it with no stack, and the template names the
+    role so (which needs CAPABILITY_NAMED_IAM)."""
+    from bucketsync.deploy import stack, tasks
+    cfg = config.check(DATASYNC_SETTINGS)
+    resources = template.build(cfg, ACCOUNT, "a", "k")["Resources"]
+    names = {r["Properties"]["RoleName"] for n, r in resources.items()
+             if n.startswith("DataSyncTask") and r["Type"] == "AWS::IAM::Role"}
+    assert f"bucketsync-eu-west-1-datasync-vehicles" in names and all(len(n) <= 64 for n in names)
+    assert "CAPABILITY_NAMED_IAM" in stack.CAPABILITIES
+    long_cfg = dataclasses.replace(cfg, stack_name="a-very-long-stack-name-for-the-company-wide-sync")
+    long_name = template.datasync_template.role_name(long_cfg, "vehicles-from-the-partner-fleet")
+    assert len(long_name) == 64 and long_name != template.datasync_template.role_name(long_cfg, "vehicles-other-fleet")
+
+    path = tmp_path / "fabfile_config.py"
+    path.write_text("REGION = 'eu-west-1'\nSOURCE_BUCKETS = ['src-bucket']\nDESTINATION_BUCKETS = ['partner-bucket']\n"
+                    "DATASYNC_TASKS = {'vehicles': {'source': 's3://src-bucket/topics/', "
+                    "'destination': 's3://partner-bucket/topics/'}}\n")
+    monkeypatch.setattr(config, "CONFIG_FILE", path)
+    monkeypatch.setattr(tasks.stack, "account_id", lambda session: ACCOUNT)
+    assert tasks.datasync_policy_command({}, "vehicles") == tasks.EXIT_OK   # no stack anywhere
+    policy = json.loads(capsys.readouterr().out)["Statement"][0]
+    assert policy["Principal"] == {"AWS": f"arn:aws:iam::{ACCOUNT}:role/bucketsync-eu-west-1-datasync-vehicles"}
