@@ -138,9 +138,12 @@ def _task(config, names, name: str, spec: TaskSpec) -> dict:
             (spec.destination, DESTINATION_BUCKET_ACTIONS, DESTINATION_OBJECT_ACTIONS)):
         if location.kind != "s3":
             continue
+        # Objects only under the location's folder (DataSync reads and writes
+        # nothing else); the bucket-level actions (listing, location) take the
+        # bucket itself as their resource.
         statements += [{"Effect": "Allow", "Action": bucket_actions, "Resource": names.bucket_arn(location.bucket)},
                        {"Effect": "Allow", "Action": object_actions,
-                        "Resource": names.bucket_arn(location.bucket) + "/*"}]
+                        "Resource": f"{names.bucket_arn(location.bucket)}/{location.prefix}*"}]
     if any(location.kind == "s3" for location in (spec.source, spec.destination)):
         # SSE-KMS buckets: DataSync reads and writes with this role, so it
         # needs the keys (create-s3-location.html, "server-side encryption":

@@ -380,8 +380,9 @@ def test_datasync_tasks_locations_and_roles(built_datasync):
                                   "ArnLike": {"aws:SourceArn": f"arn:aws:datasync:eu-west-1:{ACCOUNT}:*"}}
     granted = {r: s["Action"] for s in res["DataSyncTaskImagesRole"]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]
                for r in as_list(s["Resource"])}
-    assert "s3:PutObject" not in granted["arn:aws:s3:::src-bucket/*"], "the source is read-only to DataSync"
-    assert "s3:DeleteObject" in granted["arn:aws:s3:::dst-bucket/*"]
+    assert "s3:PutObject" not in granted["arn:aws:s3:::src-bucket/images/*"], "the source is read-only to DataSync"
+    assert "s3:DeleteObject" in granted["arn:aws:s3:::dst-bucket/images/*"]
+    assert "arn:aws:s3:::dst-bucket/*" not in granted, "objects only under the task's folder"
     policy = json.loads(res["DataSyncTasksLogPolicy"]["Properties"]["PolicyDocument"])["Statement"][0]
     assert policy["Principal"] == {"Service": "datasync.amazonaws.com"}
     assert policy["Condition"]["StringEquals"] == {"aws:SourceAccount": ACCOUNT}
