@@ -18,6 +18,7 @@ import json
 from ..datasync.tasks import Location, TaskSpec
 from .config import logical_id
 from .errors import ConfigError
+from .resources import Resources
 
 EVENTS = ("SUCCESS", "ERROR")
 
@@ -109,7 +110,7 @@ def resources(config, names, notifier_function: str | None) -> dict:
         return {}
     check_deployable(tasks)
     log_group = f"/aws/datasync/{config.stack_name}"
-    out: dict = {
+    out = Resources({
         "DataSyncTasksLogGroup": {"Type": "AWS::Logs::LogGroup",
                              "Properties": {"LogGroupName": log_group, "RetentionInDays": config.log_retention_days}},
         "DataSyncTasksLogPolicy": {"Type": "AWS::Logs::ResourcePolicy", "Properties": {
@@ -121,7 +122,7 @@ def resources(config, names, notifier_function: str | None) -> dict:
                 "Resource": names.log_group_arn(log_group),
                 "Condition": {"ArnLike": {"aws:SourceArn": names.arn("datasync", "task/*")},
                               "StringEquals": {"aws:SourceAccount": names.account}}}]}, sort_keys=True)}},
-    }
+    })
     for name, spec in sorted(tasks.items()):
         out.update(_task(config, names, name, spec))
     if notifier_function:
@@ -131,7 +132,7 @@ def resources(config, names, notifier_function: str | None) -> dict:
 
 def _task(config, names, name: str, spec: TaskSpec) -> dict:
     prefix = logical(name)
-    out: dict = {}
+    out = Resources()
     statements = []
     for location, bucket_actions, object_actions in (
             (spec.source, SOURCE_BUCKET_ACTIONS, SOURCE_OBJECT_ACTIONS),

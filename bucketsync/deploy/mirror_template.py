@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 
 from ..mirror import DETAIL_TYPES, Mirror
+from .resources import Resources
 
 # AWS: set the queue's visibility timeout to at least six times the
 # function's timeout, so a message is not handed out again while a retried
@@ -39,7 +40,7 @@ def resources(config, function_timeout: int, alarm_actions: dict) -> dict:
     if not config.mirrors:
         return {}
     queue_arn = {"Fn::GetAtt": [QUEUE, "Arn"]}
-    out = {
+    out = Resources({
         DEAD_LETTERS: {"Type": "AWS::SQS::Queue", "Properties": {
             "QueueName": f"{config.stack_name}-mirror-dlq", "MessageRetentionPeriod": 1209600,
             "SqsManagedSseEnabled": True}},
@@ -64,7 +65,7 @@ def resources(config, function_timeout: int, alarm_actions: dict) -> dict:
                 # Only this stack's rules may send (confused-deputy protection).
                 "Condition": {"ArnEquals": {"aws:SourceArn": [{"Fn::GetAtt": [rule_id(m), "Arn"]}
                                                               for m in config.mirrors]}}}]}}},
-    }
+    })
     for mirror in config.mirrors:
         out[rule_id(mirror)] = {"Type": "AWS::Events::Rule", "Properties": {
             "Description": f"bucketsync mirror {mirror.name}: s3://{mirror.request.source}/"

@@ -26,6 +26,7 @@ from ..mirror import MIRRORS_VARIABLE
 from ..datasync.tasks import TASKS_VARIABLE
 from .config import DeployConfig
 from .errors import ConfigError
+from .resources import Resources
 from .frontmatter import LambdaFile, lambda_files
 
 RUNTIME = "python3.12"
@@ -288,8 +289,8 @@ def function_environment(config: DeployConfig) -> dict:
 # Lambda refuses a function whose environment variables take more than 4 KB
 # in all (CreateFunction/UpdateFunctionConfiguration: "Lambda was unable to
 # configure your environment variables because the environment variables you
-# have provided exceeded the 4KB limit"), counted here as the UTF-8 bytes of
-# every name and value. Values CloudFormation fills in count at the longest
+# have provided exceeded the 4KB limit. String measured: {...}"), counted
+# here as Lambda measures it: the variables as one compact JSON object. Values CloudFormation fills in count at the longest
 # they can resolve to, so a stack that passes here cannot fail there.
 ENVIRONMENT_BYTES = 4096
 _LONGEST_ARN = len("arn:aws-iso-b:datasync:us-isob-east-1:123456789012:task/task-0123456789abcdef0")
@@ -297,17 +298,21 @@ _LONGEST_RESOLVED = {"Ref": 256, "Fn::GetAtt": 256}   # a bucket name (63), a to
 
 
 def environment_bytes(variables: dict) -> int:
-    """The size Lambda counts of these variables, placeholders resolved at
-    their longest (`${X}` in Fn::Sub: a DataSync task's ARN)."""
-    def value_bytes(value) -> int:
+    """The size Lambda measures of these variables: the map as compact JSON
+    (its error quotes the "String measured", braces, quotes and escapes
+    included), placeholders resolved at their longest (`${X}` in Fn::Sub: a
+    DataSync task's ARN), non-ASCII text counted escaped or not, whichever
+    is longer."""
+    def resolved(value) -> str:
         if isinstance(value, str):
-            return len(value.encode())
+            return value
         (function, argument), = value.items()
         if function == "Fn::Sub":
             text = argument if isinstance(argument, str) else argument[0]
-            return len(re.sub(r"\$\{[^}]+\}", "x" * _LONGEST_ARN, text).encode())
-        return _LONGEST_RESOLVED[function]
-    return sum(len(name.encode()) + value_bytes(value) for name, value in variables.items())
+            return re.sub(r"\$\{[^}]+\}", "x" * _LONGEST_ARN, text)
+        return "x" * _LONGEST_RESOLVED[function]
+    measured = {name: resolved(value) for name, value in variables.items()}
+    return max(len(json.dumps(measured, separators=(",", ":"), ensure_ascii=ascii).encode()) for ascii in (True, False))
 
 
 def check_environment(function: str, variables: dict) -> None:
@@ -336,7 +341,7 @@ def deployed(file: LambdaFile, config: DeployConfig) -> bool:
 def build(config: DeployConfig, account: str, code_bucket: str, code_key: str) -> dict:
     names = Names(config, account)
     files = [file for file in lambda_files() if deployed(file, config)]
-    resources = _work_bucket(config)
+    resources = Resources(_work_bucket(config))
     functions, substitutions = _functions(config, names, files, code_bucket, code_key)
     resources.update(functions)
     resources.update(_state_machine(config, names, files, substitutions))
@@ -365,7 +370,7 @@ def build(config: DeployConfig, account: str, code_bucket: str, code_key: str) -
         "AWSTemplateFormatVersion": "2010-09-09",
         "Transform": "AWS::Serverless-2016-10-31",
         "Description": f"bucketsync {config.stack_name}: one-way S3 bucket sync on Step Functions",
-        "Resources": resources,
+        "Resources": dict(resources),   # a plain dict again: SAM rewrites it in place
         "Outputs": outputs,
     }
 
@@ -374,7 +379,7 @@ def build(config: DeployConfig, account: str, code_bucket: str, code_key: str) -
 
 def _work_bucket(config: DeployConfig) -> dict:
     """The stack's own bucket: scratch files, reports, map results."""
-    resources: dict = {}
+    resources = Resources()
     resources["WorkBucket"] = {
         "Type": "AWS::S3::Bucket",
         # Kept when the stack is deleted (`fab destroy` empties it only when
@@ -408,7 +413,7 @@ def _work_bucket(config: DeployConfig) -> dict:
 def _functions(config: DeployConfig, names: Names, files, code_bucket: str, code_key: str) -> tuple[dict, dict]:
     """Per lambda_functions/ file: its role, log group, function and
     version; and the definition's substitutions (the version ARNs)."""
-    resources: dict = {}
+    resources = Resources()
     environment = function_environment(config)
     # Filled in by CloudFormation: the function versions the definition calls, the work bucket.
     substitutions: dict = {"WorkBucket": {"Ref": "WorkBucket"}}
@@ -472,7 +477,7 @@ def _functions(config: DeployConfig, names: Names, files, code_bucket: str, code
 
 def _state_machine(config: DeployConfig, names: Names, files, substitutions: dict) -> dict:
     """The state machine, its role and its log group."""
-    resources: dict = {}
+    resources = Resources()
     rendered = definition.render(dict({name: f"${{{name}}}" for name in substitutions},
                                       MapConcurrency=config.map_concurrency, Partition=names.partition))
     executions = names.executions_arn
@@ -537,7 +542,7 @@ def _topic(config: DeployConfig, names: Names) -> dict:
     EventBridge rule targets the topic, so events.amazonaws.com is not
     admitted (were one to, note that EventBridge sends no aws:SourceAccount
     or aws:SourceArn to KMS: conditions on them would drop its events)."""
-    resources: dict = {}
+    resources = Resources()
     if _own_topic(config):
         resources[TOPIC_KEY] = {"Type": "AWS::KMS::Key", "Properties": {
             "Description": f"bucketsync {config.stack_name}: encrypts the notification topic",
@@ -616,7 +621,7 @@ def _schedules(config: DeployConfig, names: Names) -> dict:
     unqualified state machine ARN; the StateMachineQualifier condition keeps
     the role to the `live` alias. The trust policy admits only this
     account's schedules of this group (confused-deputy protection)."""
-    resources = {
+    resources = Resources({
         "ScheduleGroup": {"Type": "AWS::Scheduler::ScheduleGroup", "Properties": {"Name": names.schedule_group}},
         "ScheduleDeadLetterQueue": {"Type": "AWS::SQS::Queue", "Properties": {
             "QueueName": f"{config.stack_name}-schedule-dlq", "MessageRetentionPeriod": 1209600,
@@ -641,7 +646,7 @@ def _schedules(config: DeployConfig, names: Names) -> dict:
                     {"Effect": "Allow", "Action": ["sqs:SendMessage"],
                      "Resource": [{"Fn::GetAtt": ["ScheduleDeadLetterQueue", "Arn"]}]}]}}]},
         },
-    }
+    })
     for schedule in config.schedules:
         resources[schedule.logical_name] = {
             "Type": "AWS::Scheduler::Schedule",

@@ -749,3 +749,31 @@ def test_a_partner_can_name_the_datasync_role_before_the_first_deploy(tmp_path, 
     assert tasks.datasync_policy_command({}, "vehicles") == tasks.EXIT_OK   # no stack anywhere
     policy = json.loads(capsys.readouterr().out)["Statement"][0]
     assert policy["Principal"] == {"AWS": f"arn:aws:iam::{ACCOUNT}:role/bucketsync-eu-west-1-datasync-vehicles"}
+
+
+def test_the_environment_is_measured_as_lambda_measures_it():
+    """Lambda measures the variables as one compact JSON object ("String
+    measured: {...}"), quotes and escapes included: ten ordinary mirrors with
+    a few excludes fit as names plus values, not as JSON."""
+    mirrors = [{"name": f"photos-{n}", "source": f"s3://src-bucket/photos-{n}/",
+                "destination": f"s3://dst-bucket/photos-{n}/", "exclude": ["*.tmp", "*.part", "*.swp", "~*"]}
+               for n in range(10)]
+    variables = {"A": "x", "B": '{"k":"v"}'}
+    assert template.environment_bytes(variables) == len('{"A":"x","B":"{\\"k\\":\\"v\\"}"}')
+    with pytest.raises(config.ConfigError, match="environment variables would take up to"):
+        template.build(config.check(dict(SETTINGS, mirrors=mirrors)), ACCOUNT, "a", "k")
+
+
+@pytest.mark.parametrize("settings", [
+    dict(SETTINGS, schedules=SETTINGS["schedules"] + [
+        {"name": "dead-letter-alarm", "expression": "rate(1 hour)", "timezone": "UTC",
+         "input": {"source": "src-bucket", "destination": "dst-bucket"}}]),
+    dict(SETTINGS, datasync_tasks={"a": {"source": "s3://src-bucket/a/", "destination": "s3://dst-bucket/a/"},
+                                   "a-role": {"source": "s3://src-bucket/b/", "destination": "s3://dst-bucket/b/"}}),
+])
+def test_a_name_that_makes_an_id_the_stack_already_uses_is_refused(settings):
+    """A schedule "dead-letter-alarm" would silently replace the alarm of that
+    ID; task "a-role"'s task would take task "a"'s role's ID."""
+    cfg = config.check(settings)
+    with pytest.raises(config.ConfigError, match="two resources of the stack would both be named"):
+        template.build(cfg, ACCOUNT, "a", "k")
