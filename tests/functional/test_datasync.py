@@ -120,6 +120,19 @@ def sync_input(execution_input, **options):
 DATED = "/{date:%Y-%m-%d}/*"
 
 
+def held_transfers(monkeypatch) -> threading.Event:
+    """The local DataSync's transfers wait (at most 30 s) until the event
+    returned is set: an execution that stays running meanwhile."""
+    gate = threading.Event()
+    original = local._Transfer.transfer
+
+    def slow(self):
+        gate.wait(30)
+        original(self)
+    monkeypatch.setattr(local._Transfer, "transfer", slow)
+    return gate
+
+
 def test_dated_folders_go_through_datasync_and_the_rest_through_the_sync(backend, tmp_path, monkeypatch):
     src, dst = backend.buckets()
     seed(backend, src, {f"images/2026-11-{d}/cam.jpg": b"jpeg" * d for d in (18, 21, 22)})
@@ -215,13 +228,7 @@ def test_a_running_execution_is_adopted_not_started_twice(backend, tmp_path, mon
     seed(backend, src, {"2026-11-21/a": b"a"})
     tasks = {"t": {"source": f"s3://{src}/", "destination": f"s3://{dst}/"}}
     write_config(tmp_path, monkeypatch, tasks)
-    release = threading.Event()
-    original = local._Transfer.transfer
-
-    def slow(self):
-        release.wait(30)
-        original(self)
-    monkeypatch.setattr(local._Transfer, "transfer", slow)
+    release = held_transfers(monkeypatch)
     # An execution with the run's very filters is already running (a schedule's, say).
     with engine._local_datasync(check_tasks(tasks)) as svc:
         clients.reset()
@@ -253,13 +260,7 @@ def test_a_datasync_execution_longer_than_the_lease_keeps_it_for_the_object_sync
     now = [time.time()]
     monkeypatch.setattr(lease, "clock", lambda: now[0])
     monkeypatch.setattr(lease, "monotonic", lambda: now[0])
-    transferred = threading.Event()
-    original = local._Transfer.transfer
-
-    def slow(self):
-        transferred.wait(30)
-        original(self)
-    monkeypatch.setattr(local._Transfer, "transfer", slow)
+    transferred = held_transfers(monkeypatch)
     polls = []
     follow = steps._follow
 
