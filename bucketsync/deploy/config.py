@@ -299,7 +299,28 @@ def check_mirror_regions(s3_client, config: DeployConfig) -> None:
                 f"stack in {region}")
 
 
-def _bucket_region(client, bucket: str, label: str) -> str | None:
+def check_datasync_regions(s3_client, config: DeployConfig) -> None:
+    """ConfigError, in one line naming the rule, for a DataSync task with
+    neither end in the stack's REGION: AWS's CreateTask ("one of the two
+    locations that you specify must reside in the Region where DataSync is
+    being used"). An S3 end's region is asked of S3 (HeadBucket), an EFS
+    end's is in its ARN; before anything is created."""
+    for name, spec in sorted(config.datasync_tasks.items()):
+        label = f"DATASYNC_TASKS {name!r}"
+        regions = []
+        for location in (spec.source, spec.destination):
+            if location.kind == "s3":
+                regions.append(_bucket_region(s3_client, location.bucket, label, "bucket"))
+            elif location.kind == "efs":
+                regions.append(location.efs.split(":")[3])
+        if config.region not in regions and None not in regions:
+            raise ConfigError(
+                f"{label}: its locations are in {' and '.join(sorted(set(regions)))}, none in REGION {config.region}; "
+                f"DataSync runs a task in the region of one of its locations (CreateTask): deploy it from a stack "
+                f"there (for another account's bucket, AWS's cross-account transfer runs in the destination's region)")
+
+
+def _bucket_region(client, bucket: str, label: str, what: str = "source bucket") -> str | None:
     """A bucket's region: S3 names it in HeadBucket's x-amz-bucket-region
     header, also when it answers 301 (another region) or 403 (no
     s3:ListBucket on it), so the deployer needs no right on the bucket;
@@ -310,7 +331,7 @@ def _bucket_region(client, bucket: str, label: str) -> str | None:
     except ClientError as exc:
         response = exc.response.get("ResponseMetadata", {})
         if response.get("HTTPStatusCode") == 404:
-            raise ConfigError(f"{label}: source bucket {bucket!r} does not exist") from None
+            raise ConfigError(f"{label}: {what} {bucket!r} does not exist") from None
     region = response.get("HTTPHeaders", {}).get("x-amz-bucket-region")
     if region:
         return region

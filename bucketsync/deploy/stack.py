@@ -16,7 +16,7 @@ from botocore.exceptions import ClientError
 
 from ..s3 import error_code
 from . import concurrency, package, sam, template
-from .config import DeployConfig, check_mirror_regions
+from .config import DeployConfig, check_datasync_regions, check_mirror_regions
 from .errors import DeployError
 from .frontmatter import lambda_files
 
@@ -352,6 +352,7 @@ def deploy(session, config: DeployConfig, out: Callable[[str], None] = print, po
     s3 = session.client("s3")
     # Before anything is created: a mirror of another region's bucket would never fire.
     check_mirror_regions(s3, config)
+    check_datasync_regions(s3, config)   # and a DataSync task needs one end in REGION
     cfn = session.client("cloudformation")
     sfn = session.client("stepfunctions")
     bucket = artifacts_bucket(config, account)

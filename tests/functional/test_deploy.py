@@ -320,3 +320,32 @@ def test_destroy_asks_then_deletes_the_stack_and_keeps_the_work_bucket(account, 
     code, text = run_quiet(tasks.destroy_command, {}, False, False, ask=lambda prompt: "bsync-test")
     assert code == 0 and "deleted" in text
     assert stack.stack_status(cfn, "bsync-test") in (None, "DELETE_COMPLETE")
+
+
+def test_a_datasync_task_with_no_end_in_the_stacks_region_is_refused_before_anything_is_created(monkeypatch):
+    """AWS's CreateTask: one of a task's locations must be in the region
+    where DataSync runs it. A task between two buckets of another region is
+    refused in one line naming the task; one end here is enough."""
+    from moto import mock_aws
+
+    from bucketsync.deploy import config as config_mod, stack
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
+        monkeypatch.setenv(name, "testing")
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    monkeypatch.delenv("AWS_ENDPOINT_URL_S3", raising=False)
+    with mock_aws():
+        for bucket, region in (("far-src", "us-west-2"), ("far-dst", "us-west-2"), ("near-dst", "eu-west-1")):
+            boto3.client("s3", region_name=region).create_bucket(
+                Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": region})
+        settings = {"region": "eu-west-1", "source_buckets": ["far-src"], "destination_buckets": ["far-dst", "near-dst"],
+                    "datasync_tasks": {"in": {"source": "s3://far-src/a/", "destination": "s3://near-dst/a/"}}}
+        session = boto3.Session(region_name="eu-west-1")
+        config_mod.check_datasync_regions(session.client("s3"), config_mod.check(settings))   # one end here: fine
+        far = config_mod.check(dict(settings, datasync_tasks=dict(
+            settings["datasync_tasks"], away={"source": "s3://far-src/b/", "destination": "s3://far-dst/b/"})))
+        with pytest.raises(config_mod.ConfigError) as caught:
+            stack.deploy(session, far, out=lambda _: None)
+        message = str(caught.value)
+        assert "DATASYNC_TASKS 'away'" in message and "none in REGION eu-west-1" in message and "\n" not in message
+        assert sorted(b["Name"] for b in session.client("s3").list_buckets()["Buckets"]) == [
+            "far-dst", "far-src", "near-dst"], "nothing was created"
