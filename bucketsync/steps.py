@@ -6,6 +6,8 @@ small: {"run": ..., "cursor": ..., "plan": ...}; object lists live in the
 work area."""
 from __future__ import annotations
 
+import json
+
 from . import clients, endpoints, interrupt, lease, notify, progress, readback, report, s3
 from . import settings as settings_mod
 from .copier import Copier, start_deadline
@@ -51,9 +53,30 @@ def validate_input(event: dict) -> dict:
               work_bucket=cfg.work_bucket, work_prefix=run_prefix(cfg.work_prefix, execution),
               started=event.get("started"), owned=owned,
               source_endpoint=places["source"], destination_endpoint=places["destination"])
+    state = {"run": run.to_dict(), "cursor": None, "datasync": datasync}
+    _check_state_size(state)
     if run.leased:
         lease.for_run(run, cfg).acquire()
-    return {"run": run.to_dict(), "cursor": None, "datasync": datasync}
+    return state
+
+
+# Step Functions refuses a state over 256 KiB with States.DataLimitExceeded,
+# which no Catch can take (no report, no release). The run's state is small
+# but for DataSync's filters, which travel in `datasync` and, as what
+# DataSync owns, twice more in `run` (and so into every Map item): a filter
+# near DataSync's own 102,400 characters would pass the limit. Refused here,
+# before anything is written, with room left for what later states add.
+STATE_BYTES = 160 * 1024
+
+
+def _check_state_size(state: dict) -> None:
+    size = len(json.dumps(state, separators=(",", ":")).encode())
+    if size > STATE_BYTES:
+        filters = len((state.get("datasync") or {}).get("includes") or "")
+        raise InvalidInputError(
+            f"the run's state would take {size:,} bytes, more than {STATE_BYTES:,} of Step Functions' 256 KiB, "
+            f"mostly the DataSync include filter ({filters:,} characters, carried with what DataSync owns): "
+            f"use fewer patterns or catch_up_days, or split the folders over several runs")
 
 
 def _check_buckets(request, places: dict) -> dict:

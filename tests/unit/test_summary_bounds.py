@@ -18,3 +18,21 @@ def test_long_texts_are_clipped_and_say_so():
     clipped = report.clip(text)
     assert len(clipped) < report.SUMMARY_TEXT_CHARS + 100 and f"{len(text):,} characters" in clipped
     assert report.clip("short") == "short"
+
+
+def test_a_run_state_too_large_for_step_functions_is_refused_before_anything_is_written():
+    """A DataSync filter near its 102,400 characters travels in `datasync`
+    and, as what DataSync owns, twice more in `run`: past 256 KiB Step
+    Functions fails the run with States.DataLimitExceeded, which no Catch
+    takes. ValidateInput refuses it, naming the filter, with InvalidInputError."""
+    import pytest
+
+    from bucketsync import steps
+    from bucketsync.errors import InvalidInputError
+    includes = "|".join(f"/project-{n:05d}/*" for n in range(4000))          # 67,999 characters
+    owned = [{"bucket": "b", "prefix": "", "pattern": includes.replace("*", ".*")}] * 2
+    state = {"run": {"owned": owned}, "cursor": None, "datasync": {"includes": includes}}
+    with pytest.raises(InvalidInputError, match="the run's state would take .* DataSync include filter"):
+        steps._check_state_size(state)
+    steps._check_state_size({"run": {"owned": owned[:1]}, "cursor": None,
+                             "datasync": {"includes": includes[:20_000]}})   # fits
