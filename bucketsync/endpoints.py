@@ -122,6 +122,7 @@ AWS = "aws"
 LOOPBACK = "localhost"
 
 
+@functools.lru_cache(maxsize=256)   # pure for a URL; asked per copied object (Run.streamed)
 def place(url: str | None) -> str:
     """What identifies an endpoint, whatever its spelling: "aws" for AWS S3
     (no URL, or any amazonaws.com URL: bucket names are global there), else
