@@ -184,8 +184,8 @@ def _pages(run: Run, side: str, cursor: dict, after: str | None, settings: Setti
 def _plan(run: Run, cursor: dict, settings: Settings, now: Callable[[], float]) -> tuple[dict, bool]:
     request = run.request
     keep = KeyFilter(request.include, request.exclude)
-    owned = OwnedKeys(run.owned)
     work = clients.work_client()
+    owned = OwnedKeys(s3.get_json(work, run.work_bucket, run.owned_key) if run.owned_areas else ())
 
     def write(key, document):
         s3.put_json(work, run.work_bucket, key, document)

@@ -31,7 +31,6 @@ SUMMARY_FAILED_KEYS = 10
 # Fail state's cause holds at most 32,768 characters; a state 256 KiB): its
 # lists and texts are bounded, their whole in the report.
 SUMMARY_KEYS_CHARS = 8_000    # failed_keys, as JSON (a 1,024-byte key can take 6,144)
-SUMMARY_TEXT_CHARS = 2_000    # one DataSync filter, or an error's cause
 SUMMARY_LIST_ITEMS = 100      # unfinished chunk numbers per kind
 KEPT_FAILURES = 1000        # failures kept in totals; the report lists every one
 RESULTS: dict[str, type[ChunkResult]] = {COPY: CopyResult, DELETE: DeleteResult}
@@ -207,10 +206,8 @@ def summarize(run: Run, plan_totals: PlanTotals, deletes_ran: bool, maps: dict |
                   if totals["missing_chunks"]}
     if unfinished:   # chunks whose Lambda never finished: their keys are in failed_keys and the report
         summary["unfinished_chunks"] = {kind: numbers[:SUMMARY_LIST_ITEMS] for kind, numbers in unfinished.items()}
-    if datasync:
+    if datasync:   # its filters are their beginnings (stowed by ValidateInput), the whole in the report
         summary["datasync"] = datasync_summary(datasync)
-        for name in ("includes", "excludes"):
-            summary["datasync"][name] = clip(summary["datasync"][name] or "")
     if error:
         summary["error"] = error.get("Error")
         summary["cause"] = summary["message"] = error.get("Cause")
@@ -240,13 +237,6 @@ def first_keys(keys) -> list[str]:
             break
         kept.append(key)
     return kept
-
-
-def clip(text: str, limit: int = SUMMARY_TEXT_CHARS) -> str:
-    """`text`, or its beginning and how long it is (the whole is in the report)."""
-    if len(text) <= limit:
-        return text
-    return f"{text[:limit]}... ({len(text):,} characters; the whole is in the report)"
 
 
 def notes(observed: dict, plan_totals: PlanTotals, request, emulated: set[str] = frozenset()) -> list[str]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 
-from . import clients, endpoints, interrupt, lease, notify, progress, readback, report, s3
+from . import bounds, clients, endpoints, interrupt, lease, notify, progress, readback, report, s3
 from . import settings as settings_mod
 from .copier import Copier, start_deadline
 from .deleter import delete_chunk as delete_keys
@@ -17,7 +17,7 @@ from .guards import check_delete_guards
 from .planner import plan_step
 from .plan import COPY, DELETE, PlanTotals, decode_action
 from .datasync.ownership import check_beside_sync, owned as owned_area
-from .datasync.steps import begin as begin_datasync, check_expandable, resolve_task
+from .datasync.steps import begin as begin_datasync, check_expandable, resolve_task, stow_filters, whole_filters
 from .inputs import validate_input as validate_execution
 from .work import Run, run_prefix
 
@@ -51,32 +51,20 @@ def validate_input(event: dict) -> dict:
     run = Run(id=execution, request=request,
               source_region=regions["source"], destination_region=regions["destination"],
               work_bucket=cfg.work_bucket, work_prefix=run_prefix(cfg.work_prefix, execution),
-              started=event.get("started"), owned=owned,
+              started=event.get("started"), owned_areas=len(owned),
               source_endpoint=places["source"], destination_endpoint=places["destination"])
+    # DataSync's filters (up to 102,400 characters each) and what they own
+    # wait in the work area (this run's scratch), not in the state (bounds.py).
+    work = clients.work_client()
+    if owned:
+        s3.put_json(work, run.work_bucket, run.owned_key, list(owned))
+    if datasync is not None:
+        datasync = stow_filters(datasync, work, run.work_bucket, run.datasync_filters_key)
     state = {"run": run.to_dict(), "cursor": None, "datasync": datasync}
-    _check_state_size(state)
+    bounds.check_state_size(state)
     if run.leased:
         lease.for_run(run, cfg).acquire()
     return state
-
-
-# Step Functions refuses a state over 256 KiB with States.DataLimitExceeded,
-# which no Catch can take (no report, no release). The run's state is small
-# but for DataSync's filters, which travel in `datasync` and, as what
-# DataSync owns, twice more in `run` (and so into every Map item): a filter
-# near DataSync's own 102,400 characters would pass the limit. Refused here,
-# before anything is written, with room left for what later states add.
-STATE_BYTES = 160 * 1024
-
-
-def _check_state_size(state: dict) -> None:
-    size = len(json.dumps(state, separators=(",", ":")).encode())
-    if size > STATE_BYTES:
-        filters = len((state.get("datasync") or {}).get("includes") or "")
-        raise InvalidInputError(
-            f"the run's state would take {size:,} bytes, more than {STATE_BYTES:,} of Step Functions' 256 KiB, "
-            f"mostly the DataSync include filter ({filters:,} characters, carried with what DataSync owns): "
-            f"use fewer patterns or catch_up_days, or split the folders over several runs")
 
 
 def _check_buckets(request, places: dict) -> dict:
@@ -179,7 +167,7 @@ def finish(event: dict) -> dict:
     summary, details = report.summarize(run, PlanTotals.from_dict((event.get("plan") or {}).get("totals")),
                                         event.get("delete_next", False), event.get("maps"),
                                         datasync=event.get("datasync"))
-    report.write(run, summary, details)
+    _write_report(run, summary, details, event.get("datasync"))
     _release(run)
     _notify(summary, run, None)
     return summary
@@ -191,14 +179,14 @@ def report_failure(event: dict) -> dict:
     error = event.get("error") or {}
     name = error.get("Error") or "States.Runtime"
     # The Fail state's cause holds at most 32,768 characters.
-    cause = report.clip(report.readable_cause(error.get("Cause")), 4 * report.SUMMARY_TEXT_CHARS)
+    cause = bounds.clip(report.readable_cause(error.get("Cause")), 4 * bounds.SUMMARY_TEXT_CHARS)
     run, summary = None, {"failed": 0}
     if isinstance(event.get("run"), dict):
         run = Run.from_dict(event["run"])
         totals = PlanTotals.from_dict((event.get("plan") or {}).get("totals"))
         summary, details = report.summarize(run, totals, event.get("delete_next", False), event.get("maps"),
                                             {"Error": name, "Cause": cause}, datasync=event.get("datasync"))
-        report.write(run, summary, details)
+        _write_report(run, summary, details, event.get("datasync"))
         _release(run)
     elif isinstance(event.get("input"), dict):
         # Failed validation: the raw input (wrapped by the Start state) is all there is.
@@ -208,6 +196,14 @@ def report_failure(event: dict) -> dict:
         summary["failed"] = 0
     _notify(summary, run, {"Error": name, "Cause": cause})
     return {"Error": name, "Cause": cause}
+
+
+def _write_report(run: Run, summary: dict, details: dict, datasync: dict | None) -> None:
+    """The report, with DataSync's whole filters (the summary has their beginnings)."""
+    if datasync and datasync.get("filters_at"):
+        includes, excludes = whole_filters(datasync, clients.work_client())
+        details = dict(details, datasync_filters={"includes": includes, "excludes": excludes})
+    report.write(run, summary, details)
 
 
 def _release(run: Run) -> None:

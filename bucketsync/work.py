@@ -38,9 +38,12 @@ class Run:
     work_bucket: str
     work_prefix: str        # ends with "/"; every scratch key of this run starts with it
     started: str | None = None   # the execution's start time (ISO 8601)
-    # Keys DataSync owns in this run (datasync.ownership.Owned as dicts):
-    # the object-level sync neither copies nor deletes them.
-    owned: tuple[dict, ...] = ()
+    # How many areas DataSync owns in this run (datasync.ownership.Owned):
+    # the object-level sync neither copies nor deletes their keys. The areas
+    # themselves are in the work area (`owned_key`): each holds a regex of
+    # DataSync's include filter, up to 102,400 characters, which would
+    # otherwise travel in every state and every Map item.
+    owned_areas: int = 0
     # Each side's endpoint and credentials, resolved once by ValidateInput
     # (endpoints.resolve): every later step reaches the same place the same way.
     source_endpoint: Endpoint = Endpoint()
@@ -50,7 +53,7 @@ class Run:
         return {"id": self.id, "request": self.request.to_dict() if self.request else None,
                 "source_region": self.source_region, "destination_region": self.destination_region,
                 "work": {"bucket": self.work_bucket, "prefix": self.work_prefix}, "started": self.started,
-                "owned": list(self.owned),
+                "owned_areas": self.owned_areas,
                 "endpoints": {"source": self.source_endpoint.to_dict(),
                               "destination": self.destination_endpoint.to_dict()}}
 
@@ -61,7 +64,7 @@ class Run:
                    source_region=data.get("source_region"),
                    destination_region=data.get("destination_region"),
                    work_bucket=data["work"]["bucket"], work_prefix=data["work"]["prefix"],
-                   started=data.get("started"), owned=tuple(data.get("owned") or ()),
+                   started=data.get("started"), owned_areas=int(data.get("owned_areas") or 0),
                    source_endpoint=Endpoint.from_dict((data.get("endpoints") or {}).get("source")),
                    destination_endpoint=Endpoint.from_dict((data.get("endpoints") or {}).get("destination")))
 
@@ -91,6 +94,14 @@ class Run:
 
     def result_key(self, kind: str, number: int) -> str:
         return f"{self.work_prefix}results/{kind}/{number:06d}.json"
+
+    @property
+    def owned_key(self) -> str:
+        return f"{self.work_prefix}datasync/owned.json"
+
+    @property
+    def datasync_filters_key(self) -> str:
+        return f"{self.work_prefix}datasync/filters.json"
 
     @property
     def copy_totals_key(self) -> str:

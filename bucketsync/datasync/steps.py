@@ -6,7 +6,10 @@ The branch's state, `$.datasync`, begun by ValidateInput (`begin`), which
 also decides from it what DataSync owns in the run:
     request      the checked `datasync` input
     dry_run      filters are built and shown, nothing is started
-    task, task_arn, includes, excludes, dates, empty_dates
+    task, task_arn, dates, empty_dates
+    includes, excludes  the execution's filters; after ValidateInput only
+                 their beginnings (bounds.clip), the whole in the work area
+                 at `filters_at` {"bucket", "key"} (`stow_filters`)
     execution_arn, status, files_transferred, bytes_transferred, ...
     files_failed files DataSync could not prepare, transfer, verify or
                  delete (FilesFailed): the run fails with them
@@ -23,7 +26,7 @@ import json
 import os
 from datetime import date, datetime, timezone
 
-from .. import clients, interrupt, lease, s3
+from .. import bounds, clients, interrupt, lease, s3
 from .. import settings as settings_mod
 from ..errors import AccessDeniedError, DeleteGuardError, InvalidInputError
 from ..stores import state_store
@@ -197,6 +200,25 @@ def begin(request: DataSyncRequest, dry_run: bool, started: str | None, spec: Ta
     return state
 
 
+def stow_filters(state: dict, work, bucket: str, key: str) -> dict:
+    """The state to carry: the filters' beginnings, the whole written to the
+    work area. A filter may take DataSync's 102,400 characters, too much to
+    travel through every state of the run."""
+    s3.put_json(work, bucket, key, {"includes": state["includes"], "excludes": state["excludes"]})
+    return dict(state, includes=bounds.clip(state["includes"]), excludes=bounds.clip(state["excludes"]),
+                filters_at={"bucket": bucket, "key": key})
+
+
+def whole_filters(state: dict, work=None) -> tuple[str, str]:
+    """The execution's (includes, excludes), whole: from the work area once
+    stowed by ValidateInput, else from the state itself."""
+    where = state.get("filters_at")
+    if not where:
+        return state["includes"], state["excludes"]
+    document = s3.get_json(work or clients.work_client(), where["bucket"], where["key"])
+    return document["includes"], document["excludes"]
+
+
 # ---- the state machine's step ------------------------------------------------------
 
 def step(event: dict, client=None) -> dict:
@@ -224,7 +246,7 @@ def step(event: dict, client=None) -> dict:
         state.update(status="DRY_RUN", finished=True)
         return dict(event, datasync=state)
     if not state.get("execution_arn"):
-        _start_or_wait(state, client)
+        _start_or_wait(state, client, *whole_filters(state))
     if state.get("execution_arn"):
         _follow(state, client, request)
     state["wait_seconds"] = min(state["wait_seconds"], max_wait)
@@ -246,7 +268,7 @@ def _renew_lease(run: dict | None) -> int:
     return max(1, min(MAX_WAIT_SECONDS, cfg.lease_seconds // 3))
 
 
-def _start_or_wait(state: dict, client) -> None:
+def _start_or_wait(state: dict, client, includes: str, excludes: str) -> None:
     """Start the execution, unless one of the task is already running: with
     the same filters it is adopted (never a duplicate start); with other
     filters DataSync queues ours (TaskQueueing ENABLED, its default), or,
@@ -258,16 +280,16 @@ def _start_or_wait(state: dict, client) -> None:
     running = [] if idle else [e for e in _executions(client, state["task_arn"]) if e.get("Status") not in TERMINAL]
     for execution in running:
         described = client.describe_task_execution(TaskExecutionArn=execution["TaskExecutionArn"])
-        if (filters.rule_value(described.get("Includes")) == state["includes"]
-                and filters.rule_value(described.get("Excludes")) == state["excludes"]):
+        if (filters.rule_value(described.get("Includes")) == includes
+                and filters.rule_value(described.get("Excludes")) == excludes):
             state.update(execution_arn=execution["TaskExecutionArn"], adopted=True, waiting_for=None)
             return
         if (described.get("Options") or {}).get("TaskQueueing") == "DISABLED":
             state.update(status="WAITING", waiting_for=execution["TaskExecutionArn"])
             return
     response = client.start_task_execution(TaskArn=state["task_arn"],
-                                           Includes=filters.filter_rules(state["includes"]),
-                                           Excludes=filters.filter_rules(state["excludes"]))
+                                           Includes=filters.filter_rules(includes),
+                                           Excludes=filters.filter_rules(excludes))
     state.update(execution_arn=response["TaskExecutionArn"], adopted=False, waiting_for=None, status="QUEUED")
 
 

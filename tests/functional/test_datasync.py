@@ -8,7 +8,7 @@ import time
 import boto3
 import pytest
 
-from bucketsync import clients, lease
+from bucketsync import clients, lease, report
 from bucketsync.datasync import local, steps
 from bucketsync.datasync.tasks import check_tasks
 from bucketsync.local import cli, engine
@@ -576,3 +576,32 @@ def test_a_signal_during_the_datasync_part_fails_the_run(backend, tmp_path, monk
     status, summary, err = sync_input({"datasync": {"task": "share"}})
     assert status == cli.EXIT_OK, err
     assert len(backend.listing(dst)) == 30
+
+
+def test_a_filter_near_datasyncs_limit_runs_beside_an_object_sync(backend, tmp_path, monkeypatch):
+    """A filter of ~100,000 characters (DataSync takes 102,400) and what it
+    owns wait in the work area, not in the state (Step Functions' 256 KiB):
+    the run starts DataSync with the whole filter, the object sync leaves
+    its folders alone, and the report holds the whole filter."""
+    src, dst = backend.buckets()
+    folders = [f"project-{n:04d}-{'x' * 84}" for n in range(1000)]
+    seed(backend, src, {f"data/{folder}/a.bin": b"a" for folder in folders})
+    seed(backend, src, {"data/other/c.bin": b"c"})
+    # DataSync's (its task keeps what the source lacks): the object sync must not delete it.
+    seed(backend, dst, {f"data/{folders[-1]}/kept.bin": b"k"})
+    write_config(tmp_path, monkeypatch, {"t": {"source": f"s3://{src}/data/", "destination": f"s3://{dst}/data/"}})
+    started, original = [], local.LocalDataSync.start_task_execution
+    monkeypatch.setattr(local.LocalDataSync, "start_task_execution",
+                        lambda self, **kw: started.append(kw) or original(self, **kw))
+    include = [f"/{folder}/*" for folder in folders]
+    status, summary, err = sync_input({"source": src, "destination": dst,
+                                       "datasync": {"task": "t", "include": include}})
+    assert status == cli.EXIT_OK, err
+    whole = "|".join(include)
+    assert len(whole) > 99_000
+    assert [rule["Value"] for rule in started[0]["Includes"]] == [whole]
+    assert summary["datasync"]["files_transferred"] == 1000 and summary["copied"] == 1   # data/other/c.bin
+    assert len(summary["datasync"]["includes"]) < 2_100 and f"{len(whole):,} characters" in summary["datasync"]["includes"]
+    assert backend.listing(dst).keys() == backend.listing(src).keys() | {f"data/{folders[-1]}/kept.bin"}
+    assert summary["deleted"] == 0
+    assert report.read(open(summary["report"]))["run"]["datasync_filters"] == {"includes": whole, "excludes": ""}

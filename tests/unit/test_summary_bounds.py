@@ -3,7 +3,7 @@ state's cause holds at most 32,768 characters): its lists and texts are
 bounded (bucketsync.report), whatever the keys and filters."""
 import json
 
-from bucketsync import report
+from bucketsync import bounds, report
 
 
 def test_failed_keys_stay_within_the_cause_limit():
@@ -15,24 +15,22 @@ def test_failed_keys_stay_within_the_cause_limit():
 
 def test_long_texts_are_clipped_and_say_so():
     text = "|".join(f"/2026-11-{n:02d}/*" for n in range(1, 31)) * 400   # a DataSync filter near its limit
-    clipped = report.clip(text)
-    assert len(clipped) < report.SUMMARY_TEXT_CHARS + 100 and f"{len(text):,} characters" in clipped
-    assert report.clip("short") == "short"
+    clipped = bounds.clip(text)
+    assert len(clipped) < bounds.SUMMARY_TEXT_CHARS + 100 and f"{len(text):,} characters" in clipped
+    assert bounds.clip("short") == "short"
 
 
-def test_a_run_state_too_large_for_step_functions_is_refused_before_anything_is_written():
-    """A DataSync filter near its 102,400 characters travels in `datasync`
-    and, as what DataSync owns, twice more in `run`: past 256 KiB Step
-    Functions fails the run with States.DataLimitExceeded, which no Catch
-    takes. ValidateInput refuses it, naming the filter, with InvalidInputError."""
+def test_a_run_state_too_large_for_step_functions_is_refused_before_the_run_starts():
+    """Past 256 KiB Step Functions fails a run with States.DataLimitExceeded,
+    which no Catch takes. DataSync's filters and what they own wait in the
+    work area; what still grows with the input is the input itself, and
+    ValidateInput refuses a state that would not fit with InvalidInputError."""
     import pytest
 
-    from bucketsync import steps
+    from bucketsync import bounds
     from bucketsync.errors import InvalidInputError
-    includes = "|".join(f"/project-{n:05d}/*" for n in range(4000))          # 67,999 characters
-    owned = [{"bucket": "b", "prefix": "", "pattern": includes.replace("*", ".*")}] * 2
-    state = {"run": {"owned": owned}, "cursor": None, "datasync": {"includes": includes}}
-    with pytest.raises(InvalidInputError, match="the run's state would take .* DataSync include filter"):
-        steps._check_state_size(state)
-    steps._check_state_size({"run": {"owned": owned[:1]}, "cursor": None,
-                             "datasync": {"includes": includes[:20_000]}})   # fits
+    templates = [f"/project-{n:05d}/*" for n in range(5000)]                 # 90,000 characters
+    state = {"run": {"request": {"include": templates}}, "cursor": None, "datasync": {"request": {"include": templates}}}
+    with pytest.raises(InvalidInputError, match="the run's state would take .* the execution input is too large"):
+        bounds.check_state_size(state)
+    bounds.check_state_size({"run": {"request": {"include": templates}}, "cursor": None, "datasync": None})   # fits
