@@ -330,19 +330,30 @@ def prune_function_versions(sfn, lam, machine_arn: str, kept: list[dict], functi
         called |= set(_FUNCTION_VERSION.findall(version["definition"]))
     deleted = []
     for function in functions:
-        for page in lam.get_paginator("list_versions_by_function").paginate(FunctionName=function):
-            for version in page["Versions"]:
-                arn = version["FunctionArn"]
-                if version["Version"] == "$LATEST" or arn in called:
-                    continue
-                try:
-                    lam.delete_function(FunctionName=function, Qualifier=version["Version"])
-                    deleted.append(arn)
-                except ClientError as exc:
-                    out(f"could not delete function version {arn}: {exc}")
+        for version in _function_versions(lam, function):
+            arn = version["FunctionArn"]
+            if version["Version"] == "$LATEST" or arn in called:
+                continue
+            try:
+                lam.delete_function(FunctionName=function, Qualifier=version["Version"])
+                deleted.append(arn)
+            except ClientError as exc:
+                out(f"could not delete function version {arn}: {exc}")
     if deleted:
         out(f"deleted {len(deleted)} function version(s) no kept state machine version calls")
     return deleted
+
+
+def _function_versions(lam, function: str):
+    """The function's versions; none when it does not exist (AWS answers
+    ListVersionsByFunction with ResourceNotFoundException, 404): a function
+    this stack no longer has has nothing left to prune."""
+    try:
+        for page in lam.get_paginator("list_versions_by_function").paginate(FunctionName=function):
+            yield from page["Versions"]
+    except ClientError as exc:
+        if error_code(exc) not in ("ResourceNotFoundException", "ResourceNotFound"):
+            raise
 
 
 # ---- the whole deploy --------------------------------------------------------------
