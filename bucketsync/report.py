@@ -19,7 +19,7 @@ from typing import Iterator
 
 from . import __version__, clients, s3, threads
 from . import settings as settings_mod
-from .datasync.steps import summary as datasync_summary
+from .datasync.branch import summary as datasync_summary
 from .endpoints import SIDES
 from .plan import COPY, DELETE, UNCHANGED, PlanTotals, decode_action
 from .results import FAILED, WOULD_DELETE, ChunkResult, CopyResult, DeleteResult

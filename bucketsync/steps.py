@@ -6,7 +6,6 @@ small: {"run": ..., "cursor": ..., "plan": ...}; object lists live in the
 work area."""
 from __future__ import annotations
 
-import json
 
 from . import bounds, clients, endpoints, interrupt, lease, notify, progress, readback, report, s3
 from . import settings as settings_mod
@@ -17,7 +16,7 @@ from .guards import check_delete_guards
 from .planner import plan_step
 from .plan import COPY, DELETE, PlanTotals, decode_action
 from .datasync.ownership import check_beside_sync, owned as owned_area
-from .datasync.steps import begin as begin_datasync, check_expandable, resolve_task, stow_filters, whole_filters
+from .datasync.begin import begin as begin_datasync, check_expandable, resolve_task, stow_filters, whole_filters
 from .inputs import validate_input as validate_execution
 from .work import Run, run_prefix
 

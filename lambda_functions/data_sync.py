@@ -6,9 +6,9 @@
 #   work: [list, read, write]
 #   datasync: [start, follow]
 # ---
-"""Lambda handler for the DataSync state (logic in bucketsync.datasync.steps.step)."""
-from bucketsync.datasync import steps
+"""Lambda handler for the DataSync state (logic in bucketsync.datasync.branch.step)."""
+from bucketsync.datasync import branch
 
 
 def handler(event, context):
-    return steps.step(event)
+    return branch.step(event)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 from .request import DataSyncRequest
-from .steps import prepare
+from .begin import prepare
 from .sources import selected_keys
 from .tasks import TaskSpec
 

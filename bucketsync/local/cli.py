@@ -18,7 +18,7 @@ from rich.table import Table
 
 from .. import interrupt, report
 from ..datasync.ownership import check_beside_sync
-from ..datasync.steps import check_expandable, resolve_task
+from ..datasync.begin import check_expandable, resolve_task
 from ..deploy.errors import ConfigError
 from ..endpoints import AWS, SIDES, Endpoint, check_url, place, resolve
 from ..errors import InvalidInputError, ReportDirectoryError

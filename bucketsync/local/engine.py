@@ -42,7 +42,7 @@ import boto3
 
 from .. import clients, interrupt, progress, report, work
 from ..datasync import local as local_datasync
-from ..datasync.steps import STATE_DIR_VARIABLE
+from ..datasync.catchup import STATE_DIR_VARIABLE
 from ..datasync.tasks import TASKS_VARIABLE, to_environment
 from ..errors import ReportDirectoryError
 from ..outcome import Outcome, outcome_from

@@ -9,7 +9,7 @@ import boto3
 import pytest
 
 from bucketsync import clients, lease, report
-from bucketsync.datasync import local, steps
+from bucketsync.datasync import begin, branch, local
 from bucketsync.datasync.tasks import check_tasks
 from bucketsync.local import cli, engine
 from tests.backends import moto_backend
@@ -262,7 +262,7 @@ def test_a_datasync_execution_longer_than_the_lease_keeps_it_for_the_object_sync
     monkeypatch.setattr(lease, "monotonic", lambda: now[0])
     transferred = held_transfers(monkeypatch)
     polls = []
-    follow = steps._follow
+    follow = branch._follow
 
     def a_poll_later(state, client, request):   # each poll 25 s after the last: a lease needs renewing every 40
         now[0] += 25
@@ -270,7 +270,7 @@ def test_a_datasync_execution_longer_than_the_lease_keeps_it_for_the_object_sync
         if len(polls) == 8:                     # 200 s: more than three lease lengths
             transferred.set()
         follow(state, client, request)
-    monkeypatch.setattr(steps, "_follow", a_poll_later)
+    monkeypatch.setattr(branch, "_follow", a_poll_later)
     status, summary, err = sync_input({"source": src, "destination": dst,
                                        "datasync": {"task": "images", "include": [DATED], "date": "2026-11-21"}})
     assert status == cli.EXIT_OK, err
@@ -327,7 +327,7 @@ def test_folder_wildcards_expand_over_many_listing_pages(backend):
     from bucketsync.datasync.request import validate_datasync
     request = validate_datasync({"task": "t", "include": ["/topics/*/year={date:%Y}/month={date:%m}/day={date:%d}/*"],
                                  "date": "2026-11-21"})
-    state = steps.prepare(request, datetime(2026, 11, 22, tzinfo=timezone.utc), spec)
+    state = begin.prepare(request, datetime(2026, 11, 22, tzinfo=timezone.utc), spec)
     patterns = state["includes"].split("|")
     assert len(patterns) == 1100 and patterns[-1] == "/topics/p1099/year=2026/month=11/day=21/*"
     assert boto3.client  # the listing above went through moto's S3

@@ -3,7 +3,7 @@ execution of a task that refuses queueing (every page of the task's
 executions is read), one start only, and polls that lengthen."""
 from datetime import datetime
 
-from bucketsync.datasync import steps
+from bucketsync.datasync import begin, branch, catchup
 from bucketsync.datasync.request import validate_datasync
 from bucketsync.datasync.tasks import TASKS_VARIABLE, check_tasks, to_environment
 
@@ -45,7 +45,7 @@ def _one_task_with_a_dated_folder(tmp_path, monkeypatch):
     tasks = check_tasks({"t": {"source": f"file://{tmp_path / 'share'}", "destination": "s3://dst-bucket/"}})
     tasks["t"] = tasks["t"].__class__(**{**tasks["t"].__dict__, "arn": TASK})
     monkeypatch.setenv(TASKS_VARIABLE, to_environment(tasks))
-    monkeypatch.setenv(steps.STATE_DIR_VARIABLE, str(tmp_path / "state"))
+    monkeypatch.setenv(catchup.STATE_DIR_VARIABLE, str(tmp_path / "state"))
 
 
 def test_waits_for_a_task_that_refuses_queueing_then_starts_once(tmp_path, monkeypatch):
@@ -53,27 +53,27 @@ def test_waits_for_a_task_that_refuses_queueing_then_starts_once(tmp_path, monke
     monkeypatch.setenv("BUCKETSYNC_DATASYNC_POLL_SECONDS", "30")
     api = ScriptedDataSync()
     request = validate_datasync({"task": "t", "include": ["/{date:%Y-%m-%d}/*"]})
-    begun = steps.begin(request, False, "2026-11-22T02:00:00Z", steps.resolve_task(request), object_sync=False)
+    begun = begin.begin(request, False, "2026-11-22T02:00:00Z", begin.resolve_task(request), object_sync=False)
     event = {"run": None, "datasync": begun}
-    state = steps.step(event, api)["datasync"]
+    state = branch.step(event, api)["datasync"]
     assert state["status"] == "WAITING" and state["waiting_for"].endswith("exec-other") and api.started == []
     assert state["includes"] == "/2026-11-21/*" and not state["finished"]
-    state = steps.step(dict(event, datasync=state), api)["datasync"]
+    state = branch.step(dict(event, datasync=state), api)["datasync"]
     assert api.started == [] and state["status"] == "WAITING"
     api.other_status = "SUCCESS"
-    state = steps.step(dict(event, datasync=state), api)["datasync"]
+    state = branch.step(dict(event, datasync=state), api)["datasync"]
     assert len(api.started) == 1 and state["execution_arn"].endswith("exec-ours")
     assert api.started[0]["Includes"] == [{"FilterType": "SIMPLE_PATTERN", "Value": "/2026-11-21/*"}]
     waits = []
     for _ in range(25):
-        state = steps.step(dict(event, datasync=state), api)["datasync"]
+        state = branch.step(dict(event, datasync=state), api)["datasync"]
         waits.append(state["wait_seconds"])
     assert len(api.started) == 1, "never a second start"
-    assert waits[0] == 30 and waits[-1] > waits[0] and max(waits) <= steps.MAX_WAIT_SECONDS
+    assert waits[0] == 30 and waits[-1] > waits[0] and max(waits) <= branch.MAX_WAIT_SECONDS
     api.ours_status = "SUCCESS"
-    state = steps.step(dict(event, datasync=state), api)["datasync"]
+    state = branch.step(dict(event, datasync=state), api)["datasync"]
     assert state["finished"] and state["status"] == "SUCCESS" and state["files_transferred"] == 3
-    assert steps.done_dates(steps.record_store(), steps.DataSyncRequest.from_dict(event["datasync"]["request"])) == {
+    assert catchup.done_dates(catchup.record_store(), catchup.DataSyncRequest.from_dict(event["datasync"]["request"])) == {
         datetime(2026, 11, 21).date()}
 
 
@@ -87,12 +87,12 @@ def test_a_success_that_left_files_behind_fails_the_run_and_keeps_its_dates_miss
     api.describe_task_execution = lambda TaskExecutionArn: dict(
         described(TaskExecutionArn), FilesFailed={"Prepare": 0, "Transfer": 2, "Verify": 0, "Delete": 0})
     request = validate_datasync({"task": "t", "include": ["/{date:%Y-%m-%d}/*"]})
-    begun = steps.begin(request, False, "2026-11-22T02:00:00Z", steps.resolve_task(request), object_sync=False)
-    state = steps.step({"run": None, "datasync": begun}, api)["datasync"]
+    begun = begin.begin(request, False, "2026-11-22T02:00:00Z", begin.resolve_task(request), object_sync=False)
+    state = branch.step({"run": None, "datasync": begun}, api)["datasync"]
     assert state["finished"] and state["files_failed"] == 2
     assert state["error"]["Error"] == "DataSync.FilesFailed" and "2 file(s) failed" in state["error"]["Cause"]
-    assert steps.done_dates(steps.record_store(), request) == set()
-    assert steps.summary(state)["files_failed"] == 2
+    assert catchup.done_dates(catchup.record_store(), request) == set()
+    assert branch.summary(state)["files_failed"] == 2
 
 
 def test_polls_of_a_leased_run_come_within_a_third_of_the_lease(tmp_path, monkeypatch):
@@ -111,10 +111,10 @@ def test_polls_of_a_leased_run_come_within_a_third_of_the_lease(tmp_path, monkey
     api = ScriptedDataSync()
     api.other_status = "SUCCESS"
     request = validate_datasync({"task": "t", "include": ["/{date:%Y-%m-%d}/*"]})
-    begun = steps.begin(request, False, "2026-11-22T02:00:00Z", steps.resolve_task(request), object_sync=True)
-    state = steps.step({"run": run.to_dict(), "datasync": begun}, api)["datasync"]
+    begun = begin.begin(request, False, "2026-11-22T02:00:00Z", begin.resolve_task(request), object_sync=True)
+    state = branch.step({"run": run.to_dict(), "datasync": begun}, api)["datasync"]
     assert state["execution_arn"].endswith("exec-ours") and state["wait_seconds"] == 40
-    state = steps.step({"run": None, "datasync": begun}, api)["datasync"]
+    state = branch.step({"run": None, "datasync": begun}, api)["datasync"]
     assert state["wait_seconds"] == 300, "no lease to keep: the configured wait"
 
 
@@ -130,6 +130,6 @@ def test_an_idle_task_is_started_without_listing_its_executions(tmp_path, monkey
         raise AssertionError("an idle task's executions were listed")
     api.list_task_executions = never
     request = validate_datasync({"task": "t", "include": ["/{date:%Y-%m-%d}/*"]})
-    begun = steps.begin(request, False, "2026-11-22T02:00:00Z", steps.resolve_task(request), object_sync=False)
-    state = steps.step({"run": None, "datasync": begun}, api)["datasync"]
+    begun = begin.begin(request, False, "2026-11-22T02:00:00Z", begin.resolve_task(request), object_sync=False)
+    state = branch.step({"run": None, "datasync": begun}, api)["datasync"]
     assert len(api.started) == 1 and api.task_described == 1 and state["execution_arn"].endswith("exec-ours")
