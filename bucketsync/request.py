@@ -207,49 +207,14 @@ def validate(data, known: Mapping[str, Endpoint] | None = None) -> SyncRequest:
     naming the first problem found. `known`: each side's place when the input
     gives none, as the run will resolve it (endpoints.resolve: None means
     the functions' environment, as in ValidateInput)."""
-    if not isinstance(data, dict):
-        raise InvalidInputError(f"the input must be a JSON object, got {_type(data)}")
-    unknown = sorted(set(data) - set(ALLOWED_KEYS))
-    if unknown:
-        raise InvalidInputError(
-            f"unknown input key(s): {', '.join(map(repr, unknown))}; allowed: {', '.join(ALLOWED_KEYS)}")
-    for key in ("source", "destination"):
-        if key not in data:
-            raise InvalidInputError(f"'{key}' is missing: the input needs both 'source' and 'destination' bucket names")
+    _check_keys(data)
     source, source_path = _bucket_and_path(data["source"], "source")
     destination, destination_path = _bucket_and_path(data["destination"], "destination")
-
-    prefix = _prefix(data, "prefix")
-    source_prefix = _prefix(data, "source_prefix")
-    destination_prefix = _prefix(data, "destination_prefix")
-    if prefix is not None and (source_prefix is not None or destination_prefix is not None):
-        raise InvalidInputError("'prefix' scopes both sides and cannot be combined with 'source_prefix' or 'destination_prefix'")
-    if prefix is not None:
-        source_prefix = destination_prefix = prefix
-    if source_path and source_prefix is not None:
-        raise InvalidInputError("give the source prefix either in 's3://bucket/prefix' or in 'source_prefix', not both")
-    if destination_path and destination_prefix is not None:
-        raise InvalidInputError("give the destination prefix either in 's3://bucket/prefix' or in 'destination_prefix', not both")
-    source_prefix = source_prefix if source_prefix is not None else source_path
-    destination_prefix = destination_prefix if destination_prefix is not None else destination_path
-
+    source_prefix, destination_prefix = _prefixes(data, source_path, destination_path)
     source_endpoint = endpoints.parse(data["source_endpoint"], "source_endpoint") if "source_endpoint" in data else None
     destination_endpoint = (endpoints.parse(data["destination_endpoint"], "destination_endpoint")
                             if "destination_endpoint" in data else None)
-    # Buckets of one name on two endpoints are two buckets: compare the places
-    # the run will resolve (the input's endpoint, else the run's defaults),
-    # each in its canonical form, so that no spelling hides a bucket synced
-    # onto itself.
-    source_place, destination_place = (endpoints.resolve(given, side, known) for given, side in
-                                       ((source_endpoint, "source"), (destination_endpoint, "destination")))
-    if (source == destination and endpoints.same_place(source_place, destination_place)
-            and prefixes_may_overlap(source_prefix, destination_prefix)):
-        raise InvalidInputError(
-            f"source and destination are the same bucket ({source!r} at {endpoints.place(source_place.url)}) "
-            f"with overlapping prefixes ({source_prefix!r} and {destination_prefix!r}): a sync would overwrite "
-            f"or delete its own source")
-
-    return SyncRequest(
+    request = SyncRequest(
         source=source,
         destination=destination,
         source_prefix=source_prefix,
@@ -265,3 +230,51 @@ def validate(data, known: Mapping[str, Endpoint] | None = None) -> SyncRequest:
         source_endpoint=source_endpoint,
         destination_endpoint=destination_endpoint,
     )
+    _check_not_itself(request, known)
+    return request
+
+
+def _check_keys(data) -> None:
+    if not isinstance(data, dict):
+        raise InvalidInputError(f"the input must be a JSON object, got {_type(data)}")
+    unknown = sorted(set(data) - set(ALLOWED_KEYS))
+    if unknown:
+        raise InvalidInputError(
+            f"unknown input key(s): {', '.join(map(repr, unknown))}; allowed: {', '.join(ALLOWED_KEYS)}")
+    for key in ("source", "destination"):
+        if key not in data:
+            raise InvalidInputError(f"'{key}' is missing: the input needs both 'source' and 'destination' bucket names")
+
+
+def _prefixes(data: dict, source_path: str, destination_path: str) -> tuple[str, str]:
+    """Each side's prefix: `prefix` for both, or `source_prefix` and
+    `destination_prefix`, or the path of an s3:// URL; one way per side."""
+    prefix = _prefix(data, "prefix")
+    source_prefix = _prefix(data, "source_prefix")
+    destination_prefix = _prefix(data, "destination_prefix")
+    if prefix is not None and (source_prefix is not None or destination_prefix is not None):
+        raise InvalidInputError("'prefix' scopes both sides and cannot be combined with 'source_prefix' or 'destination_prefix'")
+    if prefix is not None:
+        source_prefix = destination_prefix = prefix
+    if source_path and source_prefix is not None:
+        raise InvalidInputError("give the source prefix either in 's3://bucket/prefix' or in 'source_prefix', not both")
+    if destination_path and destination_prefix is not None:
+        raise InvalidInputError("give the destination prefix either in 's3://bucket/prefix' or in 'destination_prefix', not both")
+    return (source_prefix if source_prefix is not None else source_path,
+            destination_prefix if destination_prefix is not None else destination_path)
+
+
+def _check_not_itself(request: SyncRequest, known: Mapping[str, Endpoint] | None) -> None:
+    """Buckets of one name on two endpoints are two buckets: compare the
+    places the run will resolve (the input's endpoint, else the run's
+    defaults), each in its canonical form, so that no spelling hides a
+    bucket synced onto itself."""
+    source_place, destination_place = (endpoints.resolve(given, side, known) for given, side in
+                                       ((request.source_endpoint, "source"),
+                                        (request.destination_endpoint, "destination")))
+    if (request.source == request.destination and endpoints.same_place(source_place, destination_place)
+            and prefixes_may_overlap(request.source_prefix, request.destination_prefix)):
+        raise InvalidInputError(
+            f"source and destination are the same bucket ({request.source!r} at "
+            f"{endpoints.place(source_place.url)}) with overlapping prefixes ({request.source_prefix!r} and "
+            f"{request.destination_prefix!r}): a sync would overwrite or delete its own source")

@@ -39,6 +39,14 @@ def _time(value) -> datetime | None:
         return None
 
 
+def _duration(described: dict) -> str:
+    start, end = _time(described.get("StartTime")), _time(described.get("EndTime"))
+    total = (described.get("Result") or {}).get("TotalDuration")
+    if start and end:
+        return f"{int((end - start).total_seconds())} s"
+    return ABSENT if total is None else f"{int(total) // 1000} s"
+
+
 def message(event: dict, described: dict | None, alert_empty: bool = False) -> tuple[str, str, str] | None:
     """(status, subject, body) for one event; None when there is nothing to
     say (a state other than SUCCESS or ERROR)."""
@@ -60,14 +68,8 @@ def message(event: dict, described: dict | None, alert_empty: bool = False) -> t
     failed = sum(int(n or 0) for n in (described.get("FilesFailed") or {}).values())
     if failed and state == "SUCCESS":
         status = f"SUCCESS, {failed} FILE(S) FAILED"
-    start, end = _time(described.get("StartTime")), _time(described.get("EndTime"))
-    result = described.get("Result") or {}
-    if start and end:
-        duration = f"{int((end - start).total_seconds())} s"
-    elif result.get("TotalDuration") is not None:
-        duration = f"{int(result['TotalDuration']) // 1000} s"
-    else:
-        duration = ABSENT
+    start, result = _time(described.get("StartTime")), described.get("Result") or {}
+    duration = _duration(described)
     lines = [f"DataSync task {name}: {status}",
              f"execution: {execution}",
              f"start time: {start.isoformat() if start else ABSENT}",
