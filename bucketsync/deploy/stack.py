@@ -19,6 +19,7 @@ from . import concurrency, package, sam, template
 from .config import DeployConfig, check_datasync_regions, check_mirror_regions
 from .errors import DeployError
 from .frontmatter import lambda_files
+from .stack_names import ALIAS, Names, partition_of
 
 # NAMED_IAM: the DataSync tasks' roles have names a partner's bucket policy
 # can name before the stack exists (datasync_template.role_name).
@@ -56,7 +57,7 @@ def artifacts_bucket(config: DeployConfig, account: str) -> str:
 def tls_only_policy(bucket: str, region: str) -> dict:
     """The artifacts bucket's policy: every request without TLS is refused
     (as the work bucket's, in the template)."""
-    arn = f"arn:{template.partition_of(region)}:s3:::{bucket}"
+    arn = f"arn:{partition_of(region)}:s3:::{bucket}"
     return {"Version": "2012-10-17", "Statement": [{
         "Sid": "DenyInsecureTransport", "Effect": "Deny", "Principal": "*", "Action": "s3:*",
         "Resource": [arn, f"{arn}/*"], "Condition": {"Bool": {"aws:SecureTransport": "false"}}}]}
@@ -224,7 +225,7 @@ def alias_target(sfn, alias_arn: str) -> str | None:
 def publish_if_changed(sfn, machine_arn: str, code_hash: str, out) -> tuple[str, bool]:
     """Publish a version when the definition or the code differs from the
     version the alias points at; move the alias to it. Returns (version, published)."""
-    alias_arn = f"{machine_arn}:{template.ALIAS}"
+    alias_arn = f"{machine_arn}:{ALIAS}"
     current = alias_target(sfn, alias_arn)
     definition = sfn.describe_state_machine(stateMachineArn=machine_arn)["definition"]
     wanted = version_description(code_hash, definition)
@@ -239,15 +240,15 @@ def publish_if_changed(sfn, machine_arn: str, code_hash: str, out) -> tuple[str,
                                         publish=True, versionDescription=wanted)
     version = response["stateMachineVersionArn"]
     move_alias(sfn, machine_arn, version)
-    out(f"published version {version.rsplit(':', 1)[-1]} ({wanted}); alias {template.ALIAS} -> it")
+    out(f"published version {version.rsplit(':', 1)[-1]} ({wanted}); alias {ALIAS} -> it")
     return version, True
 
 
 def move_alias(sfn, machine_arn: str, version_arn: str) -> None:
-    alias_arn = f"{machine_arn}:{template.ALIAS}"
+    alias_arn = f"{machine_arn}:{ALIAS}"
     routing = [{"stateMachineVersionArn": version_arn, "weight": 100}]
     if alias_target(sfn, alias_arn) is None:
-        sfn.create_state_machine_alias(name=template.ALIAS, routingConfiguration=routing,
+        sfn.create_state_machine_alias(name=ALIAS, routingConfiguration=routing,
                                        description="the version schedules and fab start run")
     else:
         sfn.update_state_machine_alias(stateMachineAliasArn=alias_arn, routingConfiguration=routing)
@@ -265,7 +266,7 @@ def list_versions(sfn, machine_arn: str) -> list[dict]:
             if not token:
                 break
     except ClientError:
-        current = alias_target(sfn, f"{machine_arn}:{template.ALIAS}")
+        current = alias_target(sfn, f"{machine_arn}:{ALIAS}")
         top = int(current.rsplit(":", 1)[-1]) if current else 0
         arns = [f"{machine_arn}:{n}" for n in range(top + 5, 0, -1)]
     versions = []
@@ -282,7 +283,7 @@ def list_versions(sfn, machine_arn: str) -> list[dict]:
 
 def rollback(sfn, machine_arn: str, to: int | None, out) -> str:
     versions = list_versions(sfn, machine_arn)
-    current = alias_target(sfn, f"{machine_arn}:{template.ALIAS}")
+    current = alias_target(sfn, f"{machine_arn}:{ALIAS}")
     if to is None:
         older = [v for v in versions if current and v["number"] < int(current.rsplit(":", 1)[-1])]
         if not older:
@@ -294,14 +295,14 @@ def rollback(sfn, machine_arn: str, to: int | None, out) -> str:
             raise DeployError(f"version {to} does not exist; versions: {[v['number'] for v in versions]}")
         target = matches[0]
     move_alias(sfn, machine_arn, target["arn"])
-    out(f"alias {template.ALIAS} -> version {target['number']} ({target['description']})")
+    out(f"alias {ALIAS} -> version {target['number']} ({target['description']})")
     return target["arn"]
 
 
 def prune_versions(sfn, machine_arn: str, keep: int, out, versions: list[dict] | None = None) -> list[str]:
     """Delete versions beyond the newest `keep`, never the alias's.
     `versions`: list_versions' answer, when the caller has it already."""
-    current = alias_target(sfn, f"{machine_arn}:{template.ALIAS}")
+    current = alias_target(sfn, f"{machine_arn}:{ALIAS}")
     versions = list_versions(sfn, machine_arn) if versions is None else versions
     doomed = [v["arn"] for v in versions[keep:] if v["arn"] != current]
     deleted = []
@@ -360,7 +361,7 @@ def deploy(session, config: DeployConfig, out: Callable[[str], None] = print, po
     data = package.build()
     key, uploaded = upload_code(s3, bucket, data)
     out(f"code package {key} {'uploaded' if uploaded else 'unchanged (already uploaded)'}")
-    names = template.Names(config, account)
+    names = Names(config, account)
     copier = next(file for file in lambda_files() if file.module == "copy_chunk")
     config = concurrency.apply(session.client("lambda"), config, names.function(copier), out)
     body = render(config, account, bucket, key, translate=emulated())

@@ -22,6 +22,7 @@ from ..inputs import validate_input
 from . import config as config_mod
 from . import datasync_template, package, stack, template
 from .errors import ConfigError, DeployError
+from .stack_names import ALIAS, Names
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_CONFIG = 0, 1, 2
 
@@ -83,16 +84,16 @@ def deploy_command(overrides: dict, out=print) -> int:
 
 
 def _machine(cfg, session) -> str:
-    return template.Names(cfg, stack.account_id(session)).state_machine_arn
+    return Names(cfg, stack.account_id(session)).state_machine_arn
 
 
 def versions_command(overrides: dict, out=None) -> int:
     def action(cfg, session):
         sfn = session.client("stepfunctions")
         machine = _machine(cfg, session)
-        current = stack.alias_target(sfn, f"{machine}:{template.ALIAS}")
+        current = stack.alias_target(sfn, f"{machine}:{ALIAS}")
         table = Table(title=f"{cfg.stack_name} versions")
-        for column in ("version", template.ALIAS, "description"):
+        for column in ("version", ALIAS, "description"):
             table.add_column(column)
         for version in stack.list_versions(sfn, machine):
             table.add_row(str(version["number"]), "*" if version["arn"] == current else "", version["description"])
@@ -139,7 +140,7 @@ def start_command(overrides: dict, opts: cli.SyncOptions, wait: bool, out=None, 
             raise InvalidInputError(f"datasync task {inputs.datasync.task!r} is not in DATASYNC_TASKS; add it and "
                                     f"deploy first")
         sfn = session.client("stepfunctions")
-        alias = f"{_machine(cfg, session)}:{template.ALIAS}"
+        alias = f"{_machine(cfg, session)}:{ALIAS}"
         name = f"start-{datetime.now(timezone.utc):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:6]}"
         arn = sfn.start_execution(stateMachineArn=alias, name=name, input=json.dumps(execution_input))["executionArn"]
         print(f"started {arn}", file=err)
@@ -229,7 +230,7 @@ def datasync_policy_command(overrides: dict, task: str, out=None) -> int:
     def action(cfg, session):
         if task not in cfg.datasync_tasks:
             raise DeployError(f"datasync task {task!r} is not in DATASYNC_TASKS ({', '.join(sorted(cfg.datasync_tasks)) or 'none'})")
-        names = template.Names(cfg, stack.account_id(session))
+        names = Names(cfg, stack.account_id(session))
         role = datasync_template.role_arn(cfg, names, task)
         print(json.dumps(datasync_template.bucket_policy(cfg, names, task, role), indent=2), file=out)
         return EXIT_OK

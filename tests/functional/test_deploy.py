@@ -17,7 +17,7 @@ import requests
 from moto.server import ThreadedMotoServer
 
 from bucketsync.deploy import config as config_mod
-from bucketsync.deploy import package, stack, tasks
+from bucketsync.deploy import package, stack, stack_names, tasks
 from bucketsync.deploy.frontmatter import FUNCTIONS_DIR
 from bucketsync.local import cli
 from tests.emulated import emulated_account
@@ -179,7 +179,7 @@ def test_versions_pin_the_code_and_rollback_restores_it(account, first_execution
     the new code; rollback brings back the old definition and the old code."""
     session, cfg = account
     sfn = session.client("stepfunctions")
-    alias = f"{stack.template.Names(cfg, '123456789012').state_machine_arn}:live"
+    alias = f"{stack_names.Names(cfg, '123456789012').state_machine_arn}:live"
     before = stack.alias_target(sfn, alias)
     old_calls = called_functions(sfn, before)
     assert all(re.fullmatch(r"arn:aws:lambda:eu-west-1:123456789012:function:bsync-test-[a-z-]+:\d+", arn)
