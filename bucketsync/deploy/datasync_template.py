@@ -16,7 +16,7 @@ import hashlib
 import json
 
 from ..datasync.tasks import Location, TaskSpec
-from .config import logical_id
+from .resources import logical_id
 from .errors import ConfigError
 from .resources import Resources
 

@@ -16,7 +16,8 @@ from botocore.exceptions import ClientError
 
 from ..s3 import error_code
 from . import concurrency, package, sam, template
-from .config import DeployConfig, check_datasync_regions, check_mirror_regions
+from .config import DeployConfig
+from .region_checks import check_datasync_regions, check_mirror_regions
 from .errors import DeployError
 from .frontmatter import lambda_files
 from .stack_names import ALIAS, Names, partition_of

@@ -6,10 +6,11 @@ import json
 
 from . import definition
 from .. import work
-from .config import DeployConfig, Schedule
+from .config import DeployConfig
 from .iam_policies import assume_role
 from .notifications_template import alarm_actions
 from .resources import Resources
+from .schedule_checks import Schedule
 from .stack_names import ALIAS, Names
 
 
