@@ -20,7 +20,7 @@ from ..local import cli
 from ..outcome import outcome_from
 from ..inputs import validate_input
 from . import config as config_mod
-from . import datasync_template, package, stack, template
+from . import artifacts, datasync_template, machine_versions, package, stack, stack_state, template
 from .errors import ConfigError, DeployError
 from .stack_names import ALIAS, Names
 
@@ -68,7 +68,7 @@ def template_command(overrides: dict, account: str | None = None, out=None) -> i
     def action(cfg, session):
         acct = account or stack.account_id(session)
         data = package.build()
-        body = template.build(cfg, acct, stack.artifacts_bucket(cfg, acct), package.object_key(data))
+        body = template.build(cfg, acct, artifacts.artifacts_bucket(cfg, acct), package.object_key(data))
         print(template_yaml(body), file=out)
         return EXIT_OK
     return _run(action, overrides)
@@ -91,11 +91,11 @@ def versions_command(overrides: dict, out=None) -> int:
     def action(cfg, session):
         sfn = session.client("stepfunctions")
         machine = _machine(cfg, session)
-        current = stack.alias_target(sfn, f"{machine}:{ALIAS}")
+        current = machine_versions.alias_target(sfn, f"{machine}:{ALIAS}")
         table = Table(title=f"{cfg.stack_name} versions")
         for column in ("version", ALIAS, "description"):
             table.add_column(column)
-        for version in stack.list_versions(sfn, machine):
+        for version in machine_versions.list_versions(sfn, machine):
             table.add_row(str(version["number"]), "*" if version["arn"] == current else "", version["description"])
         Console(file=out or sys.stdout).print(table)
         return EXIT_OK
@@ -105,7 +105,7 @@ def versions_command(overrides: dict, out=None) -> int:
 def rollback_command(overrides: dict, to: int | str | None, out=print, err=None) -> int:
     """`to`: a version number (as typed after --to), or None for the one before."""
     def action(cfg, session):
-        stack.rollback(session.client("stepfunctions"), _machine(cfg, session), version_number(to), out)
+        machine_versions.rollback(session.client("stepfunctions"), _machine(cfg, session), version_number(to), out)
         return EXIT_OK
     return _run(action, overrides, err)
 
@@ -198,15 +198,15 @@ def status_command(overrides: dict, limit: int = 10, out=None) -> int:
 def destroy_command(overrides: dict, yes: bool, delete_work_bucket: bool, ask=input, out=print) -> int:
     def action(cfg, session):
         cfn = session.client("cloudformation")
-        if stack.stack_status(cfn, cfg.stack_name) is None:
+        if stack_state.stack_status(cfn, cfg.stack_name) is None:
             out(f"stack {cfg.stack_name} does not exist: nothing to destroy")
             return EXIT_OK
         if not yes and ask(f"Delete stack {cfg.stack_name} in {cfg.region}? Type its name to confirm: ").strip() != cfg.stack_name:
             out("not confirmed: nothing deleted")
             return EXIT_FAILED
-        work_bucket = stack.outputs(cfn, cfg.stack_name).get("WorkBucketName")
+        work_bucket = stack_state.outputs(cfn, cfg.stack_name).get("WorkBucketName")
         cfn.delete_stack(StackName=cfg.stack_name)
-        stack.wait_for_status(cfn, cfg.stack_name, {"DELETE_COMPLETE", None}, out, 2.0, set())
+        stack_state.wait_for_status(cfn, cfg.stack_name, {"DELETE_COMPLETE", None}, out, 2.0, set())
         out(f"stack {cfg.stack_name} deleted")
         if work_bucket and delete_work_bucket:
             bucket = session.resource("s3").Bucket(work_bucket)

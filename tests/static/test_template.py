@@ -729,13 +729,13 @@ def test_a_partner_can_name_the_datasync_role_before_the_first_deploy(tmp_path, 
     role's name follows from the configuration (stack, region, task), so
     `fab datasync-policy` prints it with no stack, and the template names the
     role so (which needs CAPABILITY_NAMED_IAM)."""
-    from bucketsync.deploy import stack, tasks
+    from bucketsync.deploy import change_sets, tasks
     cfg = config.check(DATASYNC_SETTINGS)
     resources = template.build(cfg, ACCOUNT, "a", "k")["Resources"]
     names = {r["Properties"]["RoleName"] for n, r in resources.items()
              if n.startswith("DataSyncTask") and r["Type"] == "AWS::IAM::Role"}
     assert f"bucketsync-eu-west-1-datasync-vehicles" in names and all(len(n) <= 64 for n in names)
-    assert "CAPABILITY_NAMED_IAM" in stack.CAPABILITIES
+    assert "CAPABILITY_NAMED_IAM" in change_sets.CAPABILITIES
     long_cfg = dataclasses.replace(cfg, stack_name="a-very-long-stack-name-for-the-company-wide-sync")
     long_name = template.datasync_template.role_name(long_cfg, "vehicles-from-the-partner-fleet")
     assert len(long_name) == 64 and long_name != template.datasync_template.role_name(long_cfg, "vehicles-other-fleet")
