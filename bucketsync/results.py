@@ -32,7 +32,7 @@ class ActionResult(NamedTuple):
 class ChunkResult:
     """The common part of a chunk's result. `failures` holds {"key", "error"}
     for the summary's first failed keys; `observed` what the servers were
-    seen to do (see report.notes)."""
+    seen to do (see server_findings.notes)."""
     COUNTS: ClassVar[tuple[str, ...]] = ("failed", "skipped")
     failed: int = 0
     skipped: int = 0

@@ -7,7 +7,8 @@ work area."""
 from __future__ import annotations
 
 
-from . import bounds, clients, endpoints, interrupt, lease, notify, progress, readback, report, s3
+from . import bounds, chunk_totals, clients, endpoints, interrupt, lease, notify, progress, readback, report, s3
+from . import run_summary
 from . import settings as settings_mod
 from .copier import Copier, start_deadline
 from .deleter import delete_chunk as delete_keys
@@ -132,7 +133,7 @@ def tally(event: dict) -> dict:
     """After the copies: deletes run only when every copy chunk finished
     with no failure (and it is not a dry run)."""
     run = Run.from_dict(event["run"])
-    copies = report.copy_totals(run, (event.get("maps") or {}).get(COPY))
+    copies = chunk_totals.copy_totals(run, (event.get("maps") or {}).get(COPY))
     interrupt.check()   # an interrupted run stops here: no deletes
     request = run.request
     failed = copies["failed"] > 0 or bool(copies["missing_chunks"])
@@ -163,9 +164,9 @@ def finish(event: dict) -> dict:
         # Deletes left undone by an interrupt are a partial phase: the run
         # fails (ReportFailure writes the report with what was done).
         interrupt.check("the delete phase", deletes_ran=True)
-    summary, details = report.summarize(run, PlanTotals.from_dict((event.get("plan") or {}).get("totals")),
-                                        event.get("delete_next", False), event.get("maps"),
-                                        datasync=event.get("datasync"))
+    summary, details = run_summary.summarize(run, PlanTotals.from_dict((event.get("plan") or {}).get("totals")),
+                                             event.get("delete_next", False), event.get("maps"),
+                                             datasync=event.get("datasync"))
     _write_report(run, summary, details, event.get("datasync"))
     _release(run)
     _notify(summary, run, None)
@@ -178,13 +179,13 @@ def report_failure(event: dict) -> dict:
     error = event.get("error") or {}
     name = error.get("Error") or "States.Runtime"
     # The Fail state's cause holds at most 32,768 characters.
-    cause = bounds.clip(report.readable_cause(error.get("Cause")), 4 * bounds.SUMMARY_TEXT_CHARS)
+    cause = bounds.clip(chunk_totals.readable_cause(error.get("Cause")), 4 * bounds.SUMMARY_TEXT_CHARS)
     run, summary = None, {"failed": 0}
     if isinstance(event.get("run"), dict):
         run = Run.from_dict(event["run"])
         totals = PlanTotals.from_dict((event.get("plan") or {}).get("totals"))
-        summary, details = report.summarize(run, totals, event.get("delete_next", False), event.get("maps"),
-                                            {"Error": name, "Cause": cause}, datasync=event.get("datasync"))
+        summary, details = run_summary.summarize(run, totals, event.get("delete_next", False), event.get("maps"),
+                                                 {"Error": name, "Cause": cause}, datasync=event.get("datasync"))
         _write_report(run, summary, details, event.get("datasync"))
         _release(run)
     elif isinstance(event.get("input"), dict):

@@ -16,7 +16,7 @@ import hashlib
 import json
 
 from ..datasync.tasks import Location, TaskSpec
-from .config import logical_id
+from .resources import logical_id
 from .errors import ConfigError
 from .resources import Resources
 
@@ -73,7 +73,7 @@ def tasks_environment(tasks: dict[str, TaskSpec]):
     in by CloudFormation."""
     document = {name: dict(spec.to_dict(), arn=f"${{{logical(name)}}}") for name, spec in tasks.items()}
     # Its size, with every other variable of each function, is checked
-    # against Lambda's 4 KB as the template is built (template.check_environment).
+    # against Lambda's 4 KB as the template is built (environment_limit.check_environment).
     return {"Fn::Sub": json.dumps(document, sort_keys=True, separators=(",", ":"))}
 
 
@@ -150,7 +150,7 @@ def _task(config, names, name: str, spec: TaskSpec) -> dict:
         # needs the keys (create-s3-location.html, "server-side encryption":
         # kms:Decrypt, kms:Encrypt, kms:GenerateDataKey), through S3 only.
         # A key in another account must also name this role in its key policy.
-        from .template import kms_statements   # here: template imports this module
+        from .iam_policies import kms_statements   # here: iam_policies imports this module
         statements += kms_statements(KMS_ACTIONS, config.kms_key_arns)
     out[f"{prefix}Role"] = {"Type": "AWS::IAM::Role", "Properties": {
         "RoleName": role_name(config, name),

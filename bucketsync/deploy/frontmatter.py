@@ -17,8 +17,8 @@ SAM_KEYS = {"Description", "MemorySize", "Timeout", "Environment", "ReservedConc
 # ...and `Access`, ours: what the function may do to which bucket, turned into
 # IAM statements scoped to the configured buckets (least privilege), e.g.
 #   Access: {source: [list, read, tags], destination: [list, read, write], work: [read, write]}
-# (the actions of each right: template.S3_RIGHTS; `decrypt` and `encrypt`:
-# template.KMS_RIGHTS, on the configured KMS_KEY_ARNS through S3 only).
+# (the actions of each right: iam_policies.S3_RIGHTS; `decrypt` and `encrypt`:
+# iam_policies.KMS_RIGHTS, on the configured KMS_KEY_ARNS through S3 only).
 ACCESS_TARGETS = {"source": {"list", "read", "tags", "decrypt"},
                   "destination": {"list", "read", "tags", "write", "retag", "multipart", "abort", "tagged", "delete", "encrypt"},
                   "work": {"list", "read", "write", "delete"}, "notifications": {"publish"},

@@ -20,8 +20,9 @@ from ..local import cli
 from ..outcome import outcome_from
 from ..inputs import validate_input
 from . import config as config_mod
-from . import datasync_template, package, stack, template
+from . import artifacts, datasync_template, machine_versions, package, stack, stack_state, template
 from .errors import ConfigError, DeployError
+from .stack_names import ALIAS, Names
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_CONFIG = 0, 1, 2
 
@@ -67,7 +68,7 @@ def template_command(overrides: dict, account: str | None = None, out=None) -> i
     def action(cfg, session):
         acct = account or stack.account_id(session)
         data = package.build()
-        body = template.build(cfg, acct, stack.artifacts_bucket(cfg, acct), package.object_key(data))
+        body = template.build(cfg, acct, artifacts.artifacts_bucket(cfg, acct), package.object_key(data))
         print(template_yaml(body), file=out)
         return EXIT_OK
     return _run(action, overrides)
@@ -83,18 +84,18 @@ def deploy_command(overrides: dict, out=print) -> int:
 
 
 def _machine(cfg, session) -> str:
-    return template.Names(cfg, stack.account_id(session)).state_machine_arn
+    return Names(cfg, stack.account_id(session)).state_machine_arn
 
 
 def versions_command(overrides: dict, out=None) -> int:
     def action(cfg, session):
         sfn = session.client("stepfunctions")
         machine = _machine(cfg, session)
-        current = stack.alias_target(sfn, f"{machine}:{template.ALIAS}")
+        current = machine_versions.alias_target(sfn, f"{machine}:{ALIAS}")
         table = Table(title=f"{cfg.stack_name} versions")
-        for column in ("version", template.ALIAS, "description"):
+        for column in ("version", ALIAS, "description"):
             table.add_column(column)
-        for version in stack.list_versions(sfn, machine):
+        for version in machine_versions.list_versions(sfn, machine):
             table.add_row(str(version["number"]), "*" if version["arn"] == current else "", version["description"])
         Console(file=out or sys.stdout).print(table)
         return EXIT_OK
@@ -104,7 +105,7 @@ def versions_command(overrides: dict, out=None) -> int:
 def rollback_command(overrides: dict, to: int | str | None, out=print, err=None) -> int:
     """`to`: a version number (as typed after --to), or None for the one before."""
     def action(cfg, session):
-        stack.rollback(session.client("stepfunctions"), _machine(cfg, session), version_number(to), out)
+        machine_versions.rollback(session.client("stepfunctions"), _machine(cfg, session), version_number(to), out)
         return EXIT_OK
     return _run(action, overrides, err)
 
@@ -139,7 +140,7 @@ def start_command(overrides: dict, opts: cli.SyncOptions, wait: bool, out=None, 
             raise InvalidInputError(f"datasync task {inputs.datasync.task!r} is not in DATASYNC_TASKS; add it and "
                                     f"deploy first")
         sfn = session.client("stepfunctions")
-        alias = f"{_machine(cfg, session)}:{template.ALIAS}"
+        alias = f"{_machine(cfg, session)}:{ALIAS}"
         name = f"start-{datetime.now(timezone.utc):%Y%m%dT%H%M%S}-{uuid.uuid4().hex[:6]}"
         arn = sfn.start_execution(stateMachineArn=alias, name=name, input=json.dumps(execution_input))["executionArn"]
         print(f"started {arn}", file=err)
@@ -197,15 +198,15 @@ def status_command(overrides: dict, limit: int = 10, out=None) -> int:
 def destroy_command(overrides: dict, yes: bool, delete_work_bucket: bool, ask=input, out=print) -> int:
     def action(cfg, session):
         cfn = session.client("cloudformation")
-        if stack.stack_status(cfn, cfg.stack_name) is None:
+        if stack_state.stack_status(cfn, cfg.stack_name) is None:
             out(f"stack {cfg.stack_name} does not exist: nothing to destroy")
             return EXIT_OK
         if not yes and ask(f"Delete stack {cfg.stack_name} in {cfg.region}? Type its name to confirm: ").strip() != cfg.stack_name:
             out("not confirmed: nothing deleted")
             return EXIT_FAILED
-        work_bucket = stack.outputs(cfn, cfg.stack_name).get("WorkBucketName")
+        work_bucket = stack_state.outputs(cfn, cfg.stack_name).get("WorkBucketName")
         cfn.delete_stack(StackName=cfg.stack_name)
-        stack.wait_for_status(cfn, cfg.stack_name, {"DELETE_COMPLETE", None}, out, 2.0, set())
+        stack_state.wait_for_status(cfn, cfg.stack_name, {"DELETE_COMPLETE", None}, out, 2.0, set())
         out(f"stack {cfg.stack_name} deleted")
         if work_bucket and delete_work_bucket:
             bucket = session.resource("s3").Bucket(work_bucket)
@@ -229,7 +230,7 @@ def datasync_policy_command(overrides: dict, task: str, out=None) -> int:
     def action(cfg, session):
         if task not in cfg.datasync_tasks:
             raise DeployError(f"datasync task {task!r} is not in DATASYNC_TASKS ({', '.join(sorted(cfg.datasync_tasks)) or 'none'})")
-        names = template.Names(cfg, stack.account_id(session))
+        names = Names(cfg, stack.account_id(session))
         role = datasync_template.role_arn(cfg, names, task)
         print(json.dumps(datasync_template.bucket_policy(cfg, names, task, role), indent=2), file=out)
         return EXIT_OK

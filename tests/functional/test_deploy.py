@@ -17,7 +17,7 @@ import requests
 from moto.server import ThreadedMotoServer
 
 from bucketsync.deploy import config as config_mod
-from bucketsync.deploy import package, stack, tasks
+from bucketsync.deploy import artifacts, machine_versions, package, stack, stack_names, stack_state, tasks
 from bucketsync.deploy.frontmatter import FUNCTIONS_DIR
 from bucketsync.local import cli
 from tests.emulated import emulated_account
@@ -86,7 +86,7 @@ def test_deploy_creates_stack_machine_version_alias_schedule_topic(account, firs
     sfn = session.client("stepfunctions")
     machine = result.outputs["StateMachineArn"]
     assert machine.endswith(":stateMachine:bsync-test")
-    assert stack.alias_target(sfn, result.outputs["AliasArn"]) == f"{machine}:1"
+    assert machine_versions.alias_target(sfn, result.outputs["AliasArn"]) == f"{machine}:1"
     description = sfn.describe_state_machine(stateMachineArn=f"{machine}:1")["description"]
     assert description.startswith("deployed 20") and " code " in description and " definition " in description
     definition = json.loads(sfn.describe_state_machine(stateMachineArn=machine)["definition"])
@@ -113,7 +113,7 @@ def test_artifacts_bucket_reached_over_plain_http_gets_no_tls_only_policy(accoun
     (AWS) it is (tests/unit/test_artifacts_bucket.py)."""
     session, cfg = account
     s3 = session.client("s3")
-    bucket = stack.artifacts_bucket(cfg, stack.account_id(session))
+    bucket = artifacts.artifacts_bucket(cfg, stack.account_id(session))
     with pytest.raises(ClientError, match="NoSuchBucketPolicy"):
         s3.get_bucket_policy(Bucket=bucket)
 
@@ -133,13 +133,13 @@ def test_changed_definition_publishes_and_rollback_moves_the_alias_back(account,
     session, cfg = account
     sfn = session.client("stepfunctions")
     alias = first_deploy[0].outputs["AliasArn"]
-    before = stack.alias_target(sfn, alias)
+    before = machine_versions.alias_target(sfn, alias)
     changed = stack.deploy(session, dataclasses.replace(cfg, map_concurrency=7), out=lambda line: None, poll=0.1)
     assert changed.status == "updated" and changed.published
-    assert number(changed.version_arn) > number(before) and stack.alias_target(sfn, alias) == changed.version_arn
+    assert number(changed.version_arn) > number(before) and machine_versions.alias_target(sfn, alias) == changed.version_arn
     code, text = run_quiet(tasks.rollback_command, {}, None)
     assert code == 0 and f"version {number(before)}" in text
-    assert stack.alias_target(sfn, alias) == before
+    assert machine_versions.alias_target(sfn, alias) == before
     code, text = run_quiet(tasks.rollback_command, {}, 999)
     assert code == 1
     err = io.StringIO()
@@ -148,7 +148,7 @@ def test_changed_definition_publishes_and_rollback_moves_the_alias_back(account,
     # Back to the configured definition: `live` already holds it, so nothing is published.
     restored = stack.deploy(session, cfg, out=lambda line: None, poll=0.1)
     assert restored.status == "updated" and not restored.published
-    assert restored.version_arn == before and stack.alias_target(sfn, alias) == restored.version_arn
+    assert restored.version_arn == before and machine_versions.alias_target(sfn, alias) == restored.version_arn
 
 
 def called_functions(sfn, version_arn: str) -> set[str]:
@@ -179,8 +179,8 @@ def test_versions_pin_the_code_and_rollback_restores_it(account, first_execution
     the new code; rollback brings back the old definition and the old code."""
     session, cfg = account
     sfn = session.client("stepfunctions")
-    alias = f"{stack.template.Names(cfg, '123456789012').state_machine_arn}:live"
-    before = stack.alias_target(sfn, alias)
+    alias = f"{stack_names.Names(cfg, '123456789012').state_machine_arn}:live"
+    before = machine_versions.alias_target(sfn, alias)
     old_calls = called_functions(sfn, before)
     assert all(re.fullmatch(r"arn:aws:lambda:eu-west-1:123456789012:function:bsync-test-[a-z-]+:\d+", arn)
                for arn in old_calls), old_calls
@@ -196,13 +196,13 @@ def test_versions_pin_the_code_and_rollback_restores_it(account, first_execution
                                                    for name, path in real_files()])
     new = stack.deploy(session, cfg, out=lambda line: None, poll=0.1)
     assert new.status == "updated" and new.published and new.code_uploaded
-    assert number(new.version_arn) > number(before) and stack.alias_target(sfn, alias) == new.version_arn
+    assert number(new.version_arn) > number(before) and machine_versions.alias_target(sfn, alias) == new.version_arn
     new_calls = called_functions(sfn, new.version_arn)
     assert not new_calls & old_calls, "new code: the definition calls new function versions"
     assert start_and_wait(session, cfg)["code"] == "new"
 
     code, text = run_quiet(tasks.rollback_command, {}, number(before))
-    assert code == 0 and stack.alias_target(sfn, alias) == before
+    assert code == 0 and machine_versions.alias_target(sfn, alias) == before
     assert "code" not in start_and_wait(session, cfg), "rollback restores the old code too"
     monkeypatch.undo()
     assert not stack.deploy(session, cfg, out=lambda line: None, poll=0.1).code_uploaded
@@ -212,7 +212,7 @@ def test_versions_pin_the_code_and_rollback_restores_it(account, first_execution
     pruned = stack.deploy(session, dataclasses.replace(cfg, keep_versions=1), out=lambda line: None, poll=0.1)
     machine = pruned.outputs["StateMachineArn"]
     called = called_functions(sfn, machine)
-    for version in stack.list_versions(sfn, machine):
+    for version in machine_versions.list_versions(sfn, machine):
         called |= called_functions(sfn, version["arn"])
     kept = {v["FunctionArn"] for v in lam.list_versions_by_function(FunctionName="bsync-test-report")["Versions"]
             if v["Version"] != "$LATEST"}
@@ -299,7 +299,7 @@ def test_a_stack_left_in_rollback_complete_is_replaced(account, first_deploy):
                           out=lines.append, poll=0.1)
     assert result.status == "created"
     assert any("ROLLBACK_COMPLETE" in line and "deleting it first" in line for line in lines)
-    assert stack.stack_status(cfn, "bsync-rb") == "CREATE_COMPLETE"
+    assert stack_state.stack_status(cfn, "bsync-rb") == "CREATE_COMPLETE"
 
 
 def test_status_and_versions_show_the_stack(account, first_execution):
@@ -316,10 +316,10 @@ def test_destroy_asks_then_deletes_the_stack_and_keeps_the_work_bucket(account, 
     cfn = session.client("cloudformation")
     code, text = run_quiet(tasks.destroy_command, {}, False, False, ask=lambda prompt: "no")
     assert code == 1 and "nothing deleted" in text
-    assert stack.stack_status(cfn, "bsync-test") is not None
+    assert stack_state.stack_status(cfn, "bsync-test") is not None
     code, text = run_quiet(tasks.destroy_command, {}, False, False, ask=lambda prompt: "bsync-test")
     assert code == 0 and "deleted" in text
-    assert stack.stack_status(cfn, "bsync-test") in (None, "DELETE_COMPLETE")
+    assert stack_state.stack_status(cfn, "bsync-test") in (None, "DELETE_COMPLETE")
 
 
 def test_a_datasync_task_with_no_end_in_the_stacks_region_is_refused_before_anything_is_created(monkeypatch):
@@ -328,7 +328,7 @@ def test_a_datasync_task_with_no_end_in_the_stacks_region_is_refused_before_anyt
     refused in one line naming the task; one end here is enough."""
     from moto import mock_aws
 
-    from bucketsync.deploy import config as config_mod, stack
+    from bucketsync.deploy import config as config_mod, region_checks, stack
     for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
         monkeypatch.setenv(name, "testing")
     monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
@@ -340,7 +340,7 @@ def test_a_datasync_task_with_no_end_in_the_stacks_region_is_refused_before_anyt
         settings = {"region": "eu-west-1", "source_buckets": ["far-src"], "destination_buckets": ["far-dst", "near-dst"],
                     "datasync_tasks": {"in": {"source": "s3://far-src/a/", "destination": "s3://near-dst/a/"}}}
         session = boto3.Session(region_name="eu-west-1")
-        config_mod.check_datasync_regions(session.client("s3"), config_mod.check(settings))   # one end here: fine
+        region_checks.check_datasync_regions(session.client("s3"), config_mod.check(settings))   # one end here: fine
         far = config_mod.check(dict(settings, datasync_tasks=dict(
             settings["datasync_tasks"], away={"source": "s3://far-src/b/", "destination": "s3://far-dst/b/"})))
         with pytest.raises(config_mod.ConfigError) as caught:

@@ -160,7 +160,7 @@ def test_a_mirror_of_another_regions_bucket_is_refused_at_deploy_before_anything
     naming the rule, having created nothing."""
     from moto import mock_aws
 
-    from bucketsync.deploy import config as config_mod, stack
+    from bucketsync.deploy import config as config_mod, region_checks, stack
     for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
         monkeypatch.setenv(name, "testing")
     monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
@@ -173,7 +173,7 @@ def test_a_mirror_of_another_regions_bucket_is_refused_at_deploy_before_anything
         settings = {"region": "eu-west-1", "source_buckets": ["far-photos", "near-photos", "gone-photos"],
                     "destination_buckets": ["dst-bucket"], "mirrors": [near]}
         session = boto3.Session(region_name="eu-west-1")
-        config_mod.check_mirror_regions(session.client("s3"), config_mod.check(settings))   # same region: fine
+        region_checks.check_mirror_regions(session.client("s3"), config_mod.check(settings))   # same region: fine
         far = config_mod.check(dict(settings, mirrors=[near, dict(near, name="far-photos", source="far-photos")]))
         with pytest.raises(config_mod.ConfigError) as caught:
             stack.deploy(session, far, out=lambda _: None)
@@ -184,7 +184,7 @@ def test_a_mirror_of_another_regions_bucket_is_refused_at_deploy_before_anything
                                                                                             "near-photos"]
         gone = config_mod.check(dict(settings, mirrors=[dict(near, name="gone", source="gone-photos")]))
         with pytest.raises(config_mod.ConfigError, match="MirrorRuleGone.*'gone-photos' does not exist"):
-            config_mod.check_mirror_regions(session.client("s3"), gone)
+            region_checks.check_mirror_regions(session.client("s3"), gone)
 
 
 def test_replay_reaches_each_side_with_its_own_profile(backend, tmp_path, monkeypatch):

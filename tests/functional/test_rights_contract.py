@@ -13,7 +13,7 @@ import boto3
 import pytest
 
 from bucketsync import clients, work
-from bucketsync.deploy import config, definition, template
+from bucketsync.deploy import config, definition, stack_names, template
 from bucketsync.datasync import local as local_datasync
 from bucketsync.datasync.tasks import TASKS_VARIABLE, check_tasks, to_environment
 from bucketsync.deploy.frontmatter import FUNCTIONS_DIR, lambda_files
@@ -284,7 +284,7 @@ def _deployed(region="us-east-1"):
                         "schedules": [{"name": "nightly", "expression": "cron(0 2 * * ? *)", "timezone": "UTC",
                                        "input": {"source": "src-bucket", "destination": "dst-bucket"}}]})
     built = template.build(cfg, ACCOUNT, "artifacts", "code.zip")
-    names = template.Names(cfg, ACCOUNT)
+    names = stack_names.Names(cfg, ACCOUNT)
     values = {"WorkBucket.Arn": f"arn:{names.partition}:s3:::{iam.WORK}", "WorkBucket": iam.WORK,
               "ScheduleDeadLetterQueue.Arn": f"arn:{names.partition}:sqs:{region}:{ACCOUNT}:dlq",
               "NotificationTopic": f"arn:{names.partition}:sns:{region}:{ACCOUNT}:topic",
@@ -353,7 +353,7 @@ def test_scheduler_role_may_start_exactly_the_live_alias():
     _, names, roles = _deployed()
     policy = roles["SchedulerRole"]
     assert iam.allowed(policy, "states:StartExecution", names.state_machine_arn,
-                       {"states:StateMachineQualifier": template.ALIAS})
+                       {"states:StateMachineQualifier": stack_names.ALIAS})
     assert not iam.allowed(policy, "states:StartExecution", names.state_machine_arn,
                            {"states:StateMachineQualifier": "1"})
     assert iam.allowed(policy, "sqs:SendMessage", f"arn:aws:sqs:us-east-1:{ACCOUNT}:dlq")

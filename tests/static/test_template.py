@@ -10,7 +10,7 @@ import io
 import cfnlint.api
 import pytest
 
-from bucketsync.deploy import config, package, sam, template
+from bucketsync.deploy import config, environment_limit, package, sam, stack_names, template
 from bucketsync.deploy.frontmatter import lambda_files
 
 ACCOUNT = "123456789012"
@@ -436,7 +436,7 @@ def test_datasync_config_errors():
 
 def test_cross_account_bucket_policy_names_the_tasks_role(built_datasync):
     cfg, _, _ = built_datasync
-    names = template.Names(cfg, ACCOUNT)
+    names = stack_names.Names(cfg, ACCOUNT)
     role = f"arn:aws:iam::{ACCOUNT}:role/bucketsync-DataSyncTaskVehiclesRole-ABC"
     policy = template.datasync_template.bucket_policy(cfg, names, "vehicles", role)["Statement"][0]
     assert policy["Principal"] == {"AWS": role}
@@ -665,7 +665,7 @@ def test_every_functions_environment_fits_lambdas_4_kb_after_substitution():
         for name, resource in tpl["Resources"].items():
             if resource["Type"] == "AWS::Serverless::Function":
                 variables = resource["Properties"]["Environment"]["Variables"]
-                assert template.environment_bytes(variables) <= template.ENVIRONMENT_BYTES, name
+                assert environment_limit.environment_bytes(variables) <= environment_limit.ENVIRONMENT_BYTES, name
     tasks = {f"images-{n}": {"source": f"s3://src-bucket/camera-{n}/images/",
                              "destination": f"s3://dst-bucket/camera-{n}/images/"} for n in range(8)}
     mirrors = [{"name": f"photos-{n}", "source": f"s3://src-bucket/photos-{n}/",
@@ -674,7 +674,7 @@ def test_every_functions_environment_fits_lambdas_4_kb_after_substitution():
     with pytest.raises(config.ConfigError, match=r"function \S+: its environment variables would take up to"):
         template.build(crowded, ACCOUNT, "a", "k")
     # A task ARN resolves to about 75 characters, not the 20 of its placeholder.
-    assert template.environment_bytes({"V": {"Fn::Sub": "${DataSyncTaskA}"}}) > 70
+    assert environment_limit.environment_bytes({"V": {"Fn::Sub": "${DataSyncTaskA}"}}) > 70
 
 
 def test_datasync_roles_get_exactly_the_configured_keys_through_s3():
@@ -729,13 +729,13 @@ def test_a_partner_can_name_the_datasync_role_before_the_first_deploy(tmp_path, 
     role's name follows from the configuration (stack, region, task), so
     `fab datasync-policy` prints it with no stack, and the template names the
     role so (which needs CAPABILITY_NAMED_IAM)."""
-    from bucketsync.deploy import stack, tasks
+    from bucketsync.deploy import change_sets, tasks
     cfg = config.check(DATASYNC_SETTINGS)
     resources = template.build(cfg, ACCOUNT, "a", "k")["Resources"]
     names = {r["Properties"]["RoleName"] for n, r in resources.items()
              if n.startswith("DataSyncTask") and r["Type"] == "AWS::IAM::Role"}
     assert f"bucketsync-eu-west-1-datasync-vehicles" in names and all(len(n) <= 64 for n in names)
-    assert "CAPABILITY_NAMED_IAM" in stack.CAPABILITIES
+    assert "CAPABILITY_NAMED_IAM" in change_sets.CAPABILITIES
     long_cfg = dataclasses.replace(cfg, stack_name="a-very-long-stack-name-for-the-company-wide-sync")
     long_name = template.datasync_template.role_name(long_cfg, "vehicles-from-the-partner-fleet")
     assert len(long_name) == 64 and long_name != template.datasync_template.role_name(long_cfg, "vehicles-other-fleet")
@@ -759,7 +759,7 @@ def test_the_environment_is_measured_as_lambda_measures_it():
                 "destination": f"s3://dst-bucket/photos-{n}/", "exclude": ["*.tmp", "*.part", "*.swp", "~*"]}
                for n in range(10)]
     variables = {"A": "x", "B": '{"k":"v"}'}
-    assert template.environment_bytes(variables) == len('{"A":"x","B":"{\\"k\\":\\"v\\"}"}')
+    assert environment_limit.environment_bytes(variables) == len('{"A":"x","B":"{\\"k\\":\\"v\\"}"}')
     with pytest.raises(config.ConfigError, match="environment variables would take up to"):
         template.build(config.check(dict(SETTINGS, mirrors=mirrors)), ACCOUNT, "a", "k")
 

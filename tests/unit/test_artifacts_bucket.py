@@ -5,7 +5,7 @@ from types import SimpleNamespace
 
 from botocore.exceptions import ClientError
 
-from bucketsync.deploy import stack
+from bucketsync.deploy import artifacts
 
 BUCKET = "bsync-artifacts-123456789012-eu-west-1"
 
@@ -41,7 +41,7 @@ class FakeS3:
 
 def test_a_new_artifacts_bucket_refuses_requests_without_tls():
     s3 = FakeS3(exists=False, policy=None)
-    stack.ensure_bucket(s3, BUCKET, "eu-west-1", out=lambda line: None)
+    artifacts.ensure_bucket(s3, BUCKET, "eu-west-1", out=lambda line: None)
     assert s3.calls[0] == "create_bucket" and "put_public_access_block" in s3.calls
     deny = json.loads(s3.policy)["Statement"]
     assert deny == [{"Sid": "DenyInsecureTransport", "Effect": "Deny", "Principal": "*", "Action": "s3:*",
@@ -51,16 +51,16 @@ def test_a_new_artifacts_bucket_refuses_requests_without_tls():
 
 def test_an_earlier_deploys_bucket_gets_the_policy_and_someone_elses_policy_stays():
     s3 = FakeS3(exists=True, policy=None)
-    stack.ensure_bucket(s3, BUCKET, "cn-north-1", out=lambda line: None)
+    artifacts.ensure_bucket(s3, BUCKET, "cn-north-1", out=lambda line: None)
     assert s3.calls == ["put_bucket_policy"]
     assert json.loads(s3.policy)["Statement"][0]["Resource"][0] == f"arn:aws-cn:s3:::{BUCKET}"
     theirs = json.dumps({"Version": "2012-10-17", "Statement": []})
     s3 = FakeS3(exists=True, policy=theirs)
-    stack.ensure_bucket(s3, BUCKET, "eu-west-1", out=lambda line: None)
+    artifacts.ensure_bucket(s3, BUCKET, "eu-west-1", out=lambda line: None)
     assert s3.calls == [] and s3.policy == theirs
 
 
 def test_an_emulator_over_plain_http_is_not_locked_out():
     s3 = FakeS3(exists=False, policy=None, endpoint="http://127.0.0.1:5000")
-    stack.ensure_bucket(s3, BUCKET, "eu-west-1", out=lambda line: None)
+    artifacts.ensure_bucket(s3, BUCKET, "eu-west-1", out=lambda line: None)
     assert "put_bucket_policy" not in s3.calls and s3.policy is None

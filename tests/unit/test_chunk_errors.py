@@ -2,7 +2,7 @@
 ResultWriter writes on AWS (moto writes only an empty manifest)."""
 import json
 
-from bucketsync import report
+from bucketsync import chunk_totals
 
 RUN_INPUT = {"run": {"id": "r1"}, "chunk": {"number": 7}}
 # Shaped as AWS documents the ResultWriter output: the manifest names the
@@ -27,20 +27,20 @@ OUTPUT = {"MapRunArn": "arn:aws:states:eu-west-1:1:mapRun:m/Copy:0c1d",
 
 
 def test_failed_children_name_their_chunk_and_error(monkeypatch):
-    monkeypatch.setattr(report.clients, "work_client", lambda: None)
-    monkeypatch.setattr(report.s3, "get_json", lambda client, bucket, key, missing=None: FILES.get((bucket, key), missing))
-    errors = report.chunk_errors(OUTPUT)
+    monkeypatch.setattr(chunk_totals.clients, "work_client", lambda: None)
+    monkeypatch.setattr(chunk_totals.s3, "get_json", lambda client, bucket, key, missing=None: FILES.get((bucket, key), missing))
+    errors = chunk_totals.chunk_errors(OUTPUT)
     assert errors == {7: "Sandbox.Timedout: Task timed out after 900.00 seconds", 9: "MemoryError: out of memory"}
-    assert report._unfinished("copy", 7, errors) == \
+    assert chunk_totals.unfinished("copy", 7, errors) == \
         "copy chunk 7 did not finish (Sandbox.Timedout: Task timed out after 900.00 seconds)"
-    assert report._unfinished("copy", 8, errors) == "copy chunk 8 did not finish"
+    assert chunk_totals.unfinished("copy", 8, errors) == "copy chunk 8 did not finish"
 
 
 def test_no_result_writer_output_means_no_reasons(monkeypatch):
     def unreadable(*args, **kwargs):
         raise RuntimeError("AccessDenied")
 
-    monkeypatch.setattr(report.clients, "work_client", lambda: None)
-    monkeypatch.setattr(report.s3, "get_json", unreadable)
-    assert report.chunk_errors(None) == {} and report.chunk_errors({}) == {}
-    assert report.chunk_errors(OUTPUT) == {}, "an unreadable manifest leaves the outcome alone"
+    monkeypatch.setattr(chunk_totals.clients, "work_client", lambda: None)
+    monkeypatch.setattr(chunk_totals.s3, "get_json", unreadable)
+    assert chunk_totals.chunk_errors(None) == {} and chunk_totals.chunk_errors({}) == {}
+    assert chunk_totals.chunk_errors(OUTPUT) == {}, "an unreadable manifest leaves the outcome alone"

@@ -5,7 +5,8 @@ import shutil
 import pytest
 
 from bucketsync.deploy import config
-from bucketsync.deploy.config import ConfigError, expression_problem
+from bucketsync.deploy.config import ConfigError
+from bucketsync.deploy.schedule_checks import expression_problem
 
 GOOD = '''
 REGION = "eu-west-1"

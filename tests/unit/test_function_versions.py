@@ -1,10 +1,10 @@
-"""Pruning function versions after a deploy (deploy/stack.py), against
+"""Pruning function versions after a deploy (deploy/machine_versions.py), against
 Lambda's documented answers: moto lists no versions for a function that
 does not exist, where AWS answers ResourceNotFoundException (404)."""
 import boto3
 from botocore.stub import Stubber
 
-from bucketsync.deploy import stack
+from bucketsync.deploy import machine_versions
 
 ARN = "arn:aws:lambda:eu-west-1:123456789012:function:bsync-report"
 
@@ -26,7 +26,7 @@ def test_versions_nothing_calls_are_deleted_and_a_missing_function_is_skipped():
             {"FunctionName": "bsync-report"})
         stub.add_response("delete_function", {}, {"FunctionName": "bsync-report", "Qualifier": "1"})
         said = []
-        deleted = stack.prune_function_versions(_Machine(), lam, "machine", [], ["bsync-gone", "bsync-report"],
+        deleted = machine_versions.prune_function_versions(_Machine(), lam, "machine", [], ["bsync-gone", "bsync-report"],
                                                 said.append)
         stub.assert_no_pending_responses()
     assert deleted == [f"{ARN}:1"]

@@ -1,16 +1,16 @@
 """The summary is the execution's output and SyncFailedError's cause (a Fail
 state's cause holds at most 32,768 characters): its lists and texts are
-bounded (bucketsync.report), whatever the keys and filters."""
+bounded (bucketsync.run_summary, bucketsync.bounds), whatever the keys and filters."""
 import json
 
-from bucketsync import bounds, report
+from bucketsync import bounds, run_summary
 
 
 def test_failed_keys_stay_within_the_cause_limit():
     worst = ["\x01" * 1024 + str(n) for n in range(50)]     # each 6,000+ characters as JSON
-    kept = report.first_keys(worst)
-    assert kept and len(json.dumps(kept)) <= report.SUMMARY_KEYS_CHARS + 10
-    assert report.first_keys(f"k{n}" for n in range(50)) == [f"k{n}" for n in range(report.SUMMARY_FAILED_KEYS)]
+    kept = run_summary.first_keys(worst)
+    assert kept and len(json.dumps(kept)) <= run_summary.SUMMARY_KEYS_CHARS + 10
+    assert run_summary.first_keys(f"k{n}" for n in range(50)) == [f"k{n}" for n in range(run_summary.SUMMARY_FAILED_KEYS)]
 
 
 def test_long_texts_are_clipped_and_say_so():

@@ -6,7 +6,7 @@ import pytest
 
 from botocore.exceptions import ClientError
 
-from bucketsync.deploy import stack, tasks
+from bucketsync.deploy import machine_versions, tasks
 
 MACHINE = "arn:aws:states:eu-west-1:123456789012:stateMachine:bs"
 
@@ -49,12 +49,12 @@ class FakeSfn:
 
 def test_list_versions_pages_newest_first():
     sfn = FakeSfn(7, alias_version=7)
-    assert [v["number"] for v in stack.list_versions(sfn, MACHINE)] == [7, 6, 5, 4, 3, 2, 1]
+    assert [v["number"] for v in machine_versions.list_versions(sfn, MACHINE)] == [7, 6, 5, 4, 3, 2, 1]
 
 
 def test_prune_keeps_the_newest_and_the_alias_target():
     sfn = FakeSfn(8, alias_version=2)     # rolled back to an old version
-    deleted = stack.prune_versions(sfn, MACHINE, keep=3, out=lambda line: None)
+    deleted = machine_versions.prune_versions(sfn, MACHINE, keep=3, out=lambda line: None)
     assert sorted(sfn.deleted) == [1, 3, 4, 5] and len(deleted) == 4
     assert sorted(sfn.versions) == [2, 6, 7, 8]
 
@@ -64,9 +64,9 @@ def test_rollback_goes_to_the_version_before_the_alias():
         def update_state_machine_alias(self, stateMachineAliasArn, routingConfiguration):
             self.alias = int(routingConfiguration[0]["stateMachineVersionArn"].rsplit(":", 1)[-1])
     sfn = Moving(5, alias_version=5)
-    stack.rollback(sfn, MACHINE, None, out=lambda line: None)
+    machine_versions.rollback(sfn, MACHINE, None, out=lambda line: None)
     assert sfn.alias == 4
-    stack.rollback(sfn, MACHINE, 2, out=lambda line: None)
+    machine_versions.rollback(sfn, MACHINE, 2, out=lambda line: None)
     assert sfn.alias == 2
 
 
@@ -107,20 +107,20 @@ class _FailingChangeSets:
 
 @pytest.mark.parametrize("status, kind", [(None, "CREATE"), ("UPDATE_COMPLETE", "UPDATE")])
 def test_a_failed_change_set_is_an_error_with_its_reason_and_leaves_nothing_stuck(status, kind):
-    from bucketsync.deploy import config, stack
+    from bucketsync.deploy import change_sets, config
     cfg = config.check({"region": "eu-west-1", "source_buckets": ["src-bucket"], "destination_buckets": ["dst-bucket"]})
     cfn = _FailingChangeSets(status, "Requires capabilities : [CAPABILITY_NAMED_IAM]")
-    with pytest.raises(stack.DeployError, match="CAPABILITY_NAMED_IAM.*nothing was changed"):
-        stack.apply_stack(cfn, None, cfg, {"Resources": {}}, "artifacts", out=lambda line: None, poll=0)
+    with pytest.raises(change_sets.DeployError, match="CAPABILITY_NAMED_IAM.*nothing was changed"):
+        change_sets.apply_stack(cfn, None, cfg, {"Resources": {}}, "artifacts", out=lambda line: None, poll=0)
     assert ("create_change_set", kind) in cfn.calls and ("delete_change_set",) in cfn.calls
     # A failed first change set leaves an empty REVIEW_IN_PROGRESS stack: it is removed.
     assert (("delete_stack",) in cfn.calls) == (kind == "CREATE")
 
 
 def test_a_change_set_without_changes_is_no_change():
-    from bucketsync.deploy import config, stack
+    from bucketsync.deploy import change_sets, config
     cfg = config.check({"region": "eu-west-1", "source_buckets": ["src-bucket"], "destination_buckets": ["dst-bucket"]})
     cfn = _FailingChangeSets("UPDATE_COMPLETE", "The submitted information didn't contain changes. "
                                                 "Submit different information to create a change set.")
-    assert stack.apply_stack(cfn, None, cfg, {"Resources": {}}, "artifacts", out=lambda line: None, poll=0) == "no changes"
+    assert change_sets.apply_stack(cfn, None, cfg, {"Resources": {}}, "artifacts", out=lambda line: None, poll=0) == "no changes"
     assert ("delete_stack",) not in cfn.calls
