@@ -62,6 +62,16 @@ def function_environment(config: DeployConfig) -> dict:
     return variables
 
 
+def _environment_for(file: LambdaFile, environment: dict) -> dict:
+    """What one function is given: the task definitions only to the functions
+    that reach DataSync (their front matter's `datasync` access), so that a
+    DATASYNC_TASKS edit publishes new versions of those alone, and the
+    others keep their 4 KB of variables."""
+    if "datasync" in (file.front_matter.get("Access") or {}):
+        return environment
+    return {name: value for name, value in environment.items() if name != TASKS_VARIABLE}
+
+
 def deployed(file: LambdaFile, config: DeployConfig) -> bool:
     """Whether the stack has this function. A function run by a trigger
     exists (with its role, queue, rule, permission) only when something
@@ -92,7 +102,8 @@ def resources(config: DeployConfig, names: Names, files, code_bucket: str, code_
             "Type": "AWS::Logs::LogGroup",
             "Properties": {"LogGroupName": log_group, "RetentionInDays": config.log_retention_days},
         }
-        properties = function_properties(file, config, name, environment, code_bucket, code_key)
+        properties = function_properties(file, config, name, _environment_for(file, environment),
+                                         code_bucket, code_key)
         check_environment(name, properties["Environment"]["Variables"])
         resources[f"{logical}Function"] = {"Type": "AWS::Serverless::Function",
                                            "DependsOn": f"{logical}LogGroup", "Properties": properties}

@@ -11,6 +11,7 @@ import cfnlint.api
 import pytest
 
 from bucketsync.deploy import config, environment_limit, package, sam, stack_names, template
+from bucketsync.datasync.tasks import TASKS_VARIABLE
 from bucketsync.deploy.frontmatter import lambda_files
 
 ACCOUNT = "123456789012"
@@ -670,9 +671,18 @@ def test_every_functions_environment_fits_lambdas_4_kb_after_substitution():
                              "destination": f"s3://dst-bucket/camera-{n}/images/"} for n in range(8)}
     mirrors = [{"name": f"photos-{n}", "source": f"s3://src-bucket/photos-{n}/",
                 "destination": f"s3://dst-bucket/photos-{n}/"} for n in range(3)]
+    # The task definitions go only to the functions that reach DataSync, the
+    # mirrors only to the mirror function: eight tasks and three mirrors fit.
     crowded = config.check(dict(MIRROR_SETTINGS, datasync_tasks=tasks, mirrors=MIRROR_SETTINGS["mirrors"] + mirrors))
-    with pytest.raises(config.ConfigError, match=r"function \S+: its environment variables would take up to"):
-        template.build(crowded, ACCOUNT, "a", "k")
+    functions = {resource["Properties"]["FunctionName"]: resource["Properties"]["Environment"]["Variables"]
+                 for resource in template.build(crowded, ACCOUNT, "a", "k")["Resources"].values()
+                 if resource["Type"] == "AWS::Serverless::Function"}
+    given = sorted(name for name, variables in functions.items() if TASKS_VARIABLE in variables)
+    assert given == ["bucketsync-data-sync", "bucketsync-datasync-notify", "bucketsync-validate-input"], given
+    tasks.update({f"more-{n}": {"source": f"s3://src-bucket/camera-{n}/more/",
+                                "destination": f"s3://dst-bucket/camera-{n}/more/"} for n in range(4)})
+    with pytest.raises(config.ConfigError, match=r"function bucketsync-\S+: its environment variables would take up"):
+        template.build(config.check(dict(MIRROR_SETTINGS, datasync_tasks=tasks)), ACCOUNT, "a", "k")
     # A task ARN resolves to about 75 characters, not the 20 of its placeholder.
     assert environment_limit.environment_bytes({"V": {"Fn::Sub": "${DataSyncTaskA}"}}) > 70
 
