@@ -9,7 +9,8 @@ import boto3
 import pytest
 
 from bucketsync import clients, lease
-from bucketsync.datasync import local, steps
+from bucketsync.datasync import steps
+from bucketsync.local import datasync as local
 from bucketsync.datasync.tasks import check_tasks
 from bucketsync.local import cli, engine
 from tests.backends import moto_backend
