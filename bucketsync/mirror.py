@@ -176,6 +176,7 @@ class Tally:
     def to_dict(self) -> dict:
         return asdict(self)
 
+
 def reconciler(mirror: Mirror, settings: Settings, deadline: float | None = None) -> Reconciler:
     """The reconciler of one mirror, given each side's client (at its own endpoint)."""
     request = mirror.request
