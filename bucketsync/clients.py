@@ -17,6 +17,7 @@ from botocore.config import Config
 from . import secret_keys
 from . import settings as settings_mod
 from .endpoints import Endpoint
+from .work import Run
 
 _lock = threading.Lock()
 _session: boto3.session.Session | None = None
@@ -134,6 +135,24 @@ def _or_default(endpoint: Endpoint | None, cfg) -> Endpoint:
 
 def work_client():
     return _client("work", None, Endpoint(), 32)
+
+
+class RunClients:
+    """The clients one run's step is given: each side's (at its own endpoint,
+    with its own keys) and the work area's. Each is made when first asked
+    for, so a step that never reaches a side reads no secret for it."""
+
+    def __init__(self, run: Run):
+        self.run = run
+
+    def side(self, side: str):
+        """The data client of "source" or "destination"."""
+        if side == "source":
+            return data_client(self.run.source_region, self.run.source_endpoint)
+        return data_client(self.run.destination_region, self.run.destination_endpoint)
+
+    def work(self):
+        return work_client()
 
 
 def _client(purpose: str, region: str | None, endpoint: Endpoint, pool: int, probe: bool = False):

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import uuid
 
-from . import clients, interrupt, progress, s3
+from . import interrupt, progress, s3
 from .errors import BucketsyncError
 from .plan import DeleteAction
 from .results import DELETED, FAILED, SKIPPED, ActionResult, DeleteResult
@@ -21,9 +21,9 @@ BATCH = 1000
 ALREADY_GONE = "already gone from the destination"
 
 
-def delete_chunk(run: Run, actions: list[DeleteAction], retry_seconds: float = 0) -> DeleteResult:
+def delete_chunk(run: Run, client, actions: list[DeleteAction], retry_seconds: float = 0) -> DeleteResult:
+    """Delete the chunk's keys with `client`, the destination's."""
     request = run.request
-    client = clients.data_client(run.destination_region, run.destination_endpoint)
     result = DeleteResult()
     # Once per chunk: does the server honour the condition at all? (moto,
     # for one, deletes whatever the ETag says.) Reported, never fatal: the

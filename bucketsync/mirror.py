@@ -31,15 +31,12 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from urllib.parse import unquote_plus
 
-from . import readback, clients, endpoints, s3
-from .copier import Copier
-from .deleter import ALREADY_GONE, delete_batch
+from . import clients, endpoints, s3
 from .endpoints import Endpoint
-from .errors import InvalidInputError, NoSuchKeyError
+from .errors import InvalidInputError
 from .filters import KeyFilter
-from .plan import CHECK, COPY, UNCHANGED, CopyAction, compare, Entry
+from .reconcile import Reconciler
 from .request import SyncRequest, validate
-from .results import COPIED, DELETED, UNCHANGED as SAME, DeleteResult
 from .settings import Settings
 from .work import Run
 
@@ -165,7 +162,7 @@ def spellings(key: str) -> list[str]:
     return [key] if decoded == key else [key, decoded]
 
 
-# ---- reconciling one key ----------------------------------------------------
+# ---- a batch of events --------------------------------------------------------
 
 @dataclass
 class Tally:
@@ -180,86 +177,16 @@ class Tally:
         return asdict(self)
 
 
-class Reconciler:
-    """Brings one mirror's destination key in line with its source key."""
+def reconciler(mirror: Mirror, settings: Settings, deadline: float | None = None) -> Reconciler:
+    """The reconciler of one mirror, given each side's client (at its own endpoint)."""
+    request = mirror.request
+    run = Run(id=f"mirror-{mirror.name}", request=request, source_region=None, destination_region=None,
+              work_bucket="", work_prefix="",
+              source_endpoint=endpoints.resolve(request.source_endpoint, "source"),
+              destination_endpoint=endpoints.resolve(request.destination_endpoint, "destination"))
+    return Reconciler(run, settings, clients.data_client(None, run.source_endpoint),
+                      clients.data_client(None, run.destination_endpoint), deadline)
 
-    def __init__(self, mirror: Mirror, settings: Settings, deadline: float | None = None):
-        request = mirror.request
-        self.mirror, self.settings, self.deadline = mirror, settings, deadline
-        self.run = Run(id=f"mirror-{mirror.name}", request=request, source_region=None, destination_region=None,
-                       work_bucket="", work_prefix="",
-                       source_endpoint=endpoints.resolve(request.source_endpoint, "source"),
-                       destination_endpoint=endpoints.resolve(request.destination_endpoint, "destination"))
-        self.src = clients.data_client(None, self.run.source_endpoint)
-        self.dst = clients.data_client(None, self.run.destination_endpoint)
-
-    def reconcile(self, relative: str) -> tuple[str, str]:
-        """(outcome, reason): copied, deleted, unchanged or failed."""
-        request = self.mirror.request
-        try:
-            source = _entry(self.src, request.source, request.source_prefix, relative,
-                            self.run.source_endpoint.on_aws)
-            destination = _entry(self.dst, request.destination, request.destination_prefix, relative,
-                                 self.run.destination_endpoint.on_aws)
-        except Exception as exc:   # noqa: BLE001 - reported per key; the message is retried
-            return "failed", f"{type(exc).__name__}: {exc}"
-        if source is None and destination is None:
-            return "unchanged", "absent on both sides"
-        if source is None:
-            if not request.delete:   # "delete": false: extras stay, as in the full sync
-                return "unchanged", "absent at the source; kept (delete is off)"
-            return self._delete(destination)
-        action = COPY if destination is None else compare(source, destination)
-        if action == UNCHANGED:
-            return "unchanged", "same size and ETag" if source.size else "both empty"
-        assert action in (COPY, CHECK)
-        copier = Copier(self.run, self.settings, self.deadline)
-        result = copier.copy_chunk([CopyAction(action, relative, source.size, source.etag,
-                                               destination.etag if destination else None,
-                                               destination.size if destination else None)])
-        if request.verify or not self.run.destination_endpoint.on_aws:
-            # What a server other than AWS stored may be another spelling of
-            # the key (see readback.py): only its listing proves the copy.
-            readback.prove(self.run, result, copier.written, copier.dst, 1, self.settings.retry_seconds)
-        done = result.actions[-1]
-        if done.outcome == COPIED:
-            return "copied", done.reason
-        if done.outcome == SAME:   # a CHECK proven the same by the stamp
-            return "unchanged", done.reason
-        # Skipped (changed meanwhile) or failed: the message is retried, and
-        # the next attempt reconciles the key as it is then.
-        return "failed", f"{done.outcome}: {done.reason}"
-
-    def _delete(self, destination: Entry) -> tuple[str, str]:
-        request = self.mirror.request
-        key = request.destination_prefix + destination.key
-        outcome = delete_batch(self.dst, request.destination, [(key, destination.etag)], DeleteResult(),
-                               self.settings.retry_seconds)
-        state, why = outcome.get(key, (DELETED, "absent at the source"))
-        if state == DELETED:
-            return "deleted", why
-        if why == ALREADY_GONE:
-            return "unchanged", why
-        return "failed", why
-
-
-def _entry(client, bucket: str, prefix: str, relative: str, on_aws: bool) -> Entry | None:
-    """The object at `prefix + relative`, or None. AWS keeps every key as
-    spelled, so its HEAD is the answer; another server may answer a HEAD of
-    `/lead` or `a//b` with the object it stores as `lead` or `a/b`, which
-    must not be taken for this key (deleted, or overwritten): there the key
-    must also be listed exactly so spelled (see readback.py)."""
-    key = prefix + relative
-    try:
-        head = s3.head_object(client, bucket, key)
-    except NoSuchKeyError:
-        return None
-    if not on_aws and key not in readback.listed_sizes(client, bucket, prefix, {key}, on_aws=False):
-        return None
-    return Entry(relative, int(head["ContentLength"]), head["ETag"])
-
-
-# ---- a batch of events --------------------------------------------------------
 
 def handle(events: list[tuple[str, object]], mirrors, settings: Settings, now=time.time,
            metrics=None, deadline: float | None = None) -> tuple[Tally, list[str]]:
@@ -295,7 +222,7 @@ def handle(events: list[tuple[str, object]], mirrors, settings: Settings, now=ti
     reconcilers: dict[str, Reconciler] = {}
     for (name, relative), item in work.items():
         if name not in reconcilers:
-            reconcilers[name] = Reconciler(by_name[name], settings, deadline)
+            reconcilers[name] = reconciler(by_name[name], settings, deadline)
         outcome, why = reconcilers[name].reconcile(relative)
         setattr(tally, outcome, getattr(tally, outcome) + 1)
         if outcome == "failed":

@@ -20,7 +20,8 @@ from __future__ import annotations
 import time
 from typing import Callable, Iterator
 
-from . import clients, interrupt, progress, s3, sorting
+from . import interrupt, progress, s3, sorting
+from .clients import RunClients
 from .errors import ListingOrderError
 from .datasync.ownership import OwnedKeys
 from .filters import KeyFilter
@@ -98,7 +99,7 @@ class ChunkWriter:
         self.actions, self.bytes = [], 0
 
 
-def plan_step(run: Run, cursor: dict | None, settings: Settings,
+def plan_step(run: Run, cursor: dict | None, settings: Settings, clients: RunClients,
               now: Callable[[], float] = time.monotonic) -> tuple[dict, bool]:
     """Plan from `cursor` for at most `settings.plan_seconds`.
 
@@ -114,55 +115,54 @@ def plan_step(run: Run, cursor: dict | None, settings: Settings,
         unsorted = [side for side in ("source", "destination")
                     if side not in sorted_listings and not _endpoint(run, side).on_aws]
         if unsorted:
-            cursor = dict(cursor, sorted=dict(sorted_listings, **{side: _sort_side(run, side, settings)
+            cursor = dict(cursor, sorted=dict(sorted_listings, **{side: _sort_side(run, side, settings, clients)
                                                                   for side in unsorted}))
             return cursor, False   # the next invocation plans with a whole time budget
     try:
-        return _plan(run, cursor, settings, now)
+        return _plan(run, cursor, settings, clients, now)
     except ListingOrderError as exc:
         if exc.side is None or exc.side in sorted_listings:
             raise   # a sorted listing out of order: never plan from it
         # Start again from the beginning, in the next invocation (the sort
         # took part of this one's time).
-        return new_cursor(dict(sorted_listings, **{exc.side: _sort_side(run, exc.side, settings)})), False
+        return new_cursor(dict(sorted_listings, **{exc.side: _sort_side(run, exc.side, settings, clients)})), False
 
 
 def _endpoint(run: Run, side: str):
     return run.source_endpoint if side == "source" else run.destination_endpoint
 
 
-def _side(run: Run, side: str) -> tuple[str, str, object]:
+def _side(run: Run, side: str, clients: RunClients) -> tuple[str, str, object]:
     """(bucket, prefix, client) of one side."""
     request = run.request
     if side == "source":
-        return request.source, request.source_prefix, clients.data_client(run.source_region, run.source_endpoint)
-    return (request.destination, request.destination_prefix,
-            clients.data_client(run.destination_region, run.destination_endpoint))
+        return request.source, request.source_prefix, clients.side(side)
+    return request.destination, request.destination_prefix, clients.side(side)
 
 
 def _sorted_key(run: Run, side: str) -> str:
     return f"{run.work_prefix}plan/listing-{side}.jsonl"
 
 
-def _sort_side(run: Run, side: str, settings: Settings) -> str:
+def _sort_side(run: Run, side: str, settings: Settings, clients: RunClients) -> str:
     """List the whole side, sort it on local disk, and write it to the work
     area as JSON Lines ([key, size, etag], increasing keys); its key. A key
     listed twice fails (DuplicateKeyError) as it would unsorted."""
-    bucket, prefix, client = _side(run, side)
+    bucket, prefix, client = _side(run, side, clients)
     key = _sorted_key(run, side)
     listed = (entry for page in s3.list_pages(client, bucket, prefix, retry_seconds=settings.retry_seconds)
               for entry in page if entry.key)
-    with s3.LineWriter(clients.work_client(), run.work_bucket, key) as out:
+    with s3.LineWriter(clients.work(), run.work_bucket, key) as out:
         for entry in check_order(sorting.external_sort(listed), f"{side} (sorted)"):
             interrupt.check("sorting")
             out.write(list(entry))
     return key
 
 
-def _sorted_pages(run: Run, key: str, after: str | None) -> Iterator[list[Entry]]:
+def _sorted_pages(run: Run, key: str, after: str | None, work) -> Iterator[list[Entry]]:
     """Pages of a sorted listing from the work area, keys after `after`."""
     page: list[Entry] = []
-    for item in s3.read_lines(clients.work_client(), run.work_bucket, key):
+    for item in s3.read_lines(work, run.work_bucket, key):
         entry = Entry(*item)
         if after is not None and entry.key <= after:
             continue
@@ -173,18 +173,19 @@ def _sorted_pages(run: Run, key: str, after: str | None) -> Iterator[list[Entry]
     yield page
 
 
-def _pages(run: Run, side: str, cursor: dict, after: str | None, settings: Settings):
+def _pages(run: Run, side: str, cursor: dict, after: str | None, settings: Settings, clients: RunClients):
     sorted_key = (cursor.get("sorted") or {}).get(side)
     if sorted_key:
-        return _sorted_pages(run, sorted_key, after)
-    bucket, prefix, client = _side(run, side)
+        return _sorted_pages(run, sorted_key, after, clients.work())
+    bucket, prefix, client = _side(run, side, clients)
     return s3.list_pages(client, bucket, prefix, after, retry_seconds=settings.retry_seconds)
 
 
-def _plan(run: Run, cursor: dict, settings: Settings, now: Callable[[], float]) -> tuple[dict, bool]:
+def _plan(run: Run, cursor: dict, settings: Settings, clients: RunClients,
+          now: Callable[[], float]) -> tuple[dict, bool]:
     request = run.request
     keep = KeyFilter(request.include, request.exclude)
-    work = clients.work_client()
+    work = clients.work()
     owned = OwnedKeys(s3.get_json(work, run.work_bucket, run.owned_key) if run.owned_areas else ())
 
     def write(key, document):
@@ -199,8 +200,8 @@ def _plan(run: Run, cursor: dict, settings: Settings, now: Callable[[], float]) 
 
     in_scope = _not_owned(keep, owned, [(request.source, request.source_prefix),
                                         (request.destination, request.destination_prefix)])
-    with Prefetch(_pages(run, "source", cursor, after, settings)) as src_pages, \
-         Prefetch(_pages(run, "destination", cursor, after, settings)) as dst_pages:
+    with Prefetch(_pages(run, "source", cursor, after, settings, clients)) as src_pages, \
+         Prefetch(_pages(run, "destination", cursor, after, settings, clients)) as dst_pages:
         source = check_order(entries(src_pages, in_scope), "source", after)
         destination = check_order(entries(dst_pages, in_scope), "destination", after)
         done = True

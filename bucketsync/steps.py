@@ -96,7 +96,7 @@ def plan(event: dict) -> dict:
     run = Run.from_dict(event["run"])
     cfg = settings_mod.load()
     lease.renew_if_due(run, cfg)
-    cursor, done = plan_step(run, event.get("cursor"), cfg)
+    cursor, done = plan_step(run, event.get("cursor"), cfg, clients.RunClients(run))
     result = {"run": event["run"], "cursor": cursor, "plan": {"done": done}, "datasync": event.get("datasync")}
     if done:
         progress.emit("planned", *PlanTotals.from_dict(cursor["totals"]).to_copy)
@@ -152,7 +152,9 @@ def delete_chunk(event: dict) -> dict:
     number = event["chunk"]["number"]
     work = clients.work_client()
     chunk = s3.get_json(work, run.work_bucket, run.chunk_key(DELETE, number))
-    result = delete_keys(run, [decode_action(DELETE, item) for item in chunk["actions"]], cfg.retry_seconds)
+    destination = clients.data_client(run.destination_region, run.destination_endpoint)
+    result = delete_keys(run, destination, [decode_action(DELETE, item) for item in chunk["actions"]],
+                         cfg.retry_seconds)
     s3.put_json(work, run.work_bucket, run.result_key(DELETE, number), result.to_dict())
     return {"number": number, "deleted": result.deleted, "failed": result.failed}
 

@@ -13,8 +13,6 @@ import time
 from pathlib import Path
 from typing import Callable
 
-from botocore.exceptions import ClientError
-
 from . import clients, s3
 from .errors import TransientError
 
@@ -74,28 +72,14 @@ class S3Store:
     def update(self, name: str, update: Update) -> None:
         key = self.prefix + name
         for attempt in range(self.ATTEMPTS):
-            try:
-                response = self.client.get_object(Bucket=self.bucket, Key=key)
-                doc, etag = json.loads(response["Body"].read()), response["ETag"]
-            except ClientError as exc:
-                if s3.error_code(exc) not in ("NoSuchKey", "404"):
-                    raise s3.translate(exc, f"GetObject {self.bucket}/{key}") from exc
-                doc, etag = None, None
+            doc, etag = s3.read_document(self.client, self.bucket, key)
             new = update(doc)
             if new is doc and doc is not None:
                 return
-            try:
-                if new is None:
-                    if etag is not None:
-                        self.client.delete_object(Bucket=self.bucket, Key=key, IfMatch=etag)
+            if new is None:
+                if etag is None or s3.delete_document(self.client, self.bucket, key, etag):
                     return
-                condition = {"IfMatch": etag} if etag else {"IfNoneMatch": "*"}
-                self.client.put_object(Bucket=self.bucket, Key=key, Body=json.dumps(new).encode(),
-                                       ContentType="application/json", **condition)
+            elif s3.put_document(self.client, self.bucket, key, new, etag):
                 return
-            except ClientError as exc:
-                status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
-                if status not in (404, 409, 412):
-                    raise s3.translate(exc, f"PutObject {self.bucket}/{key}") from exc
             time.sleep(random.uniform(0, min(0.05 * 2 ** attempt, 2.0)))   # another wrote first: read again
         raise TransientError(f"the document {key} kept changing; try again")

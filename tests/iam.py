@@ -28,7 +28,7 @@ from urllib.parse import unquote
 from moto.iam.access_control import IAMPolicy, PermissionResult
 
 from bucketsync import clients
-from bucketsync.datasync import local as local_datasync
+from bucketsync.local import datasync as local_datasync
 from bucketsync.local.engine import INVOKED
 
 WORK = "WORK-BUCKET"   # the work bucket's name in rendered policies and recorded calls

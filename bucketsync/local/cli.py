@@ -491,7 +491,7 @@ def datasync_preview(task: str, include: list[str], date: str = "yesterday", tim
                      as_json: bool = False, out=None, err=None) -> int:
     """`fab datasync-preview`: the expanded include filter and the source keys
     it selects, for a task of DATASYNC_TASKS; writes nothing."""
-    from ..datasync.preview import preview
+    from .datasync_preview import preview
     from ..datasync.request import validate_datasync
     from ..stores import DirectoryStore
     from ..deploy.config import load_datasync_tasks

@@ -41,7 +41,7 @@ from unittest import mock
 import boto3
 
 from .. import clients, interrupt, progress, report, work
-from ..datasync import local as local_datasync
+from . import datasync as local_datasync
 from ..datasync.catchup import STATE_DIR_VARIABLE
 from ..datasync.tasks import TASKS_VARIABLE, to_environment
 from ..errors import ReportDirectoryError

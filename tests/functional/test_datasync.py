@@ -9,7 +9,8 @@ import boto3
 import pytest
 
 from bucketsync import clients, lease, report
-from bucketsync.datasync import begin, branch, local
+from bucketsync.datasync import begin, branch
+from bucketsync.local import datasync as local
 from bucketsync.datasync.tasks import check_tasks
 from bucketsync.local import cli, engine
 from tests.backends import moto_backend

@@ -14,7 +14,7 @@ import pytest
 
 from bucketsync import clients, work
 from bucketsync.deploy import config, definition, stack_names, template
-from bucketsync.datasync import local as local_datasync
+from bucketsync.local import datasync as local_datasync
 from bucketsync.datasync.tasks import TASKS_VARIABLE, check_tasks, to_environment
 from bucketsync.deploy.frontmatter import FUNCTIONS_DIR, lambda_files
 from bucketsync.local import engine

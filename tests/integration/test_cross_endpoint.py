@@ -230,7 +230,7 @@ def test_a_resumed_plan_on_another_endpoint_reads_a_sorted_listing(two_servers, 
     while not done:
         # A clock that runs out after the first 1,000 decisions of each step.
         cursor, done = planner.plan_step(run, cursor, dataclasses.replace(cfg, plan_seconds=1),
-                                         now=lambda: next(ticks) * 0.6)
+                                         clients.RunClients(run), now=lambda: next(ticks) * 0.6)
         steps += 1
         assert steps < 20
     totals = PlanTotals.from_dict(cursor["totals"])

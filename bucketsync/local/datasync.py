@@ -43,9 +43,9 @@ from pathlib import Path
 from botocore.exceptions import ClientError
 
 from .. import clients, interrupt, s3
-from . import filters
-from .sources import file_size, walk_files
-from .tasks import TaskSpec
+from ..datasync import filters
+from ..datasync.sources import file_size, walk_files
+from ..datasync.tasks import TaskSpec
 
 ACCOUNT, REGION = "123456789012", "us-east-1"
 TERMINAL = ("SUCCESS", "ERROR")

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from .request import DataSyncRequest
-from .begin import prepare
-from .sources import selected_keys
-from .tasks import TaskSpec
+from ..datasync.request import DataSyncRequest
+from ..datasync.begin import prepare
+from ..datasync.sources import selected_keys
+from ..datasync.tasks import TaskSpec
 
 
 LIMIT = 1000   # keys printed; all are counted
