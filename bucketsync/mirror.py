@@ -31,8 +31,8 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from urllib.parse import unquote_plus
 
-from . import readback, clients, endpoints, s3
-from .copier import Copier
+from . import clients, endpoints, s3
+from .copy import Copier, readback
 from .deleter import ALREADY_GONE, delete_batch
 from .endpoints import Endpoint
 from .errors import InvalidInputError, NoSuchKeyError
@@ -213,7 +213,7 @@ class Reconciler:
         if action == UNCHANGED:
             return "unchanged", "same size and ETag" if source.size else "both empty"
         assert action in (COPY, CHECK)
-        copier = Copier(self.run, self.settings, self.deadline)
+        copier = Copier(self.run, self.settings, self.src, self.dst, self.deadline)
         result = copier.copy_chunk([CopyAction(action, relative, source.size, source.etag,
                                                destination.etag if destination else None,
                                                destination.size if destination else None)])

@@ -12,6 +12,7 @@ would-update, would-delete; each with size and reason), and a `summary` line las
 """
 from __future__ import annotations
 
+import dataclasses
 import json
 import platform
 from datetime import datetime, timezone
@@ -21,6 +22,7 @@ from . import __version__, clients, s3, threads
 from . import settings as settings_mod
 from .datasync.steps import summary as datasync_summary
 from .endpoints import SIDES
+from .observed import Observed, Seen
 from .plan import COPY, DELETE, UNCHANGED, PlanTotals, decode_action
 from .results import FAILED, WOULD_DELETE, ChunkResult, CopyResult, DeleteResult
 from .results import UNCHANGED as SAME
@@ -35,8 +37,6 @@ SUMMARY_TEXT_CHARS = 2_000    # one DataSync filter, or an error's cause
 SUMMARY_LIST_ITEMS = 100      # unfinished chunk numbers per kind
 KEPT_FAILURES = 1000        # failures kept in totals; the report lists every one
 RESULTS: dict[str, type[ChunkResult]] = {COPY: CopyResult, DELETE: DeleteResult}
-# When results disagree about a server, the finding that needs attention wins.
-_OBSERVED_RANK = {"honoured": 0, "supported": 0, "rejected": 1, "ignored": 2, "unsupported": 2}
 
 
 def _results(run: Run, kind: str) -> Iterator[tuple[int, ChunkResult | None, list | None]]:
@@ -121,6 +121,7 @@ def collect(run: Run, kind: str, map_output: dict | None) -> dict:
     chunk is missing), and what the servers were seen to do."""
     counts = RESULTS[kind].COUNTS
     totals = empty_totals(kind)
+    observed = Observed()
     errors = None
     for number, result, lost in _results(run, kind):
         if result is None:
@@ -135,17 +136,10 @@ def collect(run: Run, kind: str, map_output: dict | None) -> dict:
             for name in counts:
                 totals[name] += getattr(result, name)
             failures = result.failures
-            merge_observed(totals["observed"], result.observed)
+            observed.merge(result.observed)
         totals["failures"].extend(failures[:KEPT_FAILURES - len(totals["failures"])])
+    totals["observed"] = observed.to_dict()
     return totals
-
-
-def merge_observed(into: dict, new: dict) -> None:
-    for name, value in new.items():
-        if isinstance(value, list):
-            into[name] = (into.get(name) or []) + value
-        elif _OBSERVED_RANK.get(value, 0) >= _OBSERVED_RANK.get(into.get(name), -1):
-            into[name] = value
 
 
 def copy_totals(run: Run, map_output: dict | None) -> dict:
@@ -185,7 +179,7 @@ def summarize(run: Run, plan_totals: PlanTotals, deletes_ran: bool, maps: dict |
         "unchanged": plan_totals.unchanged + copies["unchanged"],
         "checked": copies["unchanged"],
         "updated": copies.get("updated", 0),
-        # Copies read back at the destination as written (readback.py): by
+        # Copies read back at the destination as written (copy/readback.py): by
         # listing, and with `verify` also by a HEAD against the source ETag.
         "verified": copies.get("verified", 0),
         "verify": "none" if dry_run or request is None else ("listing+head" if request.verify else "listing"),
@@ -214,11 +208,11 @@ def summarize(run: Run, plan_totals: PlanTotals, deletes_ran: bool, maps: dict |
     if error:
         summary["error"] = error.get("Error")
         summary["cause"] = summary["message"] = error.get("Cause")
-    observed = dict(copies.get("observed") or {})
-    merge_observed(observed, deletes.get("observed") or {})
+    observed = Observed.from_dict(copies.get("observed"))
+    observed.merge(Observed.from_dict(deletes.get("observed")))
     emulated = {side for side in SIDES if getattr(run, f"{side}_endpoint").on_aws} \
         if settings_mod.load().emulated_aws else set()
-    details = {"plan": plan_totals.to_dict(), "server": observed,
+    details = {"plan": plan_totals.to_dict(), "server": observed.to_dict(),
                "notes": notes(observed, plan_totals, request, emulated),
                "missing_chunks": {"copy": copies["missing_chunks"], "delete": deletes["missing_chunks"]},
                "chunk_errors": {COPY: copies.get("chunk_errors") or {}, DELETE: deletes.get("chunk_errors") or {}}}
@@ -249,41 +243,41 @@ def clip(text: str, limit: int = SUMMARY_TEXT_CHARS) -> str:
     return f"{text[:limit]}... ({len(text):,} characters; the whole is in the report)"
 
 
-def notes(observed: dict, plan_totals: PlanTotals, request, emulated: set[str] = frozenset()) -> list[str]:
+def notes(observed: Observed, plan_totals: PlanTotals, request, emulated: set[str] = frozenset()) -> list[str]:
     """Plain sentences for what the user should know about this run.
     `emulated`: the sides whose buckets are in the embedded emulator (`fab
     demo`): what it lacks says nothing about the user's servers, so it is
     no note (the report's `server` still records it)."""
-    observed = {name: value for name, value in observed.items() if SERVER_FINDINGS.get(name) not in emulated}
+    observed = dataclasses.replace(observed, **{name: None for name, side in SERVER_FINDINGS.items() if side in emulated})
     out = []
-    if observed.get("copy_source_if_match") == "ignored":
+    if observed.copy_source_if_match is Seen.IGNORED:
         out.append("the source server ignores CopySourceIfMatch: a source object changed during the run "
                    "was copied as it is now (the copy is still consistent; the plan's guarantee is void there)")
-    if observed.get("conditional_writes") == "rejected":
+    if observed.conditional_writes is Seen.REJECTED:
         out.append("the destination server does not implement conditional writes (If-Match/If-None-Match): "
                    "multipart copies were completed unconditionally; only the run lease protects them")
-    if observed.get("conditional_deletes") == "ignored":
+    if observed.conditional_deletes is Seen.IGNORED:
         out.append("the destination server ignores the ETag condition of deletes (it deleted a key whatever "
                    "its ETag): an object changed by another writer during the run would be deleted; only the "
                    "run lease protects against overlapping runs there")
-    if observed.get("conditional_deletes") == "rejected":
+    if observed.conditional_deletes is Seen.REJECTED:
         out.append("the destination server does not implement conditional deletes: deletes were unconditional; "
                    "only the run lease protects them")
-    if observed.get("marker_metadata") == "dropped":
+    if observed.marker_metadata is Seen.DROPPED:
         out.append("the destination server keeps no metadata or tags on folder markers ('dir/' keys): "
                    "their metadata was not mended (a mend was tried and did not take)")
-    if observed.get("tagging") == "unsupported":
+    if observed.tagging is Seen.UNSUPPORTED:
         out.append("the source server does not support object tagging: objects were copied without tags")
-    dropped = observed.get("stamp_dropped") or []
+    dropped = observed.stamp_dropped
     if dropped:
         out.append(f"{len(dropped)} object(s) have user metadata too close to S3's 2 KB limit for the "
                    f"'{s3.STAMP}' stamp; they were copied without it and are re-checked by a HEAD of both "
                    f"sides on the next run (first: {dropped[0]!r})")
-    aborted = observed.get("stale_uploads_aborted") or []
+    aborted = observed.stale_uploads_aborted
     if aborted:
         out.append(f"{len(aborted)} incomplete multipart upload(s) left by an earlier run were aborted "
                    f"(first: {aborted[0]!r})")
-    if observed.get("stale_uploads") == "unlisted":
+    if observed.stale_uploads is Seen.UNLISTED:
         out.append("incomplete multipart uploads left by earlier runs could not be listed at the destination "
                    "(s3:ListBucketMultipartUploads missing, or not implemented): a lifecycle rule with "
                    "AbortIncompleteMultipartUpload removes them")

@@ -25,17 +25,11 @@ import hashlib
 import re
 import threading
 
-from . import threads
-from .errors import TransientError
+from .. import threads
 
 _MD5_ETAG = re.compile(r"^[0-9a-f]{32}$")
 _MULTIPART_ETAG = re.compile(r"^([0-9a-f]{32})-(\d+)$")
 ENCRYPTED = ("aws:kms", "aws:kms:dsse")
-
-
-class IntegrityError(TransientError):
-    """The bytes read do not hash to the source's ETag. Retried (a corrupted
-    read does not repeat), then reported as the object's failure."""
 
 
 class ByteBudget:
