@@ -248,7 +248,8 @@ def notes(observed: Observed, plan_totals: PlanTotals, request, emulated: set[st
     `emulated`: the sides whose buckets are in the embedded emulator (`fab
     demo`): what it lacks says nothing about the user's servers, so it is
     no note (the report's `server` still records it)."""
-    observed = dataclasses.replace(observed, **{name: None for name, side in SERVER_FINDINGS.items() if side in emulated})
+    observed = dataclasses.replace(observed, **{name: None for name, side in SERVER_FINDINGS.items()
+                                                if side in emulated})
     out = []
     if observed.copy_source_if_match is Seen.IGNORED:
         out.append("the source server ignores CopySourceIfMatch: a source object changed during the run "

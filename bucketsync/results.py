@@ -51,7 +51,8 @@ class ChunkResult:
     @classmethod
     def from_dict(cls, document: dict):
         result = cls(**{name: document.get(name, 0) for name in cls.COUNTS},
-                     failures=list(document.get("failures") or ()), observed=Observed.from_dict(document.get("observed")))
+                     failures=list(document.get("failures") or ()),
+                     observed=Observed.from_dict(document.get("observed")))
         result.actions = [ActionResult(*item) for item in document.get("actions") or ()]
         return result
 

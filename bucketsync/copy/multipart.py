@@ -7,7 +7,8 @@ from __future__ import annotations
 from typing import Callable
 
 from .. import s3
-from ..errors import AccessDeniedError, BucketsyncError, DestinationChangedError, S3Error, SourceChangedError, TransientError
+from ..errors import (AccessDeniedError, BucketsyncError, DestinationChangedError, S3Error, SourceChangedError,
+                      TransientError)
 from ..observed import Seen
 from ..plan import is_multipart_etag
 from . import destination, source

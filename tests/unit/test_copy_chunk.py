@@ -81,14 +81,18 @@ def test_with_check_metadata_different_tags_alone_are_updated():
     ctx.run = Run(id="r", request=SyncRequest("src", "dst", check_metadata=True), source_region=None,
                   destination_region=None, work_bucket="", work_prefix="")
     state = {"ETag": ETAG, "ContentLength": 1, "Metadata": {"a": "1"}, "ContentType": "text/plain", "TagCount": 1}
+    first_byte = {"Key": "k", "IfMatch": ETAG, "Range": "bytes=0-0"}
     with Stubber(ctx.src) as src, Stubber(ctx.dst) as dst:
-        dst.add_response("get_object", dict(state, Body=io.BytesIO(b"a")), {"Bucket": "dst", "Key": "k", "IfMatch": ETAG, "Range": "bytes=0-0"})
-        src.add_response("get_object", dict(state, Body=io.BytesIO(b"a")), {"Bucket": "src", "Key": "k", "IfMatch": ETAG, "Range": "bytes=0-0"})
-        src.add_response("get_object_tagging", {"TagSet": [{"Key": "t", "Value": "new"}]}, {"Bucket": "src", "Key": "k"})
-        dst.add_response("get_object_tagging", {"TagSet": [{"Key": "t", "Value": "old"}]}, {"Bucket": "dst", "Key": "k"})
+        dst.add_response("get_object", dict(state, Body=io.BytesIO(b"a")), dict(first_byte, Bucket="dst"))
+        src.add_response("get_object", dict(state, Body=io.BytesIO(b"a")), dict(first_byte, Bucket="src"))
+        src.add_response("get_object_tagging", {"TagSet": [{"Key": "t", "Value": "new"}]},
+                         {"Bucket": "src", "Key": "k"})
+        dst.add_response("get_object_tagging", {"TagSet": [{"Key": "t", "Value": "old"}]},
+                         {"Bucket": "dst", "Key": "k"})
         dst.add_response("put_object_tagging", {}, {"Bucket": "dst", "Key": "k",
                                                     "Tagging": {"TagSet": [{"Key": "t", "Value": "new"}]}})
         assert checking.why_copy(ctx, CopyAction(META, "k", 1, ETAG, ETAG, 1), "k") is None
         src.assert_no_pending_responses()
         dst.assert_no_pending_responses()
-    assert [tuple(a) for a in ctx.ledger.result.actions] == [("k", 1, "updated", "same content and metadata, tags differ")]
+    assert [tuple(a) for a in ctx.ledger.result.actions] == [("k", 1, "updated",
+                                                              "same content and metadata, tags differ")]
