@@ -10,7 +10,7 @@ from typing import Iterator
 from . import clients, s3, threads
 from .plan import COPY, DELETE, decode_action
 from .results import ChunkResult, CopyResult, DeleteResult
-from .server_findings import merge_observed
+from .observed import Observed
 from .work import Run
 
 KEPT_FAILURES = 1000        # failures kept in totals; the report lists every one
@@ -99,6 +99,7 @@ def collect(run: Run, kind: str, map_output: dict | None) -> dict:
     chunk is missing), and what the servers were seen to do."""
     counts = RESULTS[kind].COUNTS
     totals = empty_totals(kind)
+    observed = Observed()
     errors = None
     for number, result, lost in chunk_results(run, kind):
         if result is None:
@@ -113,11 +114,10 @@ def collect(run: Run, kind: str, map_output: dict | None) -> dict:
             for name in counts:
                 totals[name] += getattr(result, name)
             failures = result.failures
-            merge_observed(totals["observed"], result.observed)
+            observed.merge(result.observed)
         totals["failures"].extend(failures[:KEPT_FAILURES - len(totals["failures"])])
+    totals["observed"] = observed.to_dict()
     return totals
-
-
 
 def copy_totals(run: Run, map_output: dict | None) -> dict:
     """The copy results summed: Tally sums them once and keeps the sum; a

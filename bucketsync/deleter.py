@@ -13,6 +13,7 @@ import uuid
 
 from . import interrupt, progress, s3
 from .errors import BucketsyncError
+from .observed import Seen
 from .plan import DeleteAction
 from .results import DELETED, FAILED, SKIPPED, ActionResult, DeleteResult
 from .work import Run
@@ -30,7 +31,7 @@ def delete_chunk(run: Run, client, actions: list[DeleteAction], retry_seconds: f
     # run lease is the other defence.
     probe = f"{request.destination_prefix}.bucketsync-probe-{uuid.uuid4().hex}"
     try:
-        result.observed["conditional_deletes"] = s3.probe_conditional_delete(client, request.destination, probe)
+        result.observed.conditional_deletes = Seen(s3.probe_conditional_delete(client, request.destination, probe))
     except BucketsyncError:
         pass   # the deletes themselves will say what is wrong
     for start in range(0, len(actions), BATCH):
@@ -63,7 +64,7 @@ def delete_batch(client, bucket: str, targets: list[tuple[str, str]], result: De
     {key: (outcome, reason)} for every key not simply deleted. A server that
     rejects the condition is noted in `result.observed` and asked again
     without it."""
-    conditional = result.observed.get("conditional_deletes") != "rejected"
+    conditional = result.observed.conditional_deletes is not Seen.REJECTED
     sent = targets if conditional else [(k, None) for k, _ in targets]
     batched = [(key, etag) for key, etag in sent if s3.xml_safe(key)]
     alone = [(key, etag) for key, etag in sent if not s3.xml_safe(key)]
@@ -78,7 +79,7 @@ def delete_batch(client, bucket: str, targets: list[tuple[str, str]], result: De
     try:
         refused = s3.retrying(delete, retry_seconds)
     except s3.PreconditionsUnsupported:
-        result.observed["conditional_deletes"] = "rejected"
+        result.observed.conditional_deletes = Seen.REJECTED
         return delete_batch(client, bucket, targets, result, retry_seconds)
     except BucketsyncError as exc:
         return {key: (FAILED, f"{type(exc).__name__}: {exc}") for key, _ in targets}

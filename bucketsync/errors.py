@@ -83,6 +83,11 @@ class TransientError(BucketsyncError):
     the state machine retries the whole task."""
 
 
+class IntegrityError(TransientError):
+    """The bytes read do not hash to the source's ETag. Retried (a corrupted
+    read does not repeat), then reported as the object's failure."""
+
+
 class SourceChangedError(BucketsyncError):
     """The source object changed or vanished between listing and copy."""
 

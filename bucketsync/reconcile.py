@@ -3,8 +3,8 @@ and do what the full sync would do for that key (plan.compare: copy, or
 delete, or nothing), with the same copier and the same conditional delete."""
 from __future__ import annotations
 
-from . import readback, s3
-from .copier import Copier
+from . import s3
+from .copy import Copier, readback
 from .deleter import ALREADY_GONE, delete_batch
 from .errors import NoSuchKeyError
 from .plan import CHECK, COPY, UNCHANGED, CopyAction, Entry, compare
@@ -42,13 +42,13 @@ class Reconciler:
         if action == UNCHANGED:
             return "unchanged", "same size and ETag" if source.size else "both empty"
         assert action in (COPY, CHECK)
-        copier = Copier(self.run, self.settings, self.deadline)
+        copier = Copier(self.run, self.settings, self.src, self.dst, self.deadline)
         result = copier.copy_chunk([CopyAction(action, relative, source.size, source.etag,
                                                destination.etag if destination else None,
                                                destination.size if destination else None)])
         if request.verify or not self.run.destination_endpoint.on_aws:
             # What a server other than AWS stored may be another spelling of
-            # the key (see readback.py): only its listing proves the copy.
+            # the key (see copy/readback.py): only its listing proves the copy.
             readback.prove(self.run, result, copier.written, copier.dst, 1, self.settings.retry_seconds)
         done = result.actions[-1]
         if done.outcome == COPIED:
@@ -77,7 +77,7 @@ def _entry(client, bucket: str, prefix: str, relative: str, on_aws: bool) -> Ent
     spelled, so its HEAD is the answer; another server may answer a HEAD of
     `/lead` or `a//b` with the object it stores as `lead` or `a/b`, which
     must not be taken for this key (deleted, or overwritten): there the key
-    must also be listed exactly so spelled (see readback.py)."""
+    must also be listed exactly so spelled (see copy/readback.py)."""
     key = prefix + relative
     try:
         head = s3.head_object(client, bucket, key)

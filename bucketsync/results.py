@@ -7,6 +7,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import ClassVar, NamedTuple
 
+from .observed import Observed
+
 # Outcomes of one key, as the report's action lines name them.
 COPIED = "copied"
 UNCHANGED = "unchanged"          # a CHECK or META action proven the same
@@ -32,23 +34,25 @@ class ActionResult(NamedTuple):
 class ChunkResult:
     """The common part of a chunk's result. `failures` holds {"key", "error"}
     for the summary's first failed keys; `observed` what the servers were
-    seen to do (see server_findings.notes)."""
+    seen to do (see observed.py and server_findings.notes)."""
     COUNTS: ClassVar[tuple[str, ...]] = ("failed", "skipped")
     failed: int = 0
     skipped: int = 0
     failures: list[dict] = field(default_factory=list)
     actions: list[ActionResult] = field(default_factory=list)
-    observed: dict = field(default_factory=dict)
+    observed: Observed = field(default_factory=Observed)
 
     def to_dict(self) -> dict:
         document = asdict(self)
         document["actions"] = [list(action) for action in self.actions]
+        document["observed"] = self.observed.to_dict()
         return document
 
     @classmethod
     def from_dict(cls, document: dict):
         result = cls(**{name: document.get(name, 0) for name in cls.COUNTS},
-                     failures=list(document.get("failures") or ()), observed=dict(document.get("observed") or {}))
+                     failures=list(document.get("failures") or ()),
+                     observed=Observed.from_dict(document.get("observed")))
         result.actions = [ActionResult(*item) for item in document.get("actions") or ()]
         return result
 
@@ -61,7 +65,7 @@ class CopyResult(ChunkResult):
     unchanged: int = 0
     updated: int = 0
     bytes_copied: int = 0
-    verified: int = 0    # copies read back at the destination (readback.py) and found as written
+    verified: int = 0    # copies read back at the destination (copy/readback.py) and found as written
 
     def unproven(self, problems: dict[str, str]) -> None:
         """Turn copies that the read-back could not prove ({relative key:

@@ -11,7 +11,8 @@ from .chunk_totals import collect, copy_totals, empty_totals
 from .datasync.branch import summary as datasync_summary
 from .endpoints import SIDES
 from .plan import COPY, DELETE, PlanTotals
-from .server_findings import merge_observed, notes
+from .observed import Observed
+from .server_findings import notes
 from .work import Run
 
 SUMMARY_FAILED_KEYS = 10
@@ -67,7 +68,7 @@ def _counts(run: Run, plan_totals: PlanTotals, copies: dict, deletes: dict, dry_
         "unchanged": plan_totals.unchanged + copies["unchanged"],
         "checked": copies["unchanged"],
         "updated": copies.get("updated", 0),
-        # Copies read back at the destination as written (readback.py): by
+        # Copies read back at the destination as written (copy/readback.py): by
         # listing, and with `verify` also by a HEAD against the source ETag.
         "verified": copies.get("verified", 0),
         "verify": "none" if dry_run or request is None else ("listing+head" if request.verify else "listing"),
@@ -90,11 +91,11 @@ def _counts(run: Run, plan_totals: PlanTotals, copies: dict, deletes: dict, dry_
 def _details(run: Run, plan_totals: PlanTotals, copies: dict, deletes: dict) -> dict:
     """What the report's run line adds: the plan, what the servers were seen
     to do and the notes it gives, the chunks without a result and why."""
-    observed = dict(copies.get("observed") or {})
-    merge_observed(observed, deletes.get("observed") or {})
+    observed = Observed.from_dict(copies.get("observed"))
+    observed.merge(Observed.from_dict(deletes.get("observed")))
     emulated = {side for side in SIDES if getattr(run, f"{side}_endpoint").on_aws} \
         if settings_mod.load().emulated_aws else set()
-    return {"plan": plan_totals.to_dict(), "server": observed,
+    return {"plan": plan_totals.to_dict(), "server": observed.to_dict(),
             "notes": notes(observed, plan_totals, run.request, emulated),
             "missing_chunks": {"copy": copies["missing_chunks"], "delete": deletes["missing_chunks"]},
             "chunk_errors": {COPY: copies.get("chunk_errors") or {}, DELETE: deletes.get("chunk_errors") or {}}}

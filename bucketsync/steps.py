@@ -7,10 +7,10 @@ work area."""
 from __future__ import annotations
 
 
-from . import bounds, chunk_totals, clients, endpoints, interrupt, lease, notify, progress, readback, report, s3
+from . import bounds, chunk_totals, clients, endpoints, interrupt, lease, notify, progress, report, s3
 from . import run_summary
 from . import settings as settings_mod
-from .copier import Copier, start_deadline
+from .copy import Copier, readback, start_deadline
 from .deleter import delete_chunk as delete_keys
 from .errors import AccessDeniedError, CredentialsError, InvalidInputError
 from .guards import check_delete_guards
@@ -122,7 +122,8 @@ def copy_chunk(event: dict, remaining_ms: int | None = None) -> dict:
     work = clients.work_client()
     chunk = s3.get_json(work, run.work_bucket, run.chunk_key(COPY, number))
     actions = [decode_action(COPY, item) for item in chunk["actions"]]
-    copier = Copier(run, cfg, start_deadline(remaining_ms))
+    copier = Copier(run, cfg, clients.data_client(run.source_region, run.source_endpoint),
+                    clients.data_client(run.destination_region, run.destination_endpoint), start_deadline(remaining_ms))
     result = copier.copy_chunk(actions)
     readback.prove(run, result, copier.written, copier.dst, cfg.copy_threads, cfg.retry_seconds)
     s3.put_json(work, run.work_bucket, run.result_key(COPY, number), result.to_dict())

@@ -13,7 +13,7 @@ batch in, the partial batch response out (only failed messages are retried)."""
 import os
 
 from bucketsync import mirror, settings
-from bucketsync.copier import start_deadline
+from bucketsync.copy import start_deadline
 
 
 def handler(event, context):

@@ -8,6 +8,7 @@ import pytest
 
 from bucketsync import server_findings
 from bucketsync.local import demo
+from bucketsync.observed import Observed, Seen
 from bucketsync.plan import PlanTotals
 from tests.backends import moto_backend
 
@@ -40,5 +41,5 @@ def test_a_server_that_ignores_the_delete_condition_is_still_noted(report_dir):
 
 @pytest.mark.parametrize("emulated, noted", [(set(), True), ({"destination"}, False), ({"source"}, True)])
 def test_notes_leave_out_only_the_emulated_sides_findings(emulated, noted):
-    notes = server_findings.notes({"conditional_deletes": "ignored"}, PlanTotals(), None, emulated)
+    notes = server_findings.notes(Observed(conditional_deletes=Seen.IGNORED), PlanTotals(), None, emulated)
     assert any(IGNORED_DELETE_CONDITION in note for note in notes) is noted

@@ -314,7 +314,7 @@ def test_copies_stop_starting_before_the_lambda_times_out(backend, monkeypatch):
 
 
 def test_the_copy_deadline_keeps_a_reserve():
-    from bucketsync import copier
+    from bucketsync import copy as copier
     now = time.monotonic()
     assert copier.start_deadline(None) is None
     assert 900 - copier.TIME_RESERVE_SECONDS - 1 < copier.start_deadline(900_000) - now < 900 - copier.TIME_RESERVE_SECONDS + 1

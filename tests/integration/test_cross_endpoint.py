@@ -29,7 +29,8 @@ from pathlib import Path  # noqa: E402
 import boto3  # noqa: E402
 from botocore.exceptions import EndpointConnectionError  # noqa: E402
 
-from bucketsync import clients, report, transfer  # noqa: E402
+from bucketsync import clients, report  # noqa: E402
+from bucketsync.copy import transfer  # noqa: E402
 from bucketsync.local import cli, engine  # noqa: E402
 
 MiB = 1024 * 1024

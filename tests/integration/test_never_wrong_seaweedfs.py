@@ -1,7 +1,7 @@
 """Never wrong, on a real SeaweedFS server.
 
 What a server does not store as written is found out, reported as failed,
-and never becomes a delete (the read-back, bucketsync/readback.py). SeaweedFS it stores `/lead.txt` as `lead.txt`, `a//b.txt` as
+and never becomes a delete (the read-back, bucketsync/copy/readback.py). SeaweedFS it stores `/lead.txt` as `lead.txt`, `a//b.txt` as
 `a/b.txt`, `win\\path.txt` as `win/path.txt`, and a `dir/` key with content
 as an empty folder. HEAD finds the respelled object under either spelling:
 only a listing tells."""

@@ -1,10 +1,10 @@
-"""The read-back of a chunk's writes (bucketsync/readback.py): which keys it
+"""The read-back of a chunk's writes (bucketsync/copy/readback.py): which keys it
 finds as written, and how many LIST requests it spends, against a fake
 ListObjectsV2 that behaves as AWS documents it (UTF-8 order, StartAfter,
 Delimiter, 1,000 keys a page)."""
 import pytest
 
-from bucketsync import readback
+from bucketsync.copy import readback
 from bucketsync.results import COPIED, FAILED, ActionResult, CopyResult
 
 

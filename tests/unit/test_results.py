@@ -1,13 +1,14 @@
 """The result files' one encoder/decoder, and the plan totals' JSON form."""
 import json
 
+from bucketsync.observed import Observed, Seen
 from bucketsync.plan import PlanTotals
 from bucketsync.results import ActionResult, CopyResult, DeleteResult
 
 
 def test_copy_result_survives_its_json_file():
     result = CopyResult(copied=2, bytes_copied=7, failed=1, failures=[{"key": "b", "error": "boom"}],
-                        observed={"tagging": "unsupported"})
+                        observed=Observed(tagging=Seen.UNSUPPORTED))
     result.actions = [ActionResult("a", 7, "copied", "new at the source"), ActionResult("b", 3, "failed", "boom")]
     document = json.loads(json.dumps(result.to_dict()))
     assert document["actions"][0] == ["a", 7, "copied", "new at the source"]   # compact: one list per key

@@ -1,4 +1,4 @@
-"""Streamed copies' building blocks (bucketsync.transfer): the memory budget,
+"""Streamed copies' building blocks (bucketsync.copy.transfer): the memory budget,
 the part pipeline and the integrity rules."""
 import hashlib
 import threading
@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from bucketsync import transfer
+from bucketsync.copy import transfer
 
 
 def md5(data):

@@ -25,17 +25,11 @@ import hashlib
 import re
 import threading
 
-from . import threads
-from .errors import TransientError
+from .. import threads
 
 _MD5_ETAG = re.compile(r"^[0-9a-f]{32}$")
 _MULTIPART_ETAG = re.compile(r"^([0-9a-f]{32})-(\d+)$")
 ENCRYPTED = ("aws:kms", "aws:kms:dsse")
-
-
-class IntegrityError(TransientError):
-    """The bytes read do not hash to the source's ETag. Retried (a corrupted
-    read does not repeat), then reported as the object's failure."""
 
 
 class ByteBudget:
@@ -113,6 +107,7 @@ def read_problem(source_etag: str, encryption: str | None, whole_md5: str | None
 
 def stream_parts(ranges: list[tuple[int, int]], fetch, upload, memory: ByteBudget, workers: int,
                  hash_whole: bool) -> tuple[list[str], str | None, list[bytes]]:
+    # Long on purpose: every path's release of budgeted bytes is in one place, where it can be checked.
     """Copy parts: `fetch(first, last) -> bytes` (in parallel), then
     `upload(number, data, md5_base64) -> etag` (in parallel). Parts are
     handed to the uploads in order, so the whole object's MD5 can be computed

@@ -25,11 +25,11 @@ keys a path-based server may respell, whose folder is listed from its start.
 """
 from __future__ import annotations
 
-from . import s3, threads
-from .errors import BucketsyncError, NoSuchKeyError
-from .plan import normalise_etag
-from .results import CopyResult
-from .work import Run
+from .. import s3, threads
+from ..errors import BucketsyncError, NoSuchKeyError
+from ..results import CopyResult
+from ..work import Run
+from .sameness import verify_problem
 
 def prove(run: Run, result: CopyResult, written: dict[str, tuple[int, str]], client, threads_count: int,
           retry_seconds: float = 0) -> None:
@@ -139,15 +139,4 @@ def head_problem(client, bucket: str, key: str, size: int, etag: str, retry_seco
         return "written, but a HEAD of the destination finds no object; not counted as copied"
     except BucketsyncError as exc:
         return f"written, but not verified: HEAD failed ({type(exc).__name__}: {exc})"
-    if int(head.get("ContentLength", -1)) != size:
-        return f"written with {size} bytes, but a HEAD of the destination answers {head.get('ContentLength')}"
-    metadata = head.get("Metadata") or {}
-    stamp = metadata.get(s3.STAMP)
-    if normalise_etag(head.get("ETag", "")) == normalise_etag(etag):
-        return None
-    if stamp is not None and normalise_etag(stamp) == normalise_etag(etag):
-        return None
-    if stamp is None and not s3.stamp_fits(metadata):
-        return None   # copied without the stamp for S3's metadata limit (the report says so): size only
-    return (f"the destination's ETag {head.get('ETag')} is not the source's {etag} and it carries no stamp "
-            f"of it: not provably the object copied")
+    return verify_problem(head, size, etag)

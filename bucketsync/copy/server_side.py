@@ -1,0 +1,89 @@
+"""Copies that one client makes at the destination, the source read by
+the server itself (both sides at one endpoint, with one set of credentials):
+
+- single-part source below the multipart threshold: one CopyObject that copies
+  metadata and tags; if the new ETag differs from the source's (SSE-KMS, or a
+  server's own habits) the copy is redone with the metadata given explicitly
+  plus the `bucketsync-source-etag` stamp, so the next run can prove sameness
+  with one HEAD;
+- multipart source, or at/above the threshold: parallel UploadPartCopy. A
+  multipart source keeps its own part layout (on AWS the ETag is then equal);
+  metadata and tags are carried over explicitly, with the stamp;
+- a zero-byte "dir/" marker that a server refuses to copy (SeaweedFS keeps
+  them as directories) is re-created with PutObject.
+"""
+from __future__ import annotations
+
+from .. import interrupt, s3, threads
+from ..errors import DestinationChangedError, NoSuchKeyError, SourceChangedError
+from ..observed import Seen
+from ..plan import is_multipart_etag, normalise_etag
+from . import destination, multipart, source
+from .context import CopyContext, Job
+
+
+class ServerSideWriter:
+    def __init__(self, ctx: CopyContext):
+        self.ctx = ctx
+
+    def write(self, job: Job) -> None:
+        if is_multipart_etag(job.etag) or job.size >= self.ctx.settings.multipart_threshold:
+            self._in_parts(job)
+            return
+        try:
+            new_etag = self._copy_object(job, None, job.dst_etag)
+        except DestinationChangedError:
+            if job.marker:   # a marker: its directory may exist already
+                destination.put_marker(self.ctx, job)
+                return
+            new_etag = destination.ours(self.ctx, job.dst_key, job.etag)
+        except NoSuchKeyError:
+            if job.marker:
+                destination.put_marker(self.ctx, job)
+                return
+            raise
+        if normalise_etag(new_etag) != normalise_etag(job.etag):
+            self._stamp(job, new_etag)
+
+    def _stamp(self, job: Job, new_etag: str) -> None:
+        """The ETags cannot match (SSE-KMS, a server's own habits): copy
+        again with the metadata given explicitly and the stamp,
+        conditional on the object just written. The source must still
+        be the planned object; if it is not, the server copied a
+        changed source although the copy was conditional on the planned
+        ETag: it ignores CopySourceIfMatch."""
+        try:
+            head = source.head(self.ctx, job.src_key, job.etag)
+        except SourceChangedError:
+            self.ctx.ledger.observe(copy_source_if_match=Seen.IGNORED)
+            raise
+        try:
+            self._copy_object(job, destination.stamped_metadata(self.ctx, head, job), new_etag)
+        except DestinationChangedError:
+            destination.ours(self.ctx, job.dst_key, job.etag, stamped_only=True)
+
+    def _copy_object(self, job: Job, metadata: dict | None, dst_etag: str | None) -> str:
+        """One conditional CopyObject (the source's metadata and tags, or
+        `metadata` given explicitly); the new ETag."""
+        ctx, req = self.ctx, self.ctx.request
+        return destination.conditionally(
+            ctx, lambda condition: s3.copy_object(ctx.dst, req.source, job.src_key, req.destination, job.dst_key,
+                                                  job.etag, metadata, dst_condition=condition), dst_etag)
+
+    def _in_parts(self, job: Job) -> None:
+        """Parallel UploadPartCopy, each part conditional on the source's ETag."""
+        ctx, req = self.ctx, self.ctx.request
+        head = source.head(ctx, job.src_key, job.etag)
+        ranges, _ = multipart.part_ranges(ctx, job)
+        tags = source.tags(ctx, job.src_key)
+
+        def write_parts(upload_id: str) -> list[str]:
+            def part(numbered):
+                interrupt.check(f"the copy of {job.dst_key}")
+                number, (first, last) = numbered
+                return s3.upload_part_copy(ctx.dst, req.source, job.src_key, req.destination, job.dst_key,
+                                           upload_id, number, first, last, job.etag)
+            with threads.pool(ctx.settings.part_threads) as pool:
+                return list(pool.map(part, enumerate(ranges, start=1)))
+
+        multipart.upload_in_parts(ctx, job, head, tags, write_parts)
