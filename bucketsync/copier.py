@@ -36,8 +36,8 @@ import threading
 import time
 
 from . import clients, interrupt, progress, readback, s3, threads, transfer
-from .errors import (AccessDeniedError, BucketsyncError, DestinationChangedError, NoSuchKeyError, RunInterrupted, S3Error,
-                     SourceChangedError, TransientError)
+from .errors import (AccessDeniedError, BucketsyncError, DestinationChangedError, NoSuchKeyError,
+                     PreconditionsUnsupportedError, RunInterrupted, S3Error, SourceChangedError, TransientError)
 from .plan import CHECK, META, CopyAction, is_multipart_etag, normalise_etag
 from .results import (COPIED, FAILED, SKIPPED, UNCHANGED, UPDATED, WOULD_COPY, WOULD_UPDATE, ActionResult,
                       CopyResult)
@@ -478,7 +478,7 @@ class Copier:
         condition = {"IfNoneMatch": "*"} if dst_etag is None else {"IfMatch": dst_etag}
         try:
             return write(condition)
-        except s3.PreconditionsUnsupported:
+        except PreconditionsUnsupportedError:
             self._observe("conditional_writes", "rejected")
             return write(None)
 

@@ -35,7 +35,7 @@ from . import readback, clients, endpoints, s3
 from .copier import Copier
 from .deleter import ALREADY_GONE, delete_batch
 from .endpoints import Endpoint
-from .errors import InvalidInputError, NoSuchKeyError
+from .errors import EventError, InvalidInputError, NoSuchKeyError
 from .filters import KeyFilter
 from .plan import CHECK, COPY, UNCHANGED, CopyAction, compare, Entry
 from .request import SyncRequest, validate
@@ -108,10 +108,6 @@ class KeyEvent:
     key: str
     kind: str            # "Object Created" or "Object Deleted"
     time: float | None   # epoch seconds of the event, when it says
-
-
-class EventError(InvalidInputError):
-    """An event that is not an EventBridge S3 object event."""
 
 
 def key_event(event) -> KeyEvent:

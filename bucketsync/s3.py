@@ -405,7 +405,7 @@ def _conditional(what: str, key: str, condition: dict | None, destination_only: 
 
     A failed destination condition is DestinationChangedError (412; or 409
     ConditionalRequestConflict: written or deleted meanwhile); a server that
-    does not implement the condition raises PreconditionsUnsupported. AWS
+    does not implement the condition raises PreconditionsUnsupportedError. AWS
     names the failed condition in the error's `Condition`; a 412 that names
     none (other servers) stays SourceChangedError, and the copier tells the
     two apart by re-reading the source. A request with no source
@@ -421,7 +421,7 @@ def _conditional(what: str, key: str, condition: dict | None, destination_only: 
                           or (status == 412 and named in ("if-match", "if-none-match"))):
             raise errors.DestinationChangedError(f"{key} is no longer as planned ({code or status})") from exc
         if condition and (status == 501 or code in _NOT_IMPLEMENTED):
-            raise PreconditionsUnsupported(f"{what}: {code or status}") from exc
+            raise errors.PreconditionsUnsupportedError(f"{what}: {code or status}") from exc
         translated = translate(exc, what)
         if destination_only and isinstance(translated, errors.SourceChangedError):
             raise errors.DestinationChangedError(f"{key} is no longer as planned ({translated})") from exc
@@ -493,11 +493,6 @@ def upload_part_copy(client, src_bucket: str, src_key: str, dst_bucket: str, dst
     return response["CopyPartResult"]["ETag"]
 
 
-class PreconditionsUnsupported(errors.S3Error):
-    """The server refused a conditional request as not implemented (it must
-    be sent again without the condition). Never leaves this module's callers."""
-
-
 # Answers of servers that do not implement conditional writes.
 _NOT_IMPLEMENTED = {"NotImplemented", "501", "InvalidArgument", "InvalidRequest"}
 
@@ -534,7 +529,7 @@ def delete_objects(client, bucket: str, targets: list[tuple[str, str | None]]) -
     """Delete up to 1000 (key, etag) in one request, each only if the object
     still has that ETag (etag None: unconditionally). Returns (key, code,
     message) for each key the service refused. Raises
-    PreconditionsUnsupported when the server does not implement the per-key
+    PreconditionsUnsupportedError when the server does not implement the per-key
     condition."""
     assert len(targets) <= 1000
     objects = [{"Key": key, "ETag": etag} if etag else {"Key": key} for key, etag in targets]
@@ -556,7 +551,7 @@ def xml_safe(key: str) -> bool:
 def delete_object(client, bucket: str, key: str, etag: str | None) -> tuple[str, str] | None:
     """One DeleteObject, only if the object still has `etag` (None:
     unconditionally); None when deleted, else (code, message) as a
-    DeleteObjects error names a refused key. Raises PreconditionsUnsupported
+    DeleteObjects error names a refused key. Raises PreconditionsUnsupportedError
     when the server does not implement the condition."""
     what = f"DeleteObject {bucket}/{key}"
     kwargs = {"Bucket": bucket, "Key": key}
@@ -581,7 +576,7 @@ def probe_conditional_delete(client, bucket: str, key: str) -> str:
     one without conditions refuses the request: "rejected"."""
     try:
         refused = delete_objects(client, bucket, [(key, '"00000000000000000000000000000000"')])
-    except PreconditionsUnsupported:
+    except errors.PreconditionsUnsupportedError:
         return "rejected"
     return "honoured" if refused else "ignored"
 

@@ -16,8 +16,8 @@ import hashlib
 import json
 
 from ..datasync.tasks import Location, TaskSpec
-from .config import logical_id
-from .errors import ConfigError
+from ..errors import ConfigError
+from ..project.config import logical_id
 from .resources import Resources
 
 EVENTS = ("SUCCESS", "ERROR")

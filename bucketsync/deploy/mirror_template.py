@@ -25,7 +25,7 @@ DEAD_LETTERS = "MirrorDeadLetterQueue"
 
 
 def rule_id(mirror: Mirror) -> str:
-    from .config import logical_id
+    from ..project.config import logical_id
     return logical_id("MirrorRule", mirror.name)
 
 

@@ -7,7 +7,7 @@ replace the alarm of that name, or task "a-role"'s task take the ID of
 task "a"'s role. Every builder collects into this instead."""
 from __future__ import annotations
 
-from .errors import ConfigError
+from ..errors import ConfigError
 
 
 class Resources(dict):

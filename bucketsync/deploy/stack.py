@@ -16,9 +16,10 @@ from botocore.exceptions import ClientError
 
 from ..s3 import error_code
 from . import concurrency, package, sam, template
-from .config import DeployConfig, check_datasync_regions, check_mirror_regions
-from .errors import DeployError
-from .frontmatter import lambda_files
+from ..errors import DeployError
+from ..project.config import DeployConfig
+from ..project.frontmatter import lambda_files
+from .regions import check_datasync_regions, check_mirror_regions
 
 # NAMED_IAM: the DataSync tasks' roles have names a partner's bucket policy
 # can name before the stack exists (datasync_template.role_name).

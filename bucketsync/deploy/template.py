@@ -6,7 +6,7 @@ statements come from its front matter's `Access` and name only the
 configured buckets and the stack's own work bucket; the state machine may
 invoke only its own functions and read only its work bucket.
 
-Versions pin code (DESIGN departure noted in issue 7): every function has
+Versions pin code (DESIGN.md section 4): every function has
 an `AWS::Lambda::Version` whose logical ID carries a hash of the function's
 code and versioned configuration (VERSIONED_PROPERTIES), kept on stack
 updates (`Retain`). The definition
@@ -20,14 +20,15 @@ import hashlib
 import json
 import re
 
-from . import datasync_template, definition, mirror_template
+from ..project import definition
+from . import datasync_template, mirror_template
 from .. import work
 from ..mirror import MIRRORS_VARIABLE
 from ..datasync.tasks import TASKS_VARIABLE
-from .config import DeployConfig
-from .errors import ConfigError
+from ..errors import ConfigError
+from ..project.config import DeployConfig
 from .resources import Resources
-from .frontmatter import LambdaFile, lambda_files
+from ..project.frontmatter import LambdaFile, lambda_files
 
 RUNTIME = "python3.12"
 ARCHITECTURE = "arm64"

@@ -16,9 +16,9 @@ from bucketsync import clients
 import requests
 from moto.server import ThreadedMotoServer
 
-from bucketsync.deploy import config as config_mod
 from bucketsync.deploy import package, stack, tasks
-from bucketsync.deploy.frontmatter import FUNCTIONS_DIR
+from bucketsync.project import config as config_mod
+from bucketsync.project.frontmatter import FUNCTIONS_DIR
 from bucketsync.local import cli
 from tests.emulated import emulated_account
 
@@ -328,7 +328,7 @@ def test_a_datasync_task_with_no_end_in_the_stacks_region_is_refused_before_anyt
     refused in one line naming the task; one end here is enough."""
     from moto import mock_aws
 
-    from bucketsync.deploy import config as config_mod, stack
+    from bucketsync.deploy import regions, stack
     for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
         monkeypatch.setenv(name, "testing")
     monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
@@ -340,7 +340,7 @@ def test_a_datasync_task_with_no_end_in_the_stacks_region_is_refused_before_anyt
         settings = {"region": "eu-west-1", "source_buckets": ["far-src"], "destination_buckets": ["far-dst", "near-dst"],
                     "datasync_tasks": {"in": {"source": "s3://far-src/a/", "destination": "s3://near-dst/a/"}}}
         session = boto3.Session(region_name="eu-west-1")
-        config_mod.check_datasync_regions(session.client("s3"), config_mod.check(settings))   # one end here: fine
+        regions.check_datasync_regions(session.client("s3"), config_mod.check(settings))   # one end here: fine
         far = config_mod.check(dict(settings, datasync_tasks=dict(
             settings["datasync_tasks"], away={"source": "s3://far-src/b/", "destination": "s3://far-dst/b/"})))
         with pytest.raises(config_mod.ConfigError) as caught:

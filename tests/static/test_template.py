@@ -10,8 +10,9 @@ import io
 import cfnlint.api
 import pytest
 
-from bucketsync.deploy import config, package, sam, template
-from bucketsync.deploy.frontmatter import lambda_files
+from bucketsync.deploy import package, sam, template
+from bucketsync.project import config
+from bucketsync.project.frontmatter import lambda_files
 
 ACCOUNT = "123456789012"
 SETTINGS = {
