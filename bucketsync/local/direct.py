@@ -91,23 +91,9 @@ def mirror_replay(events_file: str, source: str, destination: str, prefix: str |
     out, err = out or sys.stdout, err or sys.stderr
     counts = {name: 0 for name in mirror.OUTCOMES}
     try:
-        entry = {"name": "replay", "source": source or "", "destination": destination or ""}
-        if prefix is not None:
-            entry["prefix"] = prefix
-        for url, flag in ((source_endpoint_url, "--source-endpoint-url"),
-                          (destination_endpoint_url, "--destination-endpoint-url")):
-            if url:
-                check_url(url, flag)
-        # One bucket name on two endpoints is two buckets (as for `fab sync`),
-        # each side's place resolved as its requests will go.
-        places = flag_places(source_endpoint_url, destination_endpoint_url, None, source_profile,
-                             destination_profile)
-        spec = mirror.check_mirror(entry, "mirror-replay", places)
-        try:
-            text = Path(events_file).read_text(encoding="utf-8")
-        except OSError as exc:
-            raise InvalidInputError(f"--events {events_file}: cannot read the file: {exc.strerror}") from None
-        events = [(f"{events_file}:{n}", e) for n, e in enumerate(mirror.read_events(text), start=1)]
+        places, spec, events = _replay_inputs(events_file, source, destination, prefix,
+                                              (source_endpoint_url, destination_endpoint_url),
+                                              (source_profile, destination_profile))
     except InvalidInputError as exc:
         return fail_early(type(exc).__name__, str(exc), as_json, out, err, EXIT_BAD_INPUT, counts)
     # The mirror's clients read each side's place from these, as the
@@ -132,3 +118,25 @@ def mirror_replay(events_file: str, source: str, destination: str, prefix: str |
     else:
         print(", ".join(f"{summary[name]:,} {name}" for name in mirror.OUTCOMES), file=out)
     return EXIT_OK if not failed else EXIT_FAILED
+
+
+def _replay_inputs(events_file: str, source: str, destination: str, prefix: str | None, urls: tuple, profiles: tuple):
+    """Each side's place, the mirror and the (label, event) pairs that a
+    replay's flags mean; InvalidInputError for any flag that is wrong."""
+    from .. import mirror
+    entry = {"name": "replay", "source": source or "", "destination": destination or ""}
+    if prefix is not None:
+        entry["prefix"] = prefix
+    for url, flag in zip(urls, ("--source-endpoint-url", "--destination-endpoint-url")):
+        if url:
+            check_url(url, flag)
+    # One bucket name on two endpoints is two buckets (as for `fab sync`),
+    # each side's place resolved as its requests will go.
+    places = flag_places(urls[0], urls[1], None, profiles[0], profiles[1])
+    spec = mirror.check_mirror(entry, "mirror-replay", places)
+    try:
+        text = Path(events_file).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise InvalidInputError(f"--events {events_file}: cannot read the file: {exc.strerror}") from None
+    events = [(f"{events_file}:{n}", e) for n, e in enumerate(mirror.read_events(text), start=1)]
+    return places, spec, events

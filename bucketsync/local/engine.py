@@ -50,7 +50,7 @@ def run(execution_input: dict, *, endpoint_url: str | None = None, settings: dic
         name: str | None = None, datasync_tasks: dict | None = None, sides: dict | None = None,
         emulated_aws: bool = False) -> Outcome:
     """Run one execution of the real definition; moto's mock must be active
-    (started with `moto_config`). Scratch data lives in an in-memory bucket that
+    (started with `emulator.moto_config`). Scratch data lives in an in-memory bucket that
     is removed afterwards; the report is saved under `report_dir`.
     `endpoint_url` serves both sides; `sides` ({"source"/"destination":
     Endpoint with url and profile}) sets one side's endpoint or profile.
@@ -66,9 +66,9 @@ def run(execution_input: dict, *, endpoint_url: str | None = None, settings: dic
     interrupt.clear()
     # The run's settings last: they may override any default (tests do).
     variables = {**run_environment(scratch, endpoint_url, sides or {}), **datasync_environment(datasync_tasks),
-                   # The report's own summary names the file the user gets, not the scratch.
-                   "BUCKETSYNC_REPORT_LOCATION": str(report_path),
-                   "BUCKETSYNC_EMULATED_AWS": "1" if emulated_aws else None, **(settings or {})}
+                 # The report's own summary names the file the user gets, not the scratch.
+                 "BUCKETSYNC_REPORT_LOCATION": str(report_path),
+                 "BUCKETSYNC_EMULATED_AWS": "1" if emulated_aws else None, **(settings or {})}
     with environment(variables), in_process_lambdas(handlers), local_datasync(datasync_tasks), \
             endpoint_clients_bypass_moto(), _signals():
         clients.reset()
