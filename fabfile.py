@@ -85,9 +85,9 @@ def datasync_preview(c, task, include=None, exclude=None, date="yesterday", time
     # A string default: invoke types a flag by its default, and an int one
     # would turn `--catch-up-days abc` into a raw ValueError before bucketsync
     # could refuse it in one line (the validation does it, as for inputs).
-    from bucketsync.local import cli
-    sys.exit(cli.datasync_preview(task, list(include or []), date, timezone, catch_up_days, list(exclude or []),
-                                  endpoint_url, json))
+    from bucketsync.local import direct
+    sys.exit(direct.datasync_preview(task, list(include or []), date, timezone, catch_up_days, list(exclude or []),
+                                     endpoint_url, json))
 
 
 @task(
@@ -108,16 +108,16 @@ def mirror_replay(c, events, source, destination, prefix=None, source_endpoint_u
     # (The profiles come last: invoke derives the one-letter flags in order,
     # so the earlier flags keep theirs.)
     """Reconcile the keys that recorded S3 events name, as the deployed mirror would."""
-    from bucketsync.local import cli
-    sys.exit(cli.mirror_replay(events, source, destination, prefix, source_endpoint_url,
-                               destination_endpoint_url, json, source_profile=source_profile,
-                               destination_profile=destination_profile))
+    from bucketsync.local import direct
+    sys.exit(direct.mirror_replay(events, source, destination, prefix, source_endpoint_url,
+                                  destination_endpoint_url, json, source_profile=source_profile,
+                                  destination_profile=destination_profile))
 
 
 def _refuse_flags_without_value(as_json):
     """`--include` with no value would reach the task as no filter at all."""
-    from bucketsync.local import cli
-    status = cli.refuse_flags_without_value(sys.argv[1:], as_json, sys.stdout, sys.stderr)
+    from bucketsync.project import options
+    status = options.refuse_flags_without_value(sys.argv[1:], as_json, sys.stdout, sys.stderr)
     if status is not None:
         sys.exit(status)
 
@@ -167,9 +167,9 @@ def start(c, source=None, destination=None, prefix=None, source_prefix=None, des
           stack_name=None):
     """Start a sync on the deployed stack (the `live` alias); same flags as `fab sync`."""
     from bucketsync.deploy import tasks
-    from bucketsync.local import cli
+    from bucketsync.project.options import SyncOptions
     _refuse_flags_without_value(json)
-    options = cli.SyncOptions(
+    options = SyncOptions(
         source=source, destination=destination, prefix=prefix, source_prefix=source_prefix,
         destination_prefix=destination_prefix, include=list(include or []), exclude=list(exclude or []),
         dry_run=dry_run, no_delete=no_delete, max_delete=max_delete, allow_empty_source=allow_empty_source,

@@ -12,7 +12,7 @@ from __future__ import annotations
 import uuid
 
 from . import interrupt, progress, s3
-from .errors import BucketsyncError
+from .errors import BucketsyncError, PreconditionsUnsupportedError
 from .observed import Seen
 from .plan import DeleteAction
 from .results import DELETED, FAILED, SKIPPED, ActionResult, DeleteResult
@@ -78,7 +78,7 @@ def delete_batch(client, bucket: str, targets: list[tuple[str, str]], result: De
         return refused
     try:
         refused = s3.retrying(delete, retry_seconds)
-    except s3.PreconditionsUnsupported:
+    except PreconditionsUnsupportedError:
         result.observed.conditional_deletes = Seen.REJECTED
         return delete_batch(client, bucket, targets, result, retry_seconds)
     except BucketsyncError as exc:

@@ -4,6 +4,9 @@ Each class name is also a Step Functions error name: Lambda reports the raised
 class's own name as `errorType`, and only that exact name matches `ErrorEquals`
 (base classes do not match), so these names are part of the contract with
 `state_machines/sync_buckets.yaml`.
+
+The tooling's errors (`fab` tasks: settings file, front matter, deploy) are
+at the end; they are never raised inside Lambda.
 """
 
 
@@ -13,6 +16,15 @@ class BucketsyncError(Exception):
 
 class InvalidInputError(BucketsyncError):
     """The execution input is malformed. Raised before anything is written."""
+
+
+class EventError(InvalidInputError):
+    """An event that is not an EventBridge S3 object event."""
+
+
+class SettingsError(BucketsyncError, ValueError):
+    """A runtime setting (a BUCKETSYNC_* environment variable) is malformed;
+    the message names the variable."""
 
 
 class NoSuchBucketError(BucketsyncError):
@@ -104,6 +116,11 @@ class S3Error(BucketsyncError):
         self.code = code
 
 
+class PreconditionsUnsupportedError(S3Error):
+    """The server refused a conditional request as not implemented (it must
+    be sent again without the condition). Never leaves the S3 adapter's callers."""
+
+
 class SyncFailedError(BucketsyncError):
     """The run finished but some objects could not be synced."""
 
@@ -112,3 +129,22 @@ class ReportDirectoryError(BucketsyncError):
     """A local run's report directory (BUCKETSYNC_REPORT_DIR) cannot be
     written: found before the run starts, so nothing is copied or deleted
     without a report."""
+
+
+# The tooling's errors. Every one of them is a `DeployError`, so each `fab`
+# task turns any of them into one line (`deploy.tasks._run`), never a traceback.
+
+class DeployError(Exception):
+    """A deploy step cannot go on; the message says which and why."""
+
+
+class ConfigError(DeployError, ValueError):
+    """A deploy setting is missing or wrong; the message says which and how to fix it."""
+
+
+class FrontMatterError(DeployError, ValueError):
+    """A lambda_functions/ file's front matter is malformed; the message names the file and key."""
+
+
+class ConcurrencyError(DeployError, ValueError):
+    """The configured concurrency cannot work in this account."""

@@ -33,7 +33,7 @@ from urllib.parse import unquote_plus
 
 from . import clients, endpoints, s3
 from .endpoints import Endpoint
-from .errors import InvalidInputError
+from .errors import EventError, InvalidInputError
 from .filters import KeyFilter
 from .reconcile import Reconciler
 from .request import SyncRequest, validate
@@ -105,10 +105,6 @@ class KeyEvent:
     key: str
     kind: str            # "Object Created" or "Object Deleted"
     time: float | None   # epoch seconds of the event, when it says
-
-
-class EventError(InvalidInputError):
-    """An event that is not an EventBridge S3 object event."""
 
 
 def key_event(event) -> KeyEvent:

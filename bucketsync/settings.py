@@ -8,6 +8,8 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
+from .errors import SettingsError
+
 MiB = 1024 * 1024
 GiB = 1024 * MiB
 
@@ -19,9 +21,9 @@ def _int(name: str, default: int) -> int:
     try:
         value = int(raw)
     except ValueError:
-        raise ValueError(f"{name} must be an integer, got {raw!r}") from None
+        raise SettingsError(f"{name} must be an integer, got {raw!r}") from None
     if value <= 0:
-        raise ValueError(f"{name} must be positive, got {raw!r}")
+        raise SettingsError(f"{name} must be positive, got {raw!r}")
     return value
 
 

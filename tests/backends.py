@@ -9,7 +9,7 @@ import uuid
 import boto3
 from moto import mock_aws
 
-from bucketsync.local import engine
+from bucketsync.local import emulator, engine
 
 MiB = 1024 * 1024
 
@@ -80,7 +80,7 @@ class SeaweedBackend(Backend):
 
 @contextlib.contextmanager
 def moto_backend(report_dir):
-    with mock_aws(config=engine.moto_config()):
+    with mock_aws(config=emulator.moto_config()):
         yield MotoBackend(boto3.client("s3", region_name=engine.REGION), report_dir)
 
 
@@ -88,7 +88,7 @@ def moto_backend(report_dir):
 def seaweed_backend(server, report_dir):
     # The engine's scratch and interpreter stay in moto; SeaweedFS is never
     # intercepted, and the user's (here: dummy) credentials are kept.
-    with mock_aws(config=engine.moto_config(real_credentials=True)):
+    with mock_aws(config=emulator.moto_config(real_credentials=True)):
         yield SeaweedBackend(server, report_dir)
 
 
@@ -165,7 +165,7 @@ def cross_backend(kind: str, servers, report_dir):
     """`kind`: "seaweedfs->seaweedfs" (two servers), "aws->seaweedfs" or
     "seaweedfs->aws" (moto standing in for AWS on one side)."""
     first, second = servers
-    with mock_aws(config=engine.moto_config(real_credentials=True)):
+    with mock_aws(config=emulator.moto_config(real_credentials=True)):
         aws = MotoBackend(boto3.client("s3", region_name=engine.REGION), report_dir)
         sides = {"seaweedfs->seaweedfs": (SeaweedBackend(first, report_dir), SeaweedBackend(second, report_dir)),
                  "aws->seaweedfs": (aws, SeaweedBackend(first, report_dir)),

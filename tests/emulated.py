@@ -13,10 +13,11 @@ import types
 import zipfile
 from unittest import mock
 
-from bucketsync.local.engine import _Handlers, in_process_lambdas
+from bucketsync.local.emulator import in_process_lambdas
+from bucketsync.local.handlers import Handlers
 
 
-class PackagedHandlers(_Handlers):
+class PackagedHandlers(Handlers):
     """A deployed function runs the handler file of its own code package, the
     one of the version invoked (the `bucketsync` library is this process's
     either way), so a test sees which code ran."""

@@ -1,7 +1,7 @@
 """The rights contract: every AWS call a handler makes, checked against the
 role the generated template gives that very function, as AWS would
 authorise it. moto enforces no IAM, so the calls are recorded (with the
-function that made them, see engine.INVOKED) and each is turned into the
+function that made them, see handlers.INVOKED) and each is turned into the
 IAM actions and resource ARNs AWS documents for it, which a real policy
 evaluator (moto's) then checks against the rendered policy.
 
@@ -29,7 +29,7 @@ from moto.iam.access_control import IAMPolicy, PermissionResult
 
 from bucketsync import clients
 from bucketsync.local import datasync as local_datasync
-from bucketsync.local.engine import INVOKED
+from bucketsync.local.handlers import INVOKED
 
 WORK = "WORK-BUCKET"   # the work bucket's name in rendered policies and recorded calls
 

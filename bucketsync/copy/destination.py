@@ -4,7 +4,7 @@ after a failed condition, that what is there is our own write."""
 from __future__ import annotations
 
 from .. import s3
-from ..errors import DestinationChangedError, NoSuchKeyError
+from ..errors import DestinationChangedError, NoSuchKeyError, PreconditionsUnsupportedError
 from ..observed import Seen
 from ..plan import normalise_etag
 from . import sameness, source
@@ -22,7 +22,7 @@ def conditionally(ctx: CopyContext, write, dst_etag: str | None):
     condition = {"IfNoneMatch": "*"} if dst_etag is None else {"IfMatch": dst_etag}
     try:
         return write(condition)
-    except s3.PreconditionsUnsupported:
+    except PreconditionsUnsupportedError:
         ctx.ledger.observe(conditional_writes=Seen.REJECTED)
         return write(None)
 

@@ -1,2 +1,2 @@
-"""Deploy-side tooling (front matter, definition rendering; later SAM and
-stack operations). Never shipped inside the Lambda zip."""
+"""Deploy-side tooling: the SAM template, the stack, its versions and the
+deploy `fab` tasks. Never shipped inside the Lambda zip."""

@@ -8,8 +8,8 @@ from botocore.exceptions import ClientError
 
 from ..s3 import error_code
 from . import package
-from .config import DeployConfig
-from .errors import DeployError
+from ..project.config import DeployConfig
+from ..errors import DeployError
 from .stack_names import partition_of
 
 

@@ -7,8 +7,8 @@ import json
 import time
 from datetime import datetime, timezone
 
-from .config import DeployConfig
-from .errors import DeployError
+from ..project.config import DeployConfig
+from ..errors import DeployError
 from .stack_state import TERMINAL_BAD, TERMINAL_OK, events, stack_status, wait_for_status
 
 # NAMED_IAM: the DataSync tasks' roles have names a partner's bucket policy

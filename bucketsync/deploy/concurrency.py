@@ -14,8 +14,8 @@ from dataclasses import dataclass
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from .config import DeployConfig
-from .errors import ConcurrencyError
+from ..errors import ConcurrencyError
+from ..project.config import DeployConfig
 
 MIN_UNRESERVED = 100
 

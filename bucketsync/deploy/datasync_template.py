@@ -16,8 +16,8 @@ import hashlib
 import json
 
 from ..datasync.tasks import Location, TaskSpec
-from .resources import logical_id
-from .errors import ConfigError
+from ..project.setting_checks import logical_id
+from ..errors import ConfigError
 from .resources import Resources
 
 EVENTS = ("SUCCESS", "ERROR")

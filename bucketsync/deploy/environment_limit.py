@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 
-from .errors import ConfigError
+from ..errors import ConfigError
 
 # Lambda refuses a function whose environment variables take more than 4 KB
 # in all (CreateFunction/UpdateFunctionConfiguration: "Lambda was unable to

@@ -9,9 +9,9 @@ import json
 from ..datasync.tasks import TASKS_VARIABLE
 from ..mirror import MIRRORS_VARIABLE
 from . import datasync_template, mirror_template
-from .config import DeployConfig
+from ..project.config import DeployConfig
 from .environment_limit import check_environment
-from .frontmatter import LambdaFile
+from ..project.frontmatter import LambdaFile
 from .iam_policies import access_statements, assume_role
 from .notifications_template import topic_ref
 from .resources import Resources

@@ -6,8 +6,8 @@ from __future__ import annotations
 import re
 
 from . import datasync_template
-from .config import DeployConfig
-from .frontmatter import LambdaFile
+from ..project.config import DeployConfig
+from ..project.frontmatter import LambdaFile
 from .notifications_template import topic_key_statements, topic_ref
 from .stack_names import Names
 

@@ -10,7 +10,7 @@ from datetime import datetime, timezone
 from botocore.exceptions import ClientError
 
 from ..s3 import error_code
-from .errors import DeployError
+from ..errors import DeployError
 from .stack_names import ALIAS
 
 _DESCRIPTION = re.compile(r"code (?P<code>[0-9a-f]+) definition (?P<definition>[0-9a-f]+)")

@@ -25,7 +25,7 @@ DEAD_LETTERS = "MirrorDeadLetterQueue"
 
 
 def rule_id(mirror: Mirror) -> str:
-    from .resources import logical_id
+    from ..project.setting_checks import logical_id
     return logical_id("MirrorRule", mirror.name)
 
 

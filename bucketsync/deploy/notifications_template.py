@@ -2,7 +2,7 @@
 the key that encrypts it, and the alarm on executions that did not succeed."""
 from __future__ import annotations
 
-from .config import DeployConfig
+from ..project.config import DeployConfig
 from .resources import Resources
 from .stack_names import Names
 

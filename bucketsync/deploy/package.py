@@ -8,10 +8,10 @@ import io
 import zipfile
 from pathlib import Path
 
-from .frontmatter import FUNCTIONS_DIR, ROOT
+from ..project.frontmatter import FUNCTIONS_DIR, ROOT
 
 RUNTIME = ROOT / "bucketsync"
-NOT_SHIPPED = ("local", "deploy")     # in-process engine and deploy tooling
+NOT_SHIPPED = ("local", "deploy", "project")     # in-process engine, deploy tooling, what both share
 _EPOCH = (1980, 1, 1, 0, 0, 0)
 
 

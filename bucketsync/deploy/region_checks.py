@@ -2,8 +2,8 @@
 the buckets of MIRRORS and DATASYNC_TASKS are, against the stack's REGION."""
 from __future__ import annotations
 
-from .config import DeployConfig
-from .errors import ConfigError
+from ..errors import ConfigError
+from ..project.config import DeployConfig
 
 
 def check_mirror_regions(s3_client, config: DeployConfig) -> None:

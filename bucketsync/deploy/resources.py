@@ -7,14 +7,7 @@ replace the alarm of that name, or task "a-role"'s task take the ID of
 task "a"'s role. Every builder collects into this instead."""
 from __future__ import annotations
 
-import re
-
-from .errors import ConfigError
-
-
-def logical_id(prefix: str, name: str) -> str:
-    """A template resource name for a user-given name (letters and digits only)."""
-    return prefix + re.sub(r"[^0-9A-Za-z]", "", name.title())
+from ..errors import ConfigError
 
 
 class Resources(dict):

@@ -10,8 +10,8 @@ from typing import Callable
 from . import concurrency, package, sam, template
 from .artifacts import artifacts_bucket, ensure_bucket, upload_code
 from .change_sets import apply_stack
-from .config import DeployConfig
-from .frontmatter import lambda_files
+from ..project.config import DeployConfig
+from ..project.frontmatter import lambda_files
 from .machine_versions import list_versions, prune_function_versions, prune_versions, publish_if_changed
 from .region_checks import check_datasync_regions, check_mirror_regions
 from .stack_names import Names

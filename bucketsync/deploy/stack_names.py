@@ -2,8 +2,8 @@
 stack name, account and region (whose partition every ARN takes)."""
 from __future__ import annotations
 
-from .config import DeployConfig
-from .frontmatter import LambdaFile
+from ..project.config import DeployConfig
+from ..project.frontmatter import LambdaFile
 
 ALIAS = "live"
 

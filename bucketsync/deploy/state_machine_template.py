@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import json
 
-from . import definition
+from ..project import definition
 from .. import work
-from .config import DeployConfig
+from ..project.config import DeployConfig
 from .iam_policies import assume_role
 from .notifications_template import alarm_actions
 from .resources import Resources
-from .schedule_checks import Schedule
+from ..project.schedule_checks import Schedule
 from .stack_names import ALIAS, Names
 
 

@@ -15,16 +15,16 @@ from rich.console import Console
 from rich.table import Table
 
 from .. import endpoints
-from ..errors import InvalidInputError
-from ..local import cli
+from ..errors import ConfigError, DeployError, InvalidInputError
 from ..outcome import outcome_from
 from ..inputs import validate_input
-from . import config as config_mod
+from ..project import config as config_mod
+from ..project import options
+from ..project.terminal import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK, report_outcome
 from . import artifacts, datasync_template, machine_versions, package, stack, stack_state, template
-from .errors import ConfigError, DeployError
 from .stack_names import ALIAS, Names
 
-EXIT_OK, EXIT_FAILED, EXIT_BAD_CONFIG = 0, 1, 2
+EXIT_BAD_CONFIG = EXIT_BAD_INPUT   # what the user gave must be fixed first
 
 
 def session_for(cfg: config_mod.DeployConfig):
@@ -118,16 +118,16 @@ def version_number(to: int | str | None) -> int | None:
     return int(to)
 
 
-def start_command(overrides: dict, opts: cli.SyncOptions, wait: bool, out=None, err=None, poll: float = 2.0) -> int:
+def start_command(overrides: dict, opts: options.SyncOptions, wait: bool, out=None, err=None, poll: float = 2.0) -> int:
     """Start an execution on the `live` alias; with `wait`, follow it and
     print the summary (exit status as for `fab sync`)."""
     out, err = out or sys.stdout, err or sys.stderr
     try:
-        execution_input = cli.execution_input(opts)
+        execution_input = options.execution_input(opts)
         inputs = validate_input(execution_input, endpoints.DEPLOYED)
     except InvalidInputError as exc:
         print(f"error: InvalidInputError: {exc}", file=err)
-        return cli.EXIT_BAD_INPUT
+        return EXIT_BAD_INPUT
     request = inputs.sync
 
     def action(cfg, session):
@@ -161,7 +161,7 @@ def follow(sfn, arn: str, as_json: bool, out, err, poll: float) -> int:
         if description["status"] != "RUNNING":
             break
         time.sleep(poll)
-    return cli.report_outcome(outcome_from(description, arn), as_json, out, err)
+    return report_outcome(outcome_from(description, arn), as_json, out, err)
 
 
 def _map_counts(sfn, arn: str) -> dict:

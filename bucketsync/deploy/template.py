@@ -6,7 +6,7 @@ statements come from its front matter's `Access` and name only the
 configured buckets and the stack's own work bucket; the state machine may
 invoke only its own functions and read only its work bucket.
 
-Versions pin code (DESIGN departure noted in issue 7): every function has
+Versions pin code (DESIGN.md section 4): every function has
 an `AWS::Lambda::Version` whose logical ID carries a hash of the function's
 code and versioned configuration (VERSIONED_PROPERTIES), kept on stack
 updates (`Retain`). The definition
@@ -19,8 +19,8 @@ from __future__ import annotations
 from . import datasync_template, functions_template, mirror_template, notifications_template
 from . import state_machine_template
 from .. import work
-from .config import DeployConfig
-from .frontmatter import lambda_files
+from ..project.config import DeployConfig
+from ..project.frontmatter import lambda_files
 from .iam_policies import work_bucket_arn
 from .notifications_template import alarm_actions, topic_ref
 from .resources import Resources

@@ -10,9 +10,12 @@ import sys
 import boto3
 from rich.console import Console
 
-from ..deploy.config import load_datasync_tasks
-from ..deploy.errors import ConfigError
+from ..errors import ConfigError
+from ..project.config import load_datasync_tasks
+from ..project.options import SyncOptions, build_input
+from ..project.terminal import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK, fail_early, report_outcome
 from . import cli, engine
+from .emulator import moto_config
 from .verify import differences, snapshot
 
 SOURCE, DESTINATION = "demo-source", "demo-destination"
@@ -67,27 +70,27 @@ def main(out=None, err=None) -> int:
         # refused by every task that reads the file, as `fab deploy` refuses it.
         load_datasync_tasks()
     except ConfigError as exc:
-        return cli.fail_early(type(exc).__name__, str(exc), False, out, err, cli.EXIT_BAD_INPUT)
+        return fail_early(type(exc).__name__, str(exc), False, out, err, EXIT_BAD_INPUT)
     try:
         return _demo(out, err)
     except Exception as exc:   # a bug or an environment problem: one readable line, as every task
-        return cli.fail_early(type(exc).__name__, str(exc), False, out, err, cli.EXIT_FAILED)
+        return fail_early(type(exc).__name__, str(exc), False, out, err, EXIT_FAILED)
 
 
 def _demo(out, err) -> int:
     console = Console(file=out)
     cli.quiet_moto_logs()
     from moto import mock_aws
-    with mock_aws(config=engine.moto_config()):
+    with mock_aws(config=moto_config()):
         s3 = boto3.client("s3", region_name=engine.REGION)
         seed(s3)
         count = sum(1 for _ in snapshot(s3, SOURCE, tags=False))
         console.print(f"Seeded s3://{SOURCE} with {count} objects and s3://{DESTINATION} with "
                       f"stale, changed and extra objects (embedded emulator).")
-        opts = cli.SyncOptions(source=SOURCE, destination=DESTINATION)
+        opts = SyncOptions(source=SOURCE, destination=DESTINATION)
         console.rule("first run")
         status = cli.sync(opts, embedded=True, out=out, err=err)
-        if status != cli.EXIT_OK:
+        if status != EXIT_OK:
             console.print("demo failed: the first run did not succeed")
             return status
         problems = differences(snapshot(s3, SOURCE), snapshot(s3, DESTINATION))
@@ -95,14 +98,14 @@ def _demo(out, err) -> int:
             console.print("demo FAILED: the destination differs from the source:")
             for line in problems[:20]:
                 console.print(f"  {line}", markup=False)
-            return cli.EXIT_FAILED
+            return EXIT_FAILED
         console.print(f"verified: s3://{DESTINATION} equals s3://{SOURCE} ({count} objects: keys, sizes, "
                       f"content hashes, metadata and tags)")
         console.rule("second run (nothing to do)")
-        outcome = engine.run(cli.build_input(opts), emulated_aws=True)
-        cli.report_outcome(outcome, False, out, err)
+        outcome = engine.run(build_input(opts), emulated_aws=True)
+        report_outcome(outcome, False, out, err)
         if not outcome.ok or outcome.output["copied"] != 0 or outcome.output["deleted"] != 0:
             console.print("demo FAILED: the second run was not a no-op")
-            return cli.EXIT_FAILED
+            return EXIT_FAILED
         console.print("second run copied 0 and deleted 0 objects: the destination was already in sync")
-    return cli.EXIT_OK
+    return EXIT_OK

@@ -7,7 +7,7 @@ calls (errors, conditions, retries), buckets, listing, objects, metadata
 (pure: no calls), multipart, deletes, documents (the work area's JSON).
 """
 from .buckets import bucket_region
-from .calls import CREDENTIAL_CODES, PreconditionsUnsupported, error_code, retrying, translate
+from .calls import CREDENTIAL_CODES, error_code, retrying, translate
 from .deletes import delete_object, delete_objects, probe_conditional_delete, xml_safe
 from .documents import LineWriter, delete_document, get_json, put_document, put_json, read_document, read_lines
 from .listing import any_key, list_folders, list_page, list_pages
@@ -19,7 +19,7 @@ from .multipart import (abort_multipart, complete_multipart, create_multipart, m
 from .objects import copy_object, copy_source, get_bytes, get_tags, head_object, object_state, put_object, put_tags
 
 __all__ = [
-    "CREDENTIAL_CODES", "LineWriter", "PreconditionsUnsupported", "STAMP", "SYSTEM_METADATA",
+    "CREDENTIAL_CODES", "LineWriter", "STAMP", "SYSTEM_METADATA",
     "USER_METADATA_LIMIT", "abort_multipart", "any_key", "bucket_region", "complete_multipart", "copy_object",
     "copy_source", "create_multipart", "delete_document", "delete_object", "delete_objects", "encode_tags",
     "error_code", "get_bytes", "get_json", "get_tags", "head_object", "last_modified", "list_folders",

@@ -79,11 +79,6 @@ def retrying(operation, seconds: float, sleep=time.sleep, now=time.monotonic):
             delay = min(delay * 2, 15.0)
 
 
-class PreconditionsUnsupported(errors.S3Error):
-    """The server refused a conditional request as not implemented (it must
-    be sent again without the condition). Never leaves this module's callers."""
-
-
 # Answers of servers that do not implement conditional writes.
 _NOT_IMPLEMENTED = {"NotImplemented", "501", "InvalidArgument", "InvalidRequest"}
 
@@ -94,7 +89,7 @@ def _conditional(what: str, key: str, condition: dict | None, destination_only: 
 
     A failed destination condition is DestinationChangedError (412; or 409
     ConditionalRequestConflict: written or deleted meanwhile); a server that
-    does not implement the condition raises PreconditionsUnsupported. AWS
+    does not implement the condition raises errors.PreconditionsUnsupportedError. AWS
     names the failed condition in the error's `Condition`; a 412 that names
     none (other servers) stays SourceChangedError, and the copier tells the
     two apart by re-reading the source. A request with no source
@@ -110,7 +105,7 @@ def _conditional(what: str, key: str, condition: dict | None, destination_only: 
                           or (status == 412 and named in ("if-match", "if-none-match"))):
             raise errors.DestinationChangedError(f"{key} is no longer as planned ({code or status})") from exc
         if condition and (status == 501 or code in _NOT_IMPLEMENTED):
-            raise PreconditionsUnsupported(f"{what}: {code or status}") from exc
+            raise errors.PreconditionsUnsupportedError(f"{what}: {code or status}") from exc
         translated = translate(exc, what)
         if destination_only and isinstance(translated, errors.SourceChangedError):
             raise errors.DestinationChangedError(f"{key} is no longer as planned ({translated})") from exc

@@ -3,14 +3,15 @@ the probe of whether a server honours the per-key condition."""
 from __future__ import annotations
 
 from .. import errors
-from .calls import PreconditionsUnsupported, _conditional
+from ..errors import PreconditionsUnsupportedError
+from .calls import _conditional
 
 
 def delete_objects(client, bucket: str, targets: list[tuple[str, str | None]]) -> list[tuple[str, str, str]]:
     """Delete up to 1000 (key, etag) in one request, each only if the object
     still has that ETag (etag None: unconditionally). Returns (key, code,
     message) for each key the service refused. Raises
-    PreconditionsUnsupported when the server does not implement the per-key
+    PreconditionsUnsupportedError when the server does not implement the per-key
     condition."""
     assert len(targets) <= 1000
     objects = [{"Key": key, "ETag": etag} if etag else {"Key": key} for key, etag in targets]
@@ -32,7 +33,7 @@ def xml_safe(key: str) -> bool:
 def delete_object(client, bucket: str, key: str, etag: str | None) -> tuple[str, str] | None:
     """One DeleteObject, only if the object still has `etag` (None:
     unconditionally); None when deleted, else (code, message) as a
-    DeleteObjects error names a refused key. Raises PreconditionsUnsupported
+    DeleteObjects error names a refused key. Raises PreconditionsUnsupportedError
     when the server does not implement the condition."""
     what = f"DeleteObject {bucket}/{key}"
     kwargs = {"Bucket": bucket, "Key": key}
@@ -57,6 +58,6 @@ def probe_conditional_delete(client, bucket: str, key: str) -> str:
     one without conditions refuses the request: "rejected"."""
     try:
         refused = delete_objects(client, bucket, [(key, '"00000000000000000000000000000000"')])
-    except PreconditionsUnsupported:
+    except PreconditionsUnsupportedError:
         return "rejected"
     return "honoured" if refused else "ignored"

@@ -10,6 +10,8 @@ import pytest
 
 from bucketsync import report
 from bucketsync.local import cli
+from bucketsync.local.places import flag_places
+from bucketsync.project import terminal
 from tests.backends import moto_backend
 from tests.faults import always_fail, before_call
 
@@ -65,7 +67,7 @@ def test_the_report_names_every_key_with_its_outcome(backend):
         code, out, err = run_cli(source=source, destination=destination, json=True)
     summary = last_json(out)
     assert "poison.txt" not in backend.listing(destination)
-    assert code == cli.EXIT_FAILED and "no deletes were run" in err
+    assert code == terminal.EXIT_FAILED and "no deletes were run" in err
     full = report.read(open(summary["report"]))
     outcomes = {a["key"]: (a["outcome"], a["size"]) for a in full["actions"]}
     assert outcomes == {"new": ("copied", 3), "resized": ("copied", 7), "poison.txt": ("failed", 10),
@@ -130,7 +132,7 @@ def test_an_unusable_report_dir_is_refused_before_anything_is_written(backend, t
     source, destination = seeded(backend)
     before = backend.listing(destination)
     code, out, err = run_cli(source=source, destination=destination, json=True)
-    assert code == cli.EXIT_BAD_INPUT
+    assert code == terminal.EXIT_BAD_INPUT
     assert last_json(out)["error"] == "ReportDirectoryError" and str(directory) in last_json(out)["message"]
     assert len(err.strip().splitlines()) == 1 and err.startswith("error: ReportDirectoryError: ")
     assert backend.listing(destination) == before, "nothing was copied or deleted"
@@ -149,7 +151,7 @@ def test_a_report_that_cannot_be_written_after_the_work_loses_no_counts(backend,
     with before_call("DeleteObjects", break_the_report_dir):
         code, out, err = run_cli(source=source, destination=destination, json=as_json)
     assert set(backend.listing(destination)) == {"new", "same"}, "the work was done"
-    assert code == cli.EXIT_FAILED
+    assert code == terminal.EXIT_FAILED
     errors = [line for line in err.splitlines() if line.startswith("error: ")]
     assert len(errors) == 1 and errors[0].startswith(f"error: ReportNotWritten: the report could not be written "
                                                      f"to {report_dir}/")
@@ -191,10 +193,10 @@ def test_an_endpoint_named_by_a_profile_is_that_sides_place(tmp_path, monkeypatc
         options["source_profile"] = "p1"
     out, err = io.StringIO(), io.StringIO()
     code = cli.sync(cli.SyncOptions(**options), out=out, err=err)
-    assert code == cli.EXIT_BAD_INPUT and "same bucket" in err.getvalue(), err.getvalue()
+    assert code == terminal.EXIT_BAD_INPUT and "same bucket" in err.getvalue(), err.getvalue()
     out, err = io.StringIO(), io.StringIO()
     code = cli.sync(cli.SyncOptions(**dict(options, source_profile="nope")), out=out, err=err)
-    assert code == cli.EXIT_BAD_INPUT and "profile 'nope'" in err.getvalue(), err.getvalue()
+    assert code == terminal.EXIT_BAD_INPUT and "profile 'nope'" in err.getvalue(), err.getvalue()
 
 
 def test_mirror_replay_places_its_sides_as_fab_sync_does(monkeypatch):
@@ -202,7 +204,7 @@ def test_mirror_replay_places_its_sides_as_fab_sync_does(monkeypatch):
     flag: the mirror then knows its destination is not AWS, and checks a
     key's spelling by listing (a HEAD there may answer for another key)."""
     monkeypatch.setenv("AWS_ENDPOINT_URL_S3", "http://127.0.0.1:19333")
-    places = cli.flag_places("http://127.0.0.1:15000", None)
+    places = flag_places("http://127.0.0.1:15000", None)
     assert places["source"].url == "http://127.0.0.1:15000"
     assert places["destination"].url == "http://127.0.0.1:19333" and not places["destination"].on_aws
 

@@ -12,7 +12,8 @@ from bucketsync import clients, lease, report
 from bucketsync.datasync import begin, branch
 from bucketsync.local import datasync as local
 from bucketsync.datasync.tasks import check_tasks
-from bucketsync.local import cli, engine
+from bucketsync.local import cli, datasync_runs, direct
+from bucketsync.project import terminal
 from tests.backends import moto_backend
 
 
@@ -107,7 +108,7 @@ def test_local_directory_to_bucket(backend, tmp_path):
 def write_config(tmp_path, monkeypatch, tasks):
     path = tmp_path / "fabfile_config.py"
     path.write_text(f"DATASYNC_TASKS = {tasks!r}\n")
-    monkeypatch.setattr("bucketsync.deploy.config.CONFIG_FILE", path)
+    monkeypatch.setattr("bucketsync.project.config.CONFIG_FILE", path)
 
 
 def sync_input(execution_input, **options):
@@ -145,7 +146,7 @@ def test_dated_folders_go_through_datasync_and_the_rest_through_the_sync(backend
     request = {"source": src, "destination": dst, "max_delete": "100%",
                "datasync": {"task": "images", "include": [DATED], "date": "2026-11-22", "catch_up_days": 2}}
     status, summary, err = sync_input(request)
-    assert status == cli.EXIT_OK, err
+    assert status == terminal.EXIT_OK, err
     datasync = summary["datasync"]
     assert datasync["status"] == "SUCCESS"
     assert datasync["dates"] == ["2026-11-21", "2026-11-22"]          # 2026-11-20 had nothing
@@ -166,7 +167,7 @@ def test_dated_folders_go_through_datasync_and_the_rest_through_the_sync(backend
     backend.client.delete_object(Bucket=src, Key="images/2026-11-22/cam.jpg")
     next_day = dict(request, datasync=dict(request["datasync"], date="2026-11-23", catch_up_days=3))
     status, summary, err = sync_input(next_day)
-    assert status == cli.EXIT_OK, err
+    assert status == terminal.EXIT_OK, err
     assert summary["datasync"]["dates"] == ["2026-11-20", "2026-11-23"]
     assert summary["datasync"]["files_transferred"] == 2
     assert (summary["copied"], summary["deleted"]) == (1, 1)
@@ -174,7 +175,7 @@ def test_dated_folders_go_through_datasync_and_the_rest_through_the_sync(backend
     assert "images/2026-11-22/cam.jpg" not in backend.listing(dst)
 
     status, summary, err = sync_input(next_day)                       # a second run copies nothing
-    assert status == cli.EXIT_OK, err
+    assert status == terminal.EXIT_OK, err
     assert summary["copied"] == 0 and summary["deleted"] == 0
 
 
@@ -186,11 +187,11 @@ def test_a_datasync_only_run_picks_up_late_files_within_its_window(backend, tmp_
     write_config(tmp_path, monkeypatch, {"daily": {"source": f"s3://{src}/", "destination": f"s3://{dst}/"}})
     request = {"datasync": {"task": "daily", "include": [DATED], "date": "2026-11-22", "catch_up_days": 2}}
     status, summary, err = sync_input(request)
-    assert status == cli.EXIT_OK, err
+    assert status == terminal.EXIT_OK, err
     assert summary["datasync"]["files_transferred"] == 2
     seed(backend, src, {"2026-11-21/late.jpg": b"late", "2026-11-23/c.jpg": b"c"})
     status, summary, err = sync_input({"datasync": dict(request["datasync"], date="2026-11-23")})
-    assert status == cli.EXIT_OK, err
+    assert status == terminal.EXIT_OK, err
     assert summary["datasync"]["dates"] == ["2026-11-21", "2026-11-22", "2026-11-23"]
     assert summary["datasync"]["files_transferred"] == 2                # the late file and the new day
     assert sorted(backend.listing(dst)) == ["2026-11-21/a.jpg", "2026-11-21/late.jpg", "2026-11-22/b.jpg",
@@ -203,7 +204,7 @@ def test_datasync_dry_run_starts_nothing(backend, tmp_path, monkeypatch):
     write_config(tmp_path, monkeypatch, {"t": {"source": f"s3://{src}/", "destination": f"s3://{dst}/"}})
     status, summary, _ = sync_input({"datasync": {"task": "t", "include": [DATED], "date": "2026-11-21"},
                                      "dry_run": True})
-    assert status == cli.EXIT_OK
+    assert status == terminal.EXIT_OK
     assert summary["datasync"]["status"] == "DRY_RUN" and summary["datasync"]["includes"] == "/2026-11-21/*"
     assert summary["dry_run"] is True and backend.listing(dst) == {}
 
@@ -217,7 +218,7 @@ def test_datasync_only_from_a_local_directory_with_remove(backend, tmp_path, mon
     write_config(tmp_path, monkeypatch, {"efs-share": {"source": f"file://{share}", "destination": f"s3://{dst}/share/",
                                                        "options": {"PreserveDeletedFiles": "REMOVE"}}})
     status, summary, err = sync_input({"datasync": {"task": "efs-share"}})
-    assert status == cli.EXIT_OK, err
+    assert status == terminal.EXIT_OK, err
     assert summary["datasync"]["status"] == "SUCCESS" and summary["datasync"]["files_transferred"] == 1
     assert summary["datasync"]["files_deleted"] == 1
     assert summary["destination"] == f"s3://{dst}/share/"
@@ -231,7 +232,7 @@ def test_a_running_execution_is_adopted_not_started_twice(backend, tmp_path, mon
     write_config(tmp_path, monkeypatch, tasks)
     release = held_transfers(monkeypatch)
     # An execution with the run's very filters is already running (a schedule's, say).
-    with engine._local_datasync(check_tasks(tasks)) as svc:
+    with datasync_runs.local_datasync(check_tasks(tasks)) as svc:
         clients.reset()
         first = svc.start_task_execution(
             TaskArn=local.task_arn("t"),
@@ -244,7 +245,7 @@ def test_a_running_execution_is_adopted_not_started_twice(backend, tmp_path, mon
         return answer
     monkeypatch.setattr(svc, "list_task_executions", list_then_release)
     status, summary, err = sync_input({"datasync": {"task": "t", "include": [DATED], "date": "2026-11-21"}})
-    assert status == cli.EXIT_OK, err
+    assert status == terminal.EXIT_OK, err
     assert summary["datasync"]["execution_arn"] == first and summary["datasync"]["adopted"] is True
     assert len(asked(TaskArn=local.task_arn("t"))["TaskExecutions"]) == 1
 
@@ -274,7 +275,7 @@ def test_a_datasync_execution_longer_than_the_lease_keeps_it_for_the_object_sync
     monkeypatch.setattr(branch, "_follow", a_poll_later)
     status, summary, err = sync_input({"source": src, "destination": dst,
                                        "datasync": {"task": "images", "include": [DATED], "date": "2026-11-21"}})
-    assert status == cli.EXIT_OK, err
+    assert status == terminal.EXIT_OK, err
     assert len(polls) >= 8 and summary["datasync"]["status"] == "SUCCESS"
     assert summary["datasync"]["files_transferred"] == 1 and summary["copied"] == 1
     assert sorted(backend.listing(dst)) == ["docs/readme.txt", "images/2026-11-21/cam.jpg"]
@@ -290,7 +291,7 @@ def test_a_datasync_error_fails_the_run_with_its_code_and_keeps_the_day_missed(b
     monkeypatch.setattr(local._Transfer, "transfer", broken)
     request = {"datasync": {"task": "t", "include": [DATED], "date": "2026-11-21"}}
     status, summary, err = sync_input(request)
-    assert status == cli.EXIT_FAILED
+    assert status == terminal.EXIT_FAILED
     assert summary["error"] == "DataSync.RuntimeError"
     assert "destination refused the write" in summary["message"]
     assert summary["datasync"]["status"] == "ERROR"
@@ -299,7 +300,7 @@ def test_a_datasync_error_fails_the_run_with_its_code_and_keeps_the_day_missed(b
     write_config(tmp_path, monkeypatch, {"t": {"source": f"s3://{src}/", "destination": f"s3://{dst}/"}})
     status, summary, err = sync_input(dict(request, datasync=dict(request["datasync"], date="2026-11-22",
                                                                   catch_up_days=1)))
-    assert status == cli.EXIT_OK, err
+    assert status == terminal.EXIT_OK, err
     assert summary["datasync"]["dates"] == ["2026-11-21"]                 # retried; 2026-11-22 is empty
     assert sorted(backend.listing(dst)) == ["2026-11-21/a"]
 
@@ -313,9 +314,9 @@ def test_bad_datasync_requests_start_nothing(backend, tmp_path, monkeypatch, req
     write_config(tmp_path, monkeypatch, {"t": {"source": "s3://src-bucket/", "destination": "s3://dst-bucket/"}})
     status, summary, err = sync_input(request_)
     if message is None:   # a valid request whose buckets do not exist: fails at validation
-        assert status == cli.EXIT_FAILED and "NoSuchBucket" in err
+        assert status == terminal.EXIT_FAILED and "NoSuchBucket" in err
     else:
-        assert status == cli.EXIT_BAD_INPUT and message in err
+        assert status == terminal.EXIT_BAD_INPUT and message in err
 
 
 def test_folder_wildcards_expand_over_many_listing_pages(backend):
@@ -336,7 +337,7 @@ def test_folder_wildcards_expand_over_many_listing_pages(backend):
 
 def preview(*args, **kwargs):
     out, err = io.StringIO(), io.StringIO()
-    status = cli.datasync_preview(*args, out=out, err=err, **kwargs)
+    status = direct.datasync_preview(*args, out=out, err=err, **kwargs)
     return status, out.getvalue(), err.getvalue()
 
 
@@ -347,7 +348,7 @@ def test_preview_shows_the_filter_and_the_keys_and_writes_nothing(backend, tmp_p
     write_config(tmp_path, monkeypatch, {"vehicles": {"source": f"s3://{src}/", "destination": f"s3://{dst}/"}})
     template = "/topics/*/year={date:%Y}/month={date:%m}/day={date:%d}/*"
     status, out, err = preview("vehicles", [template], date="2026-11-21", as_json=True)
-    assert status == cli.EXIT_OK, err
+    assert status == terminal.EXIT_OK, err
     shown = json.loads(out.strip().splitlines()[-1])
     assert shown["includes"] == ("/topics/bus/year=2026/month=11/day=21/*|"
                                  "/topics/car/year=2026/month=11/day=21/*")
@@ -368,7 +369,7 @@ def test_preview_shows_the_filter_and_the_keys_and_writes_nothing(backend, tmp_p
 def test_preview_refuses_bad_requests_in_one_line(backend, tmp_path, monkeypatch, args, kwargs, message):
     write_config(tmp_path, monkeypatch, {"vehicles": {"source": "s3://src-bucket/", "destination": "s3://dst-bucket/"}})
     status, out, err = preview(*args, **kwargs)
-    assert status == cli.EXIT_BAD_INPUT
+    assert status == terminal.EXIT_BAD_INPUT
     assert message in err and len(err.strip().splitlines()) == 1
 
 
@@ -383,7 +384,7 @@ def test_preview_catch_up_days_that_is_not_a_number_is_one_line_through_fab(as_j
     argv = [str(Path(sys.executable).parent / "fab"), "datasync-preview", "--task", "vehicles",
             "--include", "/{date:%Y}/*", "--catch-up-days", "abc"] + (["--json"] if as_json else [])
     done = subprocess.run(argv, cwd=root, capture_output=True, text=True, timeout=120)
-    assert done.returncode == cli.EXIT_BAD_INPUT, done.stderr
+    assert done.returncode == terminal.EXIT_BAD_INPUT, done.stderr
     assert done.stderr.strip().splitlines() == [
         "error: InvalidInputError: 'datasync.catch_up_days' must be an integer from 0 to 366, got 'abc'"]
     if as_json:
@@ -394,7 +395,7 @@ def test_preview_catch_up_days_that_is_not_a_number_is_one_line_through_fab(as_j
 def test_a_relative_file_source_is_refused_when_the_config_is_read(backend, tmp_path, monkeypatch, source):
     write_config(tmp_path, monkeypatch, {"share": {"source": source, "destination": "s3://dst-bucket/"}})
     status, summary, err = sync_input({"datasync": {"task": "share"}})
-    assert status == cli.EXIT_BAD_INPUT
+    assert status == terminal.EXIT_BAD_INPUT
     assert "must be an absolute path: file:///dir" in err and len(err.strip().splitlines()) == 1
     assert summary["error"] in ("ConfigError", "InvalidInputError")
 
@@ -407,7 +408,7 @@ def test_a_dry_runs_summary_table_shows_the_datasync_filter(backend, tmp_path, m
     execution_input = {"source": src, "destination": dst, "dry_run": True,
                        "datasync": {"task": "t", "include": [DATED], "exclude": ["*.tmp"], "date": "2026-11-21"}}
     status = cli.sync(cli.SyncOptions(input=json.dumps(execution_input)), embedded=True, out=out, err=err)
-    assert status == cli.EXIT_OK, err.getvalue()
+    assert status == terminal.EXIT_OK, err.getvalue()
     table = out.getvalue()
     assert "DataSync include filter" in table and "/2026-11-21/*" in table
     assert "DataSync exclude filter" in table and "*.tmp" in table and "DRY_RUN" in table
@@ -428,7 +429,7 @@ def test_ownership_holds_on_both_sides_when_the_sync_and_the_task_map_prefixes_d
     status, summary, err = sync_input({"source": src, "destination": dst, "destination_prefix": "mirror/",
                                        "max_delete": "100%",
                                        "datasync": {"task": "images", "include": [DATED], "date": "2026-11-21"}})
-    assert status == cli.EXIT_OK, err
+    assert status == terminal.EXIT_OK, err
     assert summary["deleted"] == 0 and summary["copied"] == 0
     assert sorted(backend.listing(dst)) == ["images/2026-11-21/cam.jpg", "mirror/docs/readme.txt",
                                             "mirror/images/2026-11-21/cam.jpg"]
@@ -453,7 +454,7 @@ def test_a_missing_source_directory_is_an_error_never_an_empty_source(backend, t
     write_config(tmp_path, monkeypatch, share_task(missing, dst))
     for datasync in ({"task": "share"}, {"task": "share", "include": [DATED], "date": "2026-11-21"}):
         status, summary, err = sync_input({"datasync": datasync})
-        assert status == cli.EXIT_FAILED, err
+        assert status == terminal.EXIT_FAILED, err
         assert summary["error"] == "SourceUnreadableError" and str(missing) in summary["message"]
         assert "does not exist" in err and len(err.strip().splitlines()) == 1
     assert sorted(backend.listing(dst)) == ["share/2026-11-21/a", "share/report.pdf"]
@@ -465,11 +466,11 @@ def test_an_empty_source_with_remove_needs_consent(backend, tmp_path, monkeypatc
     dst = backend.bucket()
     seed(backend, dst, {"share/report.pdf": b"pdf"})
     write_config(tmp_path, monkeypatch, share_task(share, dst))
-    started = lambda: [e for e in (engine._datasync_service.executions.values() if engine._datasync_service else ())  # noqa: E731
+    started = lambda: [e for e in (datasync_runs.datasync_service().executions.values() if datasync_runs.datasync_service() else ())  # noqa: E731
                        if e.task.name == "share"]
     before = len(started())
     status, summary, err = sync_input({"datasync": {"task": "share"}})
-    assert status == cli.EXIT_FAILED
+    assert status == terminal.EXIT_FAILED
     assert summary["error"] == "DeleteGuardError" and len(err.strip().splitlines()) == 1
     assert len(started()) == before                                  # refused in ValidateInput: nothing started
     for words in (f"the DataSync source file://{share} has nothing", "PreserveDeletedFiles REMOVE",
@@ -477,11 +478,11 @@ def test_an_empty_source_with_remove_needs_consent(backend, tmp_path, monkeypatc
         assert words in summary["message"]
     assert sorted(backend.listing(dst)) == ["share/report.pdf"]
     status, summary, err = sync_input({"datasync": {"task": "share", "allow_empty_source": True}})
-    assert status == cli.EXIT_OK, err
+    assert status == terminal.EXIT_OK, err
     assert summary["datasync"]["files_deleted"] == 1 and backend.listing(dst) == {}
     # An empty destination has nothing to lose: no consent needed.
     status, summary, err = sync_input({"datasync": {"task": "share"}})
-    assert status == cli.EXIT_OK, err
+    assert status == terminal.EXIT_OK, err
 
 
 def test_an_s3_source_that_lists_nothing_with_remove_needs_consent(backend, tmp_path, monkeypatch):
@@ -491,11 +492,11 @@ def test_an_s3_source_that_lists_nothing_with_remove_needs_consent(backend, tmp_
     write_config(tmp_path, monkeypatch, {"t": {"source": f"s3://{src}/in/", "destination": f"s3://{dst}/in/",
                                                "options": {"PreserveDeletedFiles": "REMOVE"}}})
     status, summary, err = sync_input({"datasync": {"task": "t"}})
-    assert status == cli.EXIT_FAILED and summary["error"] == "DeleteGuardError", err
+    assert status == terminal.EXIT_FAILED and summary["error"] == "DeleteGuardError", err
     assert "set datasync.allow_empty_source" in summary["message"]
     assert sorted(backend.listing(dst)) == ["in/a"]
     status, summary, err = sync_input({"datasync": {"task": "t", "allow_empty_source": "yes"}})
-    assert status == cli.EXIT_BAD_INPUT and "'datasync.allow_empty_source' must be true or false" in err
+    assert status == terminal.EXIT_BAD_INPUT and "'datasync.allow_empty_source' must be true or false" in err
 
 
 def test_a_dangling_symlink_is_reported_and_the_rest_transferred(backend, tmp_path, monkeypatch):
@@ -515,13 +516,13 @@ def test_a_dangling_symlink_is_reported_and_the_rest_transferred(backend, tmp_pa
     # A whole run says so, and fails: a partial transfer is not a success.
     write_config(tmp_path, monkeypatch, share_task(share, dst))
     status, summary, err = sync_input({"datasync": {"task": "share"}})
-    assert status == cli.EXIT_FAILED
+    assert status == terminal.EXIT_FAILED
     assert summary["error"] == "DataSync.FilesFailed" and "/broken.txt" in summary["message"]
     assert summary["datasync"]["files_failed"] == 1 and "broken.txt" in err
     out, err = io.StringIO(), io.StringIO()
     status = cli.sync(cli.SyncOptions(input=json.dumps({"datasync": {"task": "share"}})), embedded=True,
                       out=out, err=err)
-    assert status == cli.EXIT_FAILED and "DataSync files failed" in out.getvalue()
+    assert status == terminal.EXIT_FAILED and "DataSync files failed" in out.getvalue()
 
 
 def test_a_task_that_writes_into_the_syncs_destination_under_another_mapping_is_refused(backend, tmp_path,
@@ -538,13 +539,13 @@ def test_a_task_that_writes_into_the_syncs_destination_under_another_mapping_is_
                                                      "destination": f"s3://{dst}/archive/images/"}})
     status, summary, err = sync_input({"source": src, "destination": dst, "max_delete": "100%",
                                        "datasync": {"task": "images", "include": [DATED], "date": "2026-11-21"}})
-    assert status == cli.EXIT_BAD_INPUT, err
+    assert status == terminal.EXIT_BAD_INPUT, err
     assert "archive/images/" in err and "would have no counterpart at the source" in err
     assert sorted(backend.listing(dst)) == ["archive/images/2026-11-20/a.jpg"]
     # No template: DataSync owns its whole location every run; nothing of it can look extra.
     status, summary, err = sync_input({"source": src, "destination": dst, "max_delete": "100%",
                                        "datasync": {"task": "images"}})
-    assert status == cli.EXIT_OK, err
+    assert status == terminal.EXIT_OK, err
     assert "archive/images/2026-11-20/a.jpg" in backend.listing(dst)
 
 
@@ -575,7 +576,7 @@ def test_a_signal_during_the_datasync_part_fails_the_run(backend, tmp_path, monk
     assert summary["error"] == "RunInterrupted" and "interrupted:" in err
     assert len(backend.listing(dst)) < 30
     status, summary, err = sync_input({"datasync": {"task": "share"}})
-    assert status == cli.EXIT_OK, err
+    assert status == terminal.EXIT_OK, err
     assert len(backend.listing(dst)) == 30
 
 

@@ -16,9 +16,9 @@ from bucketsync import clients
 import requests
 from moto.server import ThreadedMotoServer
 
-from bucketsync.deploy import config as config_mod
+from bucketsync.project import config as config_mod
 from bucketsync.deploy import artifacts, machine_versions, package, stack, stack_names, stack_state, tasks
-from bucketsync.deploy.frontmatter import FUNCTIONS_DIR
+from bucketsync.project.frontmatter import FUNCTIONS_DIR
 from bucketsync.local import cli
 from tests.emulated import emulated_account
 
@@ -328,7 +328,8 @@ def test_a_datasync_task_with_no_end_in_the_stacks_region_is_refused_before_anyt
     refused in one line naming the task; one end here is enough."""
     from moto import mock_aws
 
-    from bucketsync.deploy import config as config_mod, region_checks, stack
+    from bucketsync.deploy import region_checks, stack
+    from bucketsync.project import config as config_mod
     for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
         monkeypatch.setenv(name, "testing")
     monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)

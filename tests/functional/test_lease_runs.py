@@ -10,7 +10,7 @@ import pytest
 
 from bucketsync import lease, stores
 from bucketsync.errors import DestinationBusyError
-from bucketsync.local import engine
+from bucketsync.local import environment
 from bucketsync.local.verify import snapshot
 from bucketsync.request import SyncRequest
 from bucketsync.settings import load
@@ -29,7 +29,7 @@ def holder(destination, run_id="other-run", prefix="", pid=None):
     """A lease as another local run holds it (the engine's store)."""
     run = Run(run_id, SyncRequest("src", destination, destination_prefix=prefix), None, None, "w", "p/",
               started="2026-11-23T09:00:00Z")
-    return lease.Lease(run, load(), stores.DirectoryStore(engine.state_dir() / "leases"),
+    return lease.Lease(run, load(), stores.DirectoryStore(environment.state_dir() / "leases"),
                        pid=os.getpid() if pid is None else pid)
 
 
@@ -59,7 +59,7 @@ def test_a_run_into_a_destination_another_live_run_holds_is_refused(backend):
         other.release()
     outcome = backend.sync({"source": source, "destination": destination, "max_delete": "100%"})
     assert outcome.ok and (outcome.output["copied"], outcome.output["deleted"]) == (1, 1)
-    assert not list((engine.state_dir() / "leases").glob(f"{destination}-*.json")), "released at the end"
+    assert not list((environment.state_dir() / "leases").glob(f"{destination}-*.json")), "released at the end"
 
 
 def test_the_lease_of_a_killed_run_does_not_block_the_next(backend):

@@ -9,9 +9,9 @@ import boto3
 import pytest
 
 from bucketsync import mirror, settings
-from bucketsync.local import cli, engine
+from bucketsync.local import direct, environment, handlers
 from bucketsync.local.verify import differences, snapshot
-from bucketsync.deploy.frontmatter import FUNCTIONS_DIR
+from bucketsync.project.frontmatter import FUNCTIONS_DIR
 from tests.backends import moto_backend
 from tests.faults import always_fail
 
@@ -35,7 +35,7 @@ def replay(tmp_path, events, source, destination, *more, lines=False, **options)
     path = tmp_path / f"events-{random.random()}.json"
     path.write_text("\n".join(json.dumps(e) for e in events) if lines else json.dumps(events))
     out, err = io.StringIO(), io.StringIO()
-    status = cli.mirror_replay(str(path), source, destination, *more, as_json=True, out=out, err=err, **options)
+    status = direct.mirror_replay(str(path), source, destination, *more, as_json=True, out=out, err=err, **options)
     return status, json.loads(out.getvalue().strip().splitlines()[-1]), err.getvalue()
 
 
@@ -90,7 +90,7 @@ def test_replay_errors_are_one_line(backend, tmp_path):
     bad.write_text("[{not json")
     for path, message in ((tmp_path / "missing.json", "cannot read the file"), (bad, "not a JSON array")):
         out, err = io.StringIO(), io.StringIO()
-        status = cli.mirror_replay(str(path), source, destination, as_json=True, out=out, err=err)
+        status = direct.mirror_replay(str(path), source, destination, as_json=True, out=out, err=err)
         assert status == 2 and len(err.getvalue().strip().splitlines()) == 1 and message in err.getvalue()
         assert json.loads(out.getvalue().strip().splitlines()[-1])["copied"] == 0
     status, summary, err = replay(tmp_path, [{"source": "aws.ec2", "detail-type": "x"}], source, destination)
@@ -112,9 +112,9 @@ def test_a_key_that_always_fails_goes_to_the_dead_letter_queue_and_the_lag_is_a_
     for key in ("ok-1.txt", "refused.txt", "ok-2.txt", "ok-1.txt"):
         sqs.send_message(QueueUrl=queue, MessageBody=json.dumps(event("created", source, key, "2026-11-23T00:00:00Z")))
     spec = mirror.check_mirror({"name": "m", "source": source, "destination": destination})
-    handler = engine._load_handler(FUNCTIONS_DIR / "mirror_keys.py")
+    handler = handlers.load_handler(FUNCTIONS_DIR / "mirror_keys.py")
     invocations = []
-    with engine._environment({mirror.MIRRORS_VARIABLE: json.dumps([spec.to_dict()]),
+    with environment.environment({mirror.MIRRORS_VARIABLE: json.dumps([spec.to_dict()]),
                               "BUCKETSYNC_RETRY_SECONDS": "1"}), always_fail("refused.txt"):
         for _ in range(10):
             batch = sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10).get("Messages", [])
@@ -160,7 +160,8 @@ def test_a_mirror_of_another_regions_bucket_is_refused_at_deploy_before_anything
     naming the rule, having created nothing."""
     from moto import mock_aws
 
-    from bucketsync.deploy import config as config_mod, region_checks, stack
+    from bucketsync.deploy import region_checks, stack
+    from bucketsync.project import config as config_mod
     for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
         monkeypatch.setenv(name, "testing")
     monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)

@@ -13,11 +13,13 @@ import boto3
 import pytest
 
 from bucketsync import clients, work
-from bucketsync.deploy import config, definition, stack_names, template
+from bucketsync.deploy import stack_names, template
+from bucketsync.project import config, definition
 from bucketsync.local import datasync as local_datasync
 from bucketsync.datasync.tasks import TASKS_VARIABLE, check_tasks, to_environment
-from bucketsync.deploy.frontmatter import FUNCTIONS_DIR, lambda_files
-from bucketsync.local import engine
+from bucketsync.project.frontmatter import FUNCTIONS_DIR, lambda_files
+from bucketsync.local import datasync_runs, engine, handlers
+from bucketsync.local import environment as local_environment
 from tests import iam
 from tests.backends import moto_backend
 from tests.faults import always_fail, before_call
@@ -132,12 +134,12 @@ def own_process_per_invocation():
     """Each function reads the secret itself, as Lambda functions (separate
     processes) do: the engine's one process would otherwise reuse the first
     reader's keys and clients."""
-    real = engine._Handlers.invoke
+    real = handlers.Handlers.invoke
 
     def invoke(self, *args, **kwargs):
         clients.reset()
         return real(self, *args, **kwargs)
-    with mock.patch.object(engine._Handlers, "invoke", invoke):
+    with mock.patch.object(handlers.Handlers, "invoke", invoke):
         yield
 
 
@@ -156,15 +158,15 @@ def run_mirror(backend, source, destination) -> dict:
         "detail": {"bucket": {"name": source}, "object": {"key": key}}})}
         for name, kind, key in (("new", "Object Created", "mirror/new.txt"), ("keyed", "Object Created", "keys/streamed.txt"),
                                 ("gone", "Object Deleted", "mirror/gone.txt"), ("big", "Object Created", "mirror/big.bin"))]
-    handler = engine._load_handler(FUNCTIONS_DIR / "mirror_keys.py")
+    handler = handlers.load_handler(FUNCTIONS_DIR / "mirror_keys.py")
     environment = {mirror.MIRRORS_VARIABLE: json.dumps([m.to_dict() for m in mirrors]), "BUCKETSYNC_RETRY_SECONDS": "1"}
-    with engine._environment(environment), always_fail("big.bin"):
+    with local_environment.environment(environment), always_fail("big.bin"):
         clients.reset()
-        token = engine.INVOKED.set("mirror_keys")
+        token = handlers.INVOKED.set("mirror_keys")
         try:
             return handler({"Records": records}, None)
         finally:
-            engine.INVOKED.reset(token)
+            handlers.INVOKED.reset(token)
 
 
 def mirror_entries(source, destination) -> list[dict]:
@@ -179,16 +181,16 @@ def datasync_tasks(source, destination) -> dict:
 
 def notify_datasync(execution_arn: str, tasks: dict, topic: str) -> None:
     """The notifier, as EventBridge runs it for the execution's SUCCESS."""
-    handler = engine._load_handler(FUNCTIONS_DIR / "datasync_notify.py")
+    handler = handlers.load_handler(FUNCTIONS_DIR / "datasync_notify.py")
     event = {"source": "aws.datasync", "detail-type": "DataSync Task Execution State Change",
              "resources": [execution_arn], "detail": {"State": "SUCCESS"}}
-    environment = {"BUCKETSYNC_SNS_TOPIC_ARN": topic, TASKS_VARIABLE: to_environment(engine.local_tasks(tasks))}
-    with engine._environment(environment), engine._local_datasync(tasks):
-        token = engine.INVOKED.set("datasync_notify")
+    environment = {"BUCKETSYNC_SNS_TOPIC_ARN": topic, TASKS_VARIABLE: to_environment(datasync_runs.local_tasks(tasks))}
+    with local_environment.environment(environment), datasync_runs.local_datasync(tasks):
+        token = handlers.INVOKED.set("datasync_notify")
         try:
             assert handler(event, None) == {"sent": True}
         finally:
-            engine.INVOKED.reset(token)
+            handlers.INVOKED.reset(token)
 
 
 class Calls(list):

@@ -4,7 +4,7 @@ bucket, the interpreter) stays in memory."""
 import pytest
 from moto.core import config as moto_config
 
-from bucketsync.local.engine import aws_passthrough_urls, moto_config as engine_config
+from bucketsync.local.emulator import aws_passthrough_urls, moto_config as engine_config
 
 
 @pytest.fixture

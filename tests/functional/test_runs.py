@@ -10,6 +10,7 @@ import pytest
 from bucketsync import clients, report, steps
 from bucketsync.work import Run
 from bucketsync.local import cli, engine
+from bucketsync.project import terminal
 from bucketsync.local.verify import differences, snapshot
 from tests.backends import moto_backend
 from tests.faults import always_fail, flaky
@@ -175,7 +176,7 @@ def test_one_object_that_always_fails(backend, pair):
     with always_fail("poison.txt") as hits:
         code, out, err = run_cli(cli.SyncOptions(source=source, destination=destination, json=True))
     assert hits
-    assert code == cli.EXIT_FAILED
+    assert code == terminal.EXIT_FAILED
     summary = json.loads(out.strip().splitlines()[-1])
     assert summary["failed"] == 1 and summary["failed_keys"] == ["poison.txt"]
     assert summary["copied"] == 5 and summary["deleted"] == 0

@@ -31,7 +31,7 @@ from botocore.exceptions import EndpointConnectionError  # noqa: E402
 
 from bucketsync import clients, report  # noqa: E402
 from bucketsync.copy import transfer  # noqa: E402
-from bucketsync.local import cli, engine  # noqa: E402
+from bucketsync.local import cli, direct, emulator, engine  # noqa: E402
 
 MiB = 1024 * 1024
 
@@ -123,21 +123,21 @@ def test_secret_keys_reach_the_endpoint_and_nowhere_else(guarded_server, server_
     guarded.put_object(Bucket="guarded-src", Key="a/secret-plans.txt", Body=b"plans", Metadata={"m": "1"})
     server_b.client().create_bucket(Bucket="open-dst")
     histories, environments = [], []
-    real_wait = engine._wait
+    real_wait = engine.wait
 
     def wait_and_keep_history(sfn, arn):
         done = real_wait(sfn, arn)
         histories.append(json.dumps(sfn.get_execution_history(executionArn=arn, maxResults=1000)["events"],
                                     default=str))
         return done
-    monkeypatch.setattr(engine, "_wait", wait_and_keep_history)
+    monkeypatch.setattr(engine, "wait", wait_and_keep_history)
     seen = lambda request, **_: environments.append(json.dumps(dict(os.environ)))  # noqa: E731
     clients.add_hook("before-send.s3", seen)
     execution_input = {"source": "guarded-src", "destination": "open-dst",
                        "source_endpoint": {"url": guarded_server.endpoint, "secret": "bucketsync/lyve"}}
     try:
         from moto import mock_aws
-        with mock_aws(config=engine.moto_config(real_credentials=True)):
+        with mock_aws(config=emulator.moto_config(real_credentials=True)):
             boto3.client("secretsmanager", region_name="us-east-1").create_secret(
                 Name="bucketsync/lyve",
                 SecretString=json.dumps({"access_key_id": "LYVEKEYID0001", "secret_access_key": SECRET_KEY}))
@@ -169,7 +169,7 @@ def test_secret_keys_reach_the_endpoint_and_nowhere_else(guarded_server, server_
     # The same input without the secret cannot read the source: the keys mattered.
     without = dict(execution_input, source_endpoint={"url": guarded_server.endpoint})
     out, err = io.StringIO(), io.StringIO()
-    with mock_aws(config=engine.moto_config(real_credentials=True)):
+    with mock_aws(config=emulator.moto_config(real_credentials=True)):
         status = cli.sync(cli.SyncOptions(input=json.dumps(without), json=True,
                                           destination_endpoint_url=server_b.endpoint), embedded=True, out=out, err=err)
     assert status != 0 and "source bucket 'guarded-src'" in err.getvalue() and "InvalidAccessKeyId" in err.getvalue()
@@ -195,7 +195,7 @@ def test_mirror_replay_between_two_servers(server_a, server_b, tmp_path):
     path = tmp_path / "events.jsonl"
     path.write_text("\n".join(json.dumps(e) for e in events))
     out, err = io.StringIO(), io.StringIO()
-    status = cli.mirror_replay(str(path), "mirror-src", "mirror-dst", None, server_a.endpoint,
+    status = direct.mirror_replay(str(path), "mirror-src", "mirror-dst", None, server_a.endpoint,
                                server_b.endpoint, as_json=True, out=out, err=err)
     summary = json.loads(out.getvalue().strip().splitlines()[-1])
     assert status == 0, err.getvalue()

@@ -12,7 +12,8 @@ from moto import mock_aws
 
 from bucketsync import lease, stores
 from bucketsync.endpoints import Endpoint
-from bucketsync.local import cli, engine
+from bucketsync.local import cli, emulator, engine, environment
+from bucketsync.project import terminal
 from bucketsync.request import SyncRequest
 from bucketsync.settings import load
 from bucketsync.work import Run
@@ -26,7 +27,7 @@ def in_process(report_dir, monkeypatch):
     """The engine's moto (scratch, interpreter), with the servers' requests
     left to the servers, as `fab sync` runs."""
     monkeypatch.setenv("BUCKETSYNC_REPORT_DIR", str(report_dir))
-    with mock_aws(config=engine.moto_config(real_credentials=True)):
+    with mock_aws(config=emulator.moto_config(real_credentials=True)):
         yield
 
 
@@ -58,7 +59,7 @@ def test_a_second_run_into_one_destination_spelled_otherwise_is_refused(server_a
     # A live local run into the destination, reached as http://127.0.0.1:PORT.
     first = Run("first-run", SyncRequest(source, destination, destination_prefix="a/"), None, None, "w", "p/",
                 started="2026-12-03T09:00:00Z", destination_endpoint=Endpoint(url=server_a.endpoint))
-    holder = lease.Lease(first, load(), stores.DirectoryStore(engine.state_dir() / "leases"), pid=os.getpid())
+    holder = lease.Lease(first, load(), stores.DirectoryStore(environment.state_dir() / "leases"), pid=os.getpid())
     holder.acquire()
     try:
         outcome = engine.run({"source": source, "destination": destination}, report_dir=report_dir,
@@ -71,7 +72,7 @@ def test_a_second_run_into_one_destination_spelled_otherwise_is_refused(server_a
         holder.release()
     status, summary, err = sync(source=source, destination=destination,
                                 endpoint_url=other_spelling(server_a.endpoint))
-    assert status == cli.EXIT_OK, err
+    assert status == terminal.EXIT_OK, err
     assert summary["copied"] == 1 and keys(server_a, destination) == ["a/new"], "the other spelling reaches it"
 
 
@@ -82,7 +83,7 @@ def test_one_bucket_name_on_two_servers_is_two_buckets(server_a, server_b, in_pr
     server_a.client().put_object(Bucket=name, Key="photos/1.jpg", Body=b"jpeg")
     status, summary, err = sync(source=name, destination=name, source_endpoint_url=server_a.endpoint,
                                 destination_endpoint_url=server_b.endpoint)
-    assert status == cli.EXIT_OK, err
+    assert status == terminal.EXIT_OK, err
     assert summary["copied"] == 1 and keys(server_b, name) == ["photos/1.jpg"]
 
 
@@ -98,7 +99,7 @@ def test_one_server_spelled_two_ways_is_one_bucket(server_a, in_process, how):
                                       "source_endpoint": {"url": server_a.endpoint},
                                       "destination_endpoint": {"url": other_spelling(server_a.endpoint)}}))
     status, summary, err = sync(**opts)
-    assert status == cli.EXIT_BAD_INPUT
+    assert status == terminal.EXIT_BAD_INPUT
     assert summary["error"] == "InvalidInputError" and "same bucket" in summary["message"]
     assert len(err.strip().splitlines()) == 1
     assert keys(server_a, name) == ["a/x"], "nothing was written"

@@ -131,7 +131,7 @@ def test_the_mirror_never_takes_another_spelling_for_the_key(from_aws, tmp_path)
     import io
     import json
 
-    from bucketsync.local import cli
+    from bucketsync.local import direct
     backend = from_aws
     source, destination = backend.buckets()
     for key, body in {"lead": b"lead", "a/b": b"a-b", "a//b": b"a//b"}.items():
@@ -144,7 +144,7 @@ def test_the_mirror_never_takes_another_spelling_for_the_key(from_aws, tmp_path)
     path = tmp_path / "events.json"
     path.write_text(json.dumps(events))
     out, err = io.StringIO(), io.StringIO()
-    status = cli.mirror_replay(str(path), source, destination, None, None, backend.destination_side.endpoint,
+    status = direct.mirror_replay(str(path), source, destination, None, None, backend.destination_side.endpoint,
                                as_json=True, out=out, err=err)
     counts = json.loads(out.getvalue().strip().splitlines()[-1])
     assert counts["deleted"] == 0 and counts["copied"] == 0, (counts, err.getvalue())

@@ -9,6 +9,7 @@ import time
 import pytest
 
 from bucketsync.local import cli
+from bucketsync.project import terminal
 from tests.backends import SeaweedBackend, seaweed_backend
 from tests.faults import before_call
 from tests.proxy import Proxy
@@ -32,7 +33,7 @@ def test_a_closed_port_fails_within_seconds():
         port = probe.getsockname()[1]   # closed once the block ends
     status, out, err, seconds = run_cli(source="a-bucket", destination="b-bucket",
                                         endpoint_url=f"http://127.0.0.1:{port}")
-    assert status == cli.EXIT_FAILED and seconds < 15, (seconds, err)
+    assert status == terminal.EXIT_FAILED and seconds < 15, (seconds, err)
     assert json.loads(out.splitlines()[-1])["error"] == "EndpointUnreachableError"
     assert err.startswith("error: EndpointUnreachableError: cannot reach") and err.count("\n") == 1
 
@@ -59,7 +60,7 @@ def test_a_server_that_never_answers_fails_within_15_seconds():
         for sock in accepted:
             sock.close()
         silent.close()
-    assert status == cli.EXIT_FAILED and seconds < 15, (seconds, err)
+    assert status == terminal.EXIT_FAILED and seconds < 15, (seconds, err)
     assert json.loads(out.splitlines()[-1])["error"] == "EndpointUnreachableError"
 
 
@@ -93,5 +94,5 @@ def test_refused_credentials_are_named(monkeypatch):
             monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", secret)
             status, out, err, _ = run_cli(source="a-bucket", destination="b-bucket", endpoint_url=server.endpoint)
             summary = json.loads(out.splitlines()[-1])
-            assert status == cli.EXIT_FAILED and summary["error"] == "CredentialsError", err
+            assert status == terminal.EXIT_FAILED and summary["error"] == "CredentialsError", err
             assert f"credentials refused ({code})" in summary["message"]

@@ -12,6 +12,7 @@ import pytest
 
 from bucketsync import clients, report
 from bucketsync.local import cli, engine
+from bucketsync.project import terminal
 from tests.backends import seaweed_backend
 from tests.sync_cases import *  # noqa: F401,F403  (the shared, table-driven cases)
 
@@ -28,13 +29,13 @@ def test_no_scratch_data_on_the_users_server(backend, monkeypatch):
     """Every request bucketsync sends to the server names only the two
     buckets, and the run's scratch bucket does not exist there."""
     scratches = []
-    run_environment = engine._run_environment
+    run_environment = engine.run_environment
 
     def recorded(scratch, *args):
         scratches.append(scratch)
         return run_environment(scratch, *args)
 
-    monkeypatch.setattr(engine, "_run_environment", recorded)
+    monkeypatch.setattr(engine, "run_environment", recorded)
     source, destination = backend.buckets()
     backend.put(source, "a", b"a")
     seen = []
@@ -83,13 +84,13 @@ def test_datasync_input_on_an_s3_compatible_server(backend, tmp_path, monkeypatc
     backend.put(source, "index.html", b"<html>")
     config_file = tmp_path / "fabfile_config.py"
     config_file.write_text(f"DATASYNC_TASKS = {{'d': {{'source': 's3://{source}/', 'destination': 's3://{destination}/'}}}}\n")
-    monkeypatch.setattr("bucketsync.deploy.config.CONFIG_FILE", config_file)
+    monkeypatch.setattr("bucketsync.project.config.CONFIG_FILE", config_file)
     execution_input = {"source": source, "destination": destination,
                        "datasync": {"task": "d", "include": ["/{date:%Y-%m-%d}/*"], "date": "2026-11-21"}}
     out, err = io.StringIO(), io.StringIO()
     status = cli.sync(cli.SyncOptions(input=json.dumps(execution_input), json=True, endpoint_url=backend.endpoint),
                       out=out, err=err)
-    assert status == cli.EXIT_OK, err.getvalue()
+    assert status == terminal.EXIT_OK, err.getvalue()
     summary = json.loads(out.getvalue().strip().splitlines()[-1])
     assert summary["datasync"]["files_transferred"] == 1 and summary["copied"] == 2
     assert sorted(backend.listing(destination)) == ["2026-11-20/old.jpg", "2026-11-21/a.jpg", "index.html"]

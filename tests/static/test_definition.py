@@ -5,8 +5,8 @@ import re
 import pytest
 
 from bucketsync import errors, work
-from bucketsync.deploy import definition
-from bucketsync.deploy.frontmatter import FrontMatterError, lambda_files, parse
+from bucketsync.project import definition
+from bucketsync.project.frontmatter import FrontMatterError, lambda_files, parse
 
 DEFINITION = definition.load()
 FILES = {f.arn_placeholder: f for f in lambda_files()}

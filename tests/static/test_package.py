@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from bucketsync.deploy import package
-from bucketsync.deploy.frontmatter import FUNCTIONS_DIR, ROOT, lambda_files
+from bucketsync.project.frontmatter import FUNCTIONS_DIR, ROOT, lambda_files
 
 NOT_SHIPPED = ("bucketsync/local/", "bucketsync/deploy/")
 

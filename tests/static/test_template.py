@@ -10,9 +10,10 @@ import io
 import cfnlint.api
 import pytest
 
-from bucketsync.deploy import config, environment_limit, package, sam, stack_names, template
+from bucketsync.deploy import environment_limit, package, sam, stack_names, template
+from bucketsync.project import config
 from bucketsync.datasync.tasks import TASKS_VARIABLE
-from bucketsync.deploy.frontmatter import lambda_files
+from bucketsync.project.frontmatter import lambda_files
 
 ACCOUNT = "123456789012"
 SETTINGS = {

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from bucketsync.local import cli
+from bucketsync.project import options, terminal
 
 
 @pytest.mark.parametrize("argv, missing", [
@@ -17,12 +17,12 @@ from bucketsync.local import cli
     (["sync", "--source", "--include"], ["--include"]),
 ])
 def test_flags_without_value(argv, missing):
-    assert cli.flags_without_value(argv) == missing
+    assert options.flags_without_value(argv) == missing
 
 
 def test_refusal_is_one_line_and_json_when_asked():
     out, err = io.StringIO(), io.StringIO()
-    status = cli.refuse_flags_without_value(["sync", "--include"], True, out, err)
-    assert status == cli.EXIT_BAD_INPUT
+    status = options.refuse_flags_without_value(["sync", "--include"], True, out, err)
+    assert status == terminal.EXIT_BAD_INPUT
     assert err.getvalue().count("\n") == 1 and "--include given without a value" in err.getvalue()
     assert json.loads(out.getvalue().splitlines()[-1])["error"] == "InvalidInputError"

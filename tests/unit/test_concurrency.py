@@ -4,8 +4,8 @@ import pytest
 from botocore.exceptions import ClientError
 
 from bucketsync.deploy import concurrency
-from bucketsync.deploy.config import DeployConfig
-from bucketsync.deploy.errors import ConcurrencyError, DeployError
+from bucketsync.project.config import DeployConfig
+from bucketsync.errors import ConcurrencyError, DeployError
 
 FULL = concurrency.Account(total=1000, unreserved=1000, reserved_now=0)
 NEW_ACCOUNT = concurrency.Account(total=10, unreserved=10, reserved_now=0)

@@ -4,9 +4,9 @@ import shutil
 
 import pytest
 
-from bucketsync.deploy import config
-from bucketsync.deploy.config import ConfigError
-from bucketsync.deploy.schedule_checks import expression_problem
+from bucketsync.errors import ConfigError
+from bucketsync.project import config
+from bucketsync.project.schedule_checks import expression_problem
 
 GOOD = '''
 REGION = "eu-west-1"
@@ -93,7 +93,7 @@ def test_local_tasks_refuse_unknown_settings_as_deploy_does(tmp_path, monkeypatc
     with the deploy's own message, in one line and exit 2, before anything runs."""
     import io
 
-    from bucketsync.local import cli, demo
+    from bucketsync.local import cli, demo, direct
     path = write(tmp_path, GOOD + "DATASYNC_TASK = {}\n")
     monkeypatch.setattr(config, "CONFIG_FILE", path)
     with pytest.raises(ConfigError) as deploy:
@@ -105,7 +105,7 @@ def test_local_tasks_refuse_unknown_settings_as_deploy_does(tmp_path, monkeypatc
     elif task == "demo":
         status = demo.main(out=out, err=err)
     else:
-        status = cli.datasync_preview("photos", ["/{date:%Y-%m-%d}/*"], out=out, err=err)
+        status = direct.datasync_preview("photos", ["/{date:%Y-%m-%d}/*"], out=out, err=err)
     assert status == 2
     assert err.getvalue() == f"error: ConfigError: {deploy.value}\n"
     assert "unknown setting(s) DATASYNC_TASK;" in err.getvalue()

@@ -76,7 +76,7 @@ def test_each_key_is_deleted_only_if_it_still_has_the_planned_etag():
     assert [(a.key, a.outcome) for a in result.actions] == [("a", "deleted"), ("b", "skipped"), ("c", "skipped")]
     assert result.actions[2].reason == ALREADY_GONE
     assert client.objects == {"d/b": '"changed"'}
-    assert result.observed["conditional_deletes"] == "honoured"
+    assert result.observed.to_dict()["conditional_deletes"] == "honoured"
     assert client.requests[1] == ("DeleteObjects", [("d/a", '"1"'), ("d/b", '"2"'), ("d/c", '"3"')])
 
 
@@ -84,7 +84,7 @@ def test_a_server_without_conditions_gets_the_batch_again_without_them():
     client = FakeDestination({"d/a": '"1"', "d/b": '"2"'}, conditions="rejected")
     result = delete_chunk(run_to(), client, [DeleteAction("a", 1, '"1"'), DeleteAction("b", 1, '"2"')])
     assert result.deleted == 2 and client.objects == {}
-    assert result.observed["conditional_deletes"] == "rejected"
+    assert result.observed.to_dict()["conditional_deletes"] == "rejected"
     assert client.requests[-1] == ("DeleteObjects", [("d/a", None), ("d/b", None)])
 
 

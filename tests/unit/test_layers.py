@@ -6,7 +6,7 @@ import sys
 import pytest
 
 from bucketsync.deploy import tasks
-from bucketsync.deploy.errors import DeployError
+from bucketsync.errors import DeployError
 
 
 def test_deploy_tasks_import_no_moto():
@@ -36,3 +36,52 @@ def test_the_unit_tier_needs_no_emulator():
                                          "from bucketsync.local.engine", "from tests.backends", "from tests.servers"))
                         for line in path.read_text().splitlines())]
     assert offenders == []
+
+
+def _imported_packages(path) -> set[str]:
+    """The bucketsync packages a module imports, at its top or inside a
+    function, by absolute or relative name ("bucketsync.local", ...)."""
+    import ast
+    from pathlib import Path
+    root = Path(__file__).resolve().parents[2]
+    package = ".".join(path.relative_to(root).with_suffix("").parts[:-1])
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            names = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            base = package.split(".")[:len(package.split(".")) - node.level + 1] if node.level else []
+            module = ".".join(base + ([node.module] if node.module else []))
+            names = [module] if node.module else [f"{module}.{alias.name}" for alias in node.names]
+        else:
+            continue
+        found |= {".".join(name.split(".")[:2]) for name in names if name.startswith("bucketsync.")}
+    return found
+
+
+@pytest.mark.parametrize("layer, never", [
+    ("deploy", {"bucketsync.local"}),
+    ("local", {"bucketsync.deploy"}),
+    ("project", {"bucketsync.local", "bucketsync.deploy"}),
+])
+def test_layers_point_one_way(layer, never):
+    """DESIGN.md: local/ and deploy/ may both use the runtime package (and
+    what they share, project/), never each other."""
+    from pathlib import Path
+    directory = Path(__file__).resolve().parents[2] / "bucketsync" / layer
+    offenders = {f"{path.name} imports {name}" for path in directory.rglob("*.py")
+                 for name in _imported_packages(path) & never}
+    assert offenders == set()
+
+
+def test_shipped_code_imports_nothing_that_is_not_shipped():
+    """The Lambda zip holds neither local/, deploy/ nor project/: code that
+    is shipped must not import them."""
+    from pathlib import Path
+
+    from bucketsync.deploy import package
+    shipped = [path for _, path in package.files()]   # the handler files and the runtime package
+    unshipped = {f"bucketsync.{name}" for name in package.NOT_SHIPPED}
+    offenders = {f"{Path(path).name} imports {name}" for path in shipped
+                 for name in _imported_packages(path) & unshipped}
+    assert offenders == set()

@@ -3,13 +3,13 @@ import io
 
 from rich.console import Console
 
-from bucketsync.local import cli
+from bucketsync.local import progress_bars
 
 
 def test_checks_skips_and_failures_are_counted_apart_from_copies():
     out = io.StringIO()
     console = Console(file=out, force_terminal=True, width=200)
-    with cli._progress(console, True) as listener:
+    with progress_bars.progress_bars(console, True) as listener:
         listener("listed", 10, 0)
         listener("planned", 5, 5000)
         listener("copied", 1, 1000)
@@ -24,5 +24,5 @@ def test_checks_skips_and_failures_are_counted_apart_from_copies():
 
 
 def test_no_bars_without_a_terminal():
-    with cli._progress(Console(file=io.StringIO()), False) as listener:
+    with progress_bars.progress_bars(Console(file=io.StringIO()), False) as listener:
         assert listener is None

@@ -5,7 +5,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from bucketsync.deploy import region_checks
-from bucketsync.deploy.errors import ConfigError
+from bucketsync.errors import ConfigError
 
 
 def _refused(status: int, region: str | None = None) -> ClientError:

@@ -2,7 +2,7 @@
 its partition's host."""
 import pytest
 
-from bucketsync.deploy.config import DeployConfig
+from bucketsync.project.config import DeployConfig
 from bucketsync.deploy.stack_names import Names, console_host, partition_of
 
 

@@ -107,7 +107,8 @@ class _FailingChangeSets:
 
 @pytest.mark.parametrize("status, kind", [(None, "CREATE"), ("UPDATE_COMPLETE", "UPDATE")])
 def test_a_failed_change_set_is_an_error_with_its_reason_and_leaves_nothing_stuck(status, kind):
-    from bucketsync.deploy import change_sets, config
+    from bucketsync.deploy import change_sets
+    from bucketsync.project import config
     cfg = config.check({"region": "eu-west-1", "source_buckets": ["src-bucket"], "destination_buckets": ["dst-bucket"]})
     cfn = _FailingChangeSets(status, "Requires capabilities : [CAPABILITY_NAMED_IAM]")
     with pytest.raises(change_sets.DeployError, match="CAPABILITY_NAMED_IAM.*nothing was changed"):
@@ -118,7 +119,8 @@ def test_a_failed_change_set_is_an_error_with_its_reason_and_leaves_nothing_stuc
 
 
 def test_a_change_set_without_changes_is_no_change():
-    from bucketsync.deploy import change_sets, config
+    from bucketsync.deploy import change_sets
+    from bucketsync.project import config
     cfg = config.check({"region": "eu-west-1", "source_buckets": ["src-bucket"], "destination_buckets": ["dst-bucket"]})
     cfn = _FailingChangeSets("UPDATE_COMPLETE", "The submitted information didn't contain changes. "
                                                 "Submit different information to create a change set.")

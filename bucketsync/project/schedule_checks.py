@@ -11,10 +11,9 @@ from .. import endpoints
 from ..datasync.ownership import check_beside_sync
 from ..errors import InvalidInputError
 from ..inputs import validate_input
-from .errors import ConfigError
+from ..errors import ConfigError
 from .reach_checks import check_reachable
-from .resources import logical_id
-from .setting_checks import distinct_ids, fail
+from .setting_checks import distinct_ids, fail, logical_id
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from .. import endpoints, mirror
 from ..errors import InvalidInputError
-from .errors import ConfigError
+from ..errors import ConfigError
 from .setting_checks import distinct_ids, fail
 
 

@@ -8,7 +8,7 @@ import runpy
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
-from .errors import ConfigError
+from ..errors import ConfigError
 from .frontmatter import ROOT
 from .reach_checks import check_mirrors
 from .schedule_checks import Schedule, check_schedules

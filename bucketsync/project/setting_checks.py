@@ -9,8 +9,7 @@ from .. import endpoints
 from ..datasync.tasks import check_tasks
 from ..errors import InvalidInputError
 from ..request import bucket_name_problem
-from .errors import ConfigError
-from .resources import logical_id
+from ..errors import ConfigError
 
 LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827,
                       2192, 2557, 2922, 3288, 3653)
@@ -126,3 +125,8 @@ def distinct_ids(where: str, setting: str, names, prefix: str) -> None:
     ids = [logical_id(prefix, n) for n in names]
     if len(set(ids)) != len(ids):
         fail(where, setting, f"has names that differ only in punctuation: {sorted(names)}")
+
+
+def logical_id(prefix: str, name: str) -> str:
+    """A template resource name for a user-given name (letters and digits only)."""
+    return prefix + re.sub(r"[^0-9A-Za-z]", "", name.title())

@@ -2,7 +2,7 @@
 top of each `lambda_functions/*.py` file."""
 from __future__ import annotations
 
-from .errors import FrontMatterError
+from ..errors import FrontMatterError
 
 from dataclasses import dataclass
 from pathlib import Path

@@ -1,0 +1,76 @@
+"""The Lambda side of the engine: the handler files of lambda_functions/,
+loaded and called in this process as Lambda would call them."""
+from __future__ import annotations
+
+import contextvars
+import importlib.util
+import json
+import os
+import time
+import traceback
+import uuid
+from pathlib import Path
+
+from ..project.frontmatter import FUNCTIONS_DIR, lambda_files
+
+
+class LambdaContext:
+    """The parts of the Lambda context object handlers may use."""
+
+    def __init__(self, name: str, timeout: int):
+        self.function_name = name
+        self.aws_request_id = uuid.uuid4().hex
+        self._deadline = time.monotonic() + timeout
+
+    def get_remaining_time_in_millis(self) -> int:
+        return max(0, int((self._deadline - time.monotonic()) * 1000))
+
+
+def load_handler(path: Path):
+    spec = importlib.util.spec_from_file_location(f"bucketsync_lambda_{path.stem}", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.handler
+
+
+# The lambda_functions/ module whose handler is running (in this thread and
+# in the threads it starts through bucketsync.threads), so that a test can
+# check each AWS call against that function's role.
+INVOKED: contextvars.ContextVar[str | None] = contextvars.ContextVar("bucketsync_invoked", default=None)
+
+
+class Handlers:
+    """moto's Lambda invoke, answered by the handler file the function names.
+
+    The function's `Handler` ("copy_chunk.handler") picks the file in
+    lambda_functions/, so this serves the local engine's functions and those
+    of a stack deployed into a moto server alike. A deployed function's
+    environment variables are applied to this process before its handler
+    runs (a process has one environment; a stack's functions share theirs)."""
+
+    def __init__(self, directory: Path = FUNCTIONS_DIR):
+        self.table = {f.module: (load_handler(f.path), int(f.front_matter.get("Timeout", 900)))
+                      for f in lambda_files(directory)}
+
+    def handler_for(self, function, module: str):
+        """The handler that answers `function` (moto's function object)."""
+        return self.table[module][0]
+
+    def invoke(self, backend, function_name, qualifier, body, headers, response_headers):
+        function = backend.get_function(function_name, qualifier)
+        module = (function.handler or "").split(".")[0]
+        timeout = self.table[module][1]
+        handler = self.handler_for(function, module)
+        for name, value in (function.environment_vars or {}).items():
+            os.environ[name] = str(value)
+        event = json.loads(body) if body else {}
+        token = INVOKED.set(module)
+        try:
+            result = handler(event, LambdaContext(function.function_name, timeout))
+            return json.dumps(result).encode("utf-8")
+        except Exception as exc:   # reported the way Lambda reports it: errorType is the class name
+            response_headers["x-amz-function-error"] = "Unhandled"
+            return json.dumps({"errorType": type(exc).__name__, "errorMessage": str(exc),
+                               "stackTrace": traceback.format_tb(exc.__traceback__)}).encode("utf-8")
+        finally:
+            INVOKED.reset(token)
