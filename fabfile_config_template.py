@@ -23,7 +23,9 @@ SOURCE_BUCKETS = ["my-source-bucket"]
 # refused at deploy time.
 DESTINATION_BUCKETS = ["my-destination-bucket"]
 
-# Days the stack's work bucket keeps a run's scratch files and report.
+# Days the stack's work bucket keeps a run's scratch files and report. Keep it
+# above your longest run (a DataSync transfer of days): a run that outlives
+# its files fails with NoSuchKeyError, and deletes nothing.
 WORK_BUCKET_RETENTION_DAYS = 14
 
 # Notifications: one SNS message per finished execution. Give an email address

@@ -6,11 +6,16 @@ filters, what DataSync owns, failed keys) lives in the work area, and the
 state carries its count or its beginning."""
 from __future__ import annotations
 
+import functools
 import json
 
-from .errors import InvalidInputError
+from .errors import BucketsyncError, InvalidInputError
 
 SUMMARY_TEXT_CHARS = 2_000    # one DataSync filter, or an error's cause, in a summary
+# An error a step raises becomes the Catch's `$.error.Cause` beside the state
+# (and a Fail state's cause, at most 32,768 characters): its message may
+# quote the input (an unknown key, a filter), so it is clipped.
+ERROR_CHARS = 8_000
 
 # The largest state ValidateInput lets a run start with: room is left for
 # what later states add (totals, Map outputs' locations, the summary).
@@ -33,3 +38,18 @@ def check_state_size(state: dict) -> None:
         raise InvalidInputError(
             f"the run's state would take {size:,} bytes, more than {STATE_BYTES:,} of Step Functions' 256 KiB: "
             f"the execution input is too large (shorten its include/exclude lists or templates)")
+
+
+def bounded_errors(step):
+    """A step whose errors carry at most ERROR_CHARS of message, the same
+    exception (its class name is what the state machine's ErrorEquals match)."""
+    @functools.wraps(step)
+    def bounded(*args, **kwargs):
+        try:
+            return step(*args, **kwargs)
+        except BucketsyncError as exc:
+            text = str(exc)
+            if len(text) > ERROR_CHARS:
+                exc.args = (clip(text, ERROR_CHARS),)
+            raise
+    return bounded

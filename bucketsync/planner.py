@@ -29,7 +29,7 @@ from .plan import (CHECK, COPY, DELETE, META, UNCHANGED, CopyAction, DeleteActio
                    UnchangedAction, check_order, encode_action, merge)
 from .prefetch import Prefetch
 from .settings import Settings
-from .work import Run
+from .work import Run, read_run_file
 
 # Unchanged keys are written down only for the report, in larger chunks.
 UNCHANGED_CHUNK_ACTIONS = 10_000
@@ -186,7 +186,7 @@ def _plan(run: Run, cursor: dict, settings: Settings, clients: RunClients,
     request = run.request
     keep = KeyFilter(request.include, request.exclude)
     work = clients.work()
-    owned = OwnedKeys(s3.get_json(work, run.work_bucket, run.owned_key) if run.owned_areas else ())
+    owned = OwnedKeys(read_run_file(work, run.work_bucket, run.owned_key) if run.owned_areas else ())
 
     def write(key, document):
         s3.put_json(work, run.work_bucket, key, document)

@@ -12,7 +12,7 @@ from . import run_summary
 from . import settings as settings_mod
 from .copy import Copier, readback, start_deadline
 from .deleter import delete_chunk as delete_keys
-from .errors import AccessDeniedError, CredentialsError, InvalidInputError
+from .errors import AccessDeniedError, BucketsyncError, CredentialsError, InvalidInputError
 from .guards import check_delete_guards
 from .planner import plan_step
 from .plan import COPY, DELETE, PlanTotals, decode_action
@@ -22,6 +22,7 @@ from .inputs import validate_input as validate_execution
 from .work import Run, run_prefix
 
 
+@bounds.bounded_errors
 def validate_input(event: dict) -> dict:
     """{"input": <execution input>, "execution": <name>} -> {"run", "cursor", "datasync"}."""
     inputs = validate_execution(event.get("input"))
@@ -54,14 +55,16 @@ def validate_input(event: dict) -> dict:
               started=event.get("started"), owned_areas=len(owned),
               source_endpoint=places["source"], destination_endpoint=places["destination"])
     # DataSync's filters (up to 102,400 characters each) and what they own
-    # wait in the work area (this run's scratch), not in the state (bounds.py).
-    work = clients.work_client()
-    if owned:
-        s3.put_json(work, run.work_bucket, run.owned_key, list(owned))
+    # wait in the work area (this run's scratch), not in the state (bounds.py),
+    # written once the state is known to fit.
+    files = {run.owned_key: list(owned)} if owned else {}
     if datasync is not None:
-        datasync = stow_filters(datasync, work, run.work_bucket, run.datasync_filters_key)
+        datasync, files[run.datasync_filters_key] = stow_filters(datasync, run.work_bucket, run.datasync_filters_key)
     state = {"run": run.to_dict(), "cursor": None, "datasync": datasync}
     bounds.check_state_size(state)
+    work = clients.work_client()
+    for key, document in files.items():
+        s3.put_json(work, run.work_bucket, key, document)
     if run.leased:
         lease.for_run(run, cfg).acquire()
     return state
@@ -92,6 +95,7 @@ def _owned(spec, datasync: dict) -> tuple:
     return tuple(a.to_dict() for a in areas if a is not None)
 
 
+@bounds.bounded_errors
 def plan(event: dict) -> dict:
     run = Run.from_dict(event["run"])
     cfg = settings_mod.load()
@@ -106,12 +110,14 @@ def plan(event: dict) -> dict:
     return result
 
 
+@bounds.bounded_errors
 def guard(event: dict) -> dict:
     run = Run.from_dict(event["run"])
     check_delete_guards(run.request, PlanTotals.from_dict(event["plan"]["totals"]))
     return {"run": event["run"], "plan": event["plan"], "datasync": event.get("datasync")}
 
 
+@bounds.bounded_errors
 def copy_chunk(event: dict, remaining_ms: int | None = None) -> dict:
     """`remaining_ms`: the Lambda's time left; copies stop starting in time
     for the result to be written."""
@@ -130,6 +136,7 @@ def copy_chunk(event: dict, remaining_ms: int | None = None) -> dict:
     return {"number": number, "copied": result.copied, "failed": result.failed}
 
 
+@bounds.bounded_errors
 def tally(event: dict) -> dict:
     """After the copies: deletes run only when every copy chunk finished
     with no failure (and it is not a dry run)."""
@@ -146,6 +153,7 @@ def tally(event: dict) -> dict:
             "datasync": event.get("datasync")}
 
 
+@bounds.bounded_errors
 def delete_chunk(event: dict) -> dict:
     run = Run.from_dict(event["run"])
     cfg = settings_mod.load()
@@ -160,6 +168,7 @@ def delete_chunk(event: dict) -> dict:
     return {"number": number, "deleted": result.deleted, "failed": result.failed}
 
 
+@bounds.bounded_errors
 def finish(event: dict) -> dict:
     """Write the report; the output is the flat summary of DESIGN.md section 2."""
     run = Run.from_dict(event["run"])
@@ -187,10 +196,13 @@ def report_failure(event: dict) -> dict:
     if isinstance(event.get("run"), dict):
         run = Run.from_dict(event["run"])
         totals = PlanTotals.from_dict((event.get("plan") or {}).get("totals"))
-        summary, details = run_summary.summarize(run, totals, event.get("delete_next", False), event.get("maps"),
-                                                 {"Error": name, "Cause": cause}, datasync=event.get("datasync"))
-        _write_report(run, summary, details, event.get("datasync"))
-        _release(run)
+        try:
+            summary, details = run_summary.summarize(run, totals, event.get("delete_next", False),
+                                                     event.get("maps"), {"Error": name, "Cause": cause},
+                                                     datasync=event.get("datasync"))
+            _write_report(run, summary, details, event.get("datasync"))
+        finally:   # a report that cannot be written must not keep the destination locked
+            _release(run)
     elif isinstance(event.get("input"), dict):
         # Failed validation: the raw input (wrapped by the Start state) is all there is.
         given = event["input"]
@@ -202,10 +214,14 @@ def report_failure(event: dict) -> dict:
 
 
 def _write_report(run: Run, summary: dict, details: dict, datasync: dict | None) -> None:
-    """The report, with DataSync's whole filters (the summary has their beginnings)."""
+    """The report, with DataSync's whole filters (the summary has their
+    beginnings), or why they are not there: the report is written anyway."""
     if datasync and datasync.get("filters_at"):
-        includes, excludes = whole_filters(datasync, clients.work_client())
-        details = dict(details, datasync_filters={"includes": includes, "excludes": excludes})
+        try:
+            includes, excludes = whole_filters(datasync, clients.work_client())
+            details = dict(details, datasync_filters={"includes": includes, "excludes": excludes})
+        except BucketsyncError as exc:
+            details = dict(details, datasync_filters={"error": str(exc)})
     report.write(run, summary, details)
 
 

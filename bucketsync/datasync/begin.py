@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 from .. import bounds, clients, s3
+from ..work import read_run_file
 from ..errors import AccessDeniedError, DeleteGuardError, InvalidInputError
 from . import filters
 from .catchup import done_dates, record_store
@@ -115,7 +116,7 @@ def check_empty_source(request: DataSyncRequest, spec: TaskSpec | None, state: d
         return
     raise DeleteGuardError(
         f"the DataSync source {spec.source.uri} has nothing within the execution's filters (include "
-        f"{includes or 'everything'}; exclude {excludes or 'nothing'}) but the destination {spec.destination.uri} "
+        f"{bounds.clip(includes, 300) or 'everything'}; exclude {bounds.clip(excludes, 300) or 'nothing'}) but the destination {spec.destination.uri} "
         f"has objects there ({there}), and task {spec.name!r} has PreserveDeletedFiles REMOVE: the execution "
         f"would delete them all; nothing was started (set datasync.allow_empty_source to allow it)")
 
@@ -140,13 +141,14 @@ def begin(request: DataSyncRequest, dry_run: bool, started: str | None, spec: Ta
     return state
 
 
-def stow_filters(state: dict, work, bucket: str, key: str) -> dict:
-    """The state to carry: the filters' beginnings, the whole written to the
-    work area. A filter may take DataSync's 102,400 characters, too much to
-    travel through every state of the run."""
-    s3.put_json(work, bucket, key, {"includes": state["includes"], "excludes": state["excludes"]})
-    return dict(state, includes=bounds.clip(state["includes"]), excludes=bounds.clip(state["excludes"]),
-                filters_at={"bucket": bucket, "key": key})
+def stow_filters(state: dict, bucket: str, key: str) -> tuple[dict, dict]:
+    """(the state to carry, the document to write at `key`): the carried
+    state keeps the filters' beginnings, the work area their whole. A filter
+    may take DataSync's 102,400 characters, too much to travel through every
+    state of the run."""
+    carried = dict(state, includes=bounds.clip(state["includes"]), excludes=bounds.clip(state["excludes"]),
+                   filters_at={"bucket": bucket, "key": key})
+    return carried, {"includes": state["includes"], "excludes": state["excludes"]}
 
 
 def whole_filters(state: dict, work=None) -> tuple[str, str]:
@@ -155,5 +157,5 @@ def whole_filters(state: dict, work=None) -> tuple[str, str]:
     where = state.get("filters_at")
     if not where:
         return state["includes"], state["excludes"]
-    document = s3.get_json(work or clients.work_client(), where["bucket"], where["key"])
+    document = read_run_file(work or clients.work_client(), where["bucket"], where["key"])
     return document["includes"], document["excludes"]

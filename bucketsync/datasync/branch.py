@@ -24,7 +24,7 @@ from __future__ import annotations
 import os
 from datetime import date
 
-from .. import clients, interrupt, lease
+from .. import bounds, clients, interrupt, lease
 from .. import settings as settings_mod
 from ..errors import InvalidInputError
 from ..work import Run
@@ -37,6 +37,7 @@ TERMINAL = ("SUCCESS", "ERROR")
 MAX_WAIT_SECONDS = 300
 
 
+@bounds.bounded_errors
 def step(event: dict, client=None) -> dict:
     """One pass of the DataSync loop: start on the first call (the state
     was begun by ValidateInput), then follow the execution. Returns the

@@ -598,7 +598,7 @@ def test_a_filter_near_datasyncs_limit_runs_beside_an_object_sync(backend, tmp_p
     include = [f"/{folder}/*" for folder in folders]
     status, summary, err = sync_input({"source": src, "destination": dst,
                                        "datasync": {"task": "t", "include": include}})
-    assert status == cli.EXIT_OK, err
+    assert status == terminal.EXIT_OK, err
     whole = "|".join(include)
     assert len(whole) > 99_000
     assert [rule["Value"] for rule in started[0]["Includes"]] == [whole]

@@ -13,7 +13,7 @@ import pytest
 from bucketsync.deploy import package
 from bucketsync.project.frontmatter import FUNCTIONS_DIR, ROOT, lambda_files
 
-NOT_SHIPPED = ("bucketsync/local/", "bucketsync/deploy/")
+NOT_SHIPPED = ("bucketsync/local/", "bucketsync/deploy/", "bucketsync/project/")
 
 
 @pytest.fixture(scope="module")
