@@ -77,10 +77,21 @@ def tasks_environment(tasks: dict[str, TaskSpec]):
     return {"Fn::Sub": json.dumps(document, sort_keys=True, separators=(",", ":"))}
 
 
+def listed_buckets(spec: TaskSpec) -> set[str]:
+    """The buckets ValidateInput lists for a task: an S3 source (a template's
+    '*' folder names, and whether the source is empty); the destination only
+    where an empty source would make a REMOVE task delete it (the guard
+    compares, and needs to list it: datasync.begin.check_empty_source)."""
+    buckets = {spec.source.bucket} if spec.source.kind == "s3" else set()
+    if (spec.destination.kind == "s3" and spec.option("PreserveDeletedFiles") == "REMOVE"
+            and spec.source.kind in ("s3", "file")):
+        buckets.add(spec.destination.bucket)
+    return buckets
+
+
 def function_statements(rights, tasks: dict[str, TaskSpec], names) -> list[dict]:
-    """A function's DataSync rights: `list` (ListBucket on the tasks' S3
-    sources and destinations: to expand a template's '*' folder names and
-    to see whether an execution would empty its destination), `start`
+    """A function's DataSync rights: `list` (ListBucket on the buckets
+    `listed_buckets` names), `start`
     (StartTaskExecution and DescribeTask on the tasks; ListTaskExecutions,
     which takes no resource), `follow` (DescribeTaskExecution on their executions)."""
     if not tasks or not rights:
@@ -93,8 +104,7 @@ def function_statements(rights, tasks: dict[str, TaskSpec], names) -> list[dict]
             {"Effect": "Allow", "Action": ["datasync:ListTaskExecutions"], "Resource": "*"},
         ]
     if "list" in rights:
-        ends = sorted({end.bucket for spec in tasks.values() for end in (spec.source, spec.destination)
-                       if end.kind == "s3"})
+        ends = sorted({bucket for spec in tasks.values() for bucket in listed_buckets(spec)})
         if ends:
             statements.append({"Effect": "Allow", "Action": ["s3:ListBucket"],
                                "Resource": [names.bucket_arn(b) for b in ends]})

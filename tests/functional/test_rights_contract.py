@@ -39,12 +39,13 @@ NEEDED_ONLY_WHEN_SOMETHING_VANISHES = {
     # find it idle; a busy task is the scripted test of tests/unit/test_datasync_step.py.
     ("data_sync", "*", "datasync:ListTaskExecutions"),
 }
-# ValidateInput lists the DataSync tasks' S3 ends (expanding '*' folder names,
-# the empty-source guard): here the task's buckets are the sync's own, which
-# its `source`/`destination: [list]` already grant, so taking either away
-# refuses nothing; with tasks on other buckets, each is the only grant.
+# ValidateInput lists a DataSync task's S3 source (expanding '*' folder names,
+# the empty-source guard; its destination only for a REMOVE task): here the
+# task's source is the sync's own, which its `source: [list]` already grants,
+# so taking either away refuses nothing; with a task on another bucket, each
+# is the only grant.
 NEEDED_ONLY_FOR_OTHER_TASK_BUCKETS = {
-    ("validate_input", "source", "s3:ListBucket"), ("validate_input", "destination", "s3:ListBucket"),
+    ("validate_input", "source", "s3:ListBucket"),
 }
 # The Lambda service writes the functions' logs with their roles, and polls
 # the mirror's queue with the mirror function's role.

@@ -788,3 +788,20 @@ def test_a_name_that_makes_an_id_the_stack_already_uses_is_refused(settings):
     cfg = config.check(settings)
     with pytest.raises(config.ConfigError, match="two resources of the stack would both be named"):
         template.build(cfg, ACCOUNT, "a", "k")
+
+
+def test_validate_input_lists_only_the_task_buckets_it_reads():
+    """ValidateInput lists a task's S3 source ('*' folder names, the empty-source
+    guard) and, for a REMOVE task whose source it can list, the destination
+    the guard compares; no grant on a destination it never lists (a partner's
+    bucket, or an EFS task's), least privilege."""
+    tasks = dict(DATASYNC_SETTINGS["datasync_tasks"],
+                 mirror={"source": "s3://src-bucket/m/", "destination": "s3://removed-here/m/",
+                         "options": {"PreserveDeletedFiles": "REMOVE"}})
+    cfg = config.check(dict(DATASYNC_SETTINGS, datasync_tasks=tasks,
+                            destination_buckets=["dst-bucket", "removed-here"]))
+    role = template.build(cfg, ACCOUNT, "a", "k")["Resources"]["ValidateInputRole"]
+    statements = role["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]
+    listed = [s["Resource"] for s in statements if s["Action"] == ["s3:ListBucket"]]
+    datasync_list = listed[-1]
+    assert sorted(arn.rsplit(":", 1)[-1] for arn in datasync_list) == ["removed-here", "src-bucket", "src-two"]
