@@ -131,6 +131,23 @@ class ReportDirectoryError(BucketsyncError):
     without a report."""
 
 
+class SkippedFilesError(BucketsyncError):
+    """Everything else was transferred, but these files were not (the local
+    DataSync stand-in's FilesFailed; never raised in Lambda)."""
+    code = "FilesFailed"
+
+    def __init__(self, failed: list[tuple[str, str]]):
+        shown = ", ".join(f"{path} ({why})" for path, why in failed[:10])
+        more = f" and {len(failed) - 10} more" if len(failed) > 10 else ""
+        super().__init__(f"Transfer and verification completed. Selected files transferred except for "
+                         f"{len(failed)} file(s) skipped due to errors: {shown}{more}")
+
+
+class LayoutGuessError(BucketsyncError):
+    """The bytes read disprove the part layout guessed for a streamed copy;
+    never leaves the streamed writer, which then asks the source part by part."""
+
+
 # The tooling's errors. Every one of them is a `DeployError`, so each `fab`
 # task turns any of them into one line (`deploy.tasks._run`), never a traceback.
 

@@ -11,22 +11,18 @@ import base64
 import hashlib
 
 from .. import interrupt, s3
-from ..errors import DestinationChangedError, IntegrityError
+from ..errors import DestinationChangedError, IntegrityError, LayoutGuessError, SettingsError
 from ..observed import Seen
 from ..plan import is_multipart_etag
 from . import destination, multipart, source, transfer
 from .context import CopyContext, Job
 
 
-class _GuessedLayoutWrong(Exception):
-    """The bytes read disprove the part layout guessed for a streamed copy."""
-
-
 class StreamedWriter:
     def __init__(self, ctx: CopyContext):
         settings = ctx.settings
         if settings.part_size > settings.stream_buffer_bytes // 2:
-            raise ValueError(f"BUCKETSYNC_PART_SIZE ({settings.part_size}) must be at most half of "
+            raise SettingsError(f"BUCKETSYNC_PART_SIZE ({settings.part_size}) must be at most half of "
                              f"BUCKETSYNC_STREAM_BUFFER_BYTES ({settings.stream_buffer_bytes}) for streamed copies")
         self.ctx = ctx
         self.memory = transfer.budget(settings.stream_buffer_bytes)
@@ -86,7 +82,7 @@ class StreamedWriter:
         (uneven middle parts) is asked part by part, and the object sent again."""
         try:
             self._in_parts(job, exact=False)
-        except _GuessedLayoutWrong:
+        except LayoutGuessError:
             self._in_parts(job, exact=True)
 
     def _in_parts(self, job: Job, exact: bool) -> None:
@@ -125,7 +121,7 @@ class StreamedWriter:
         problem = None if unchecked else transfer.read_problem(
             job.etag, head.get("ServerSideEncryption"), whole, part_md5s if kept_layout else None)
         if problem and guessed:
-            raise _GuessedLayoutWrong(problem)   # the upload is aborted; asked part by part
+            raise LayoutGuessError(problem)   # the upload is aborted; asked part by part
         if problem:
             raise IntegrityError(f"{job.src_key}: {problem}; not written")
         return etags

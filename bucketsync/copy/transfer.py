@@ -107,7 +107,7 @@ def read_problem(source_etag: str, encryption: str | None, whole_md5: str | None
 
 def stream_parts(ranges: list[tuple[int, int]], fetch, upload, memory: ByteBudget, workers: int,
                  hash_whole: bool) -> tuple[list[str], str | None, list[bytes]]:
-    # Long on purpose: every path's release of budgeted bytes is in one place, where it can be checked.
+    # Long: every path's release of budgeted bytes is in one place, where it can be checked.
     """Copy parts: `fetch(first, last) -> bytes` (in parallel), then
     `upload(number, data, md5_base64) -> etag` (in parallel). Parts are
     handed to the uploads in order, so the whole object's MD5 can be computed

@@ -10,7 +10,7 @@ from typing import Iterator
 
 from .. import clients, s3
 from . import filters
-from ..errors import SourceUnreadableError
+from ..errors import InvalidInputError, SourceUnreadableError
 from .tasks import Location
 
 
@@ -126,4 +126,4 @@ def _listing(location: Location, root: str) -> Iterator[tuple[str, int]]:
             if size is not None:   # a dangling link is nothing to transfer (the execution reports it)
                 yield path, size
     else:
-        raise ValueError(f"{location.uri} cannot be listed from here (EFS): only the filter is shown")
+        raise InvalidInputError(f"{location.uri} cannot be listed from here (EFS): only the filter is shown")

@@ -43,6 +43,7 @@ from pathlib import Path
 from botocore.exceptions import ClientError
 
 from .. import clients, interrupt, s3
+from ..errors import SkippedFilesError
 from ..datasync import filters
 from ..datasync.sources import file_size, walk_files
 from ..datasync.tasks import TaskSpec
@@ -186,16 +187,6 @@ class LocalDataSync:
         finally:
             execution.done.set()
 
-
-class SkippedFilesError(Exception):
-    """Everything else was transferred, but these files were not."""
-    code = "FilesFailed"
-
-    def __init__(self, failed: list[tuple[str, str]]):
-        shown = ", ".join(f"{path} ({why})" for path, why in failed[:10])
-        more = f" and {len(failed) - 10} more" if len(failed) > 10 else ""
-        super().__init__(f"Transfer and verification completed. Selected files transferred except for "
-                         f"{len(failed)} file(s) skipped due to errors: {shown}{more}")
 
 
 class _Transfer:
