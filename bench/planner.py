@@ -29,7 +29,7 @@ from pathlib import Path
 if __package__ in (None, ""):
     sys.path[0] = str(Path(__file__).resolve().parent.parent)
 
-from bucketsync.plan import Entry, check_order, merge  # noqa: E402
+from bucketsync.diff import Entry, check_order, merge  # noqa: E402
 from bucketsync.sorting import external_sort  # noqa: E402
 
 

@@ -8,8 +8,8 @@ import json
 from typing import Iterator
 
 from . import clients, s3, threads
-from .plan import COPY, DELETE, decode_action
-from .results import ChunkResult, CopyResult, DeleteResult
+from .diff import COPY, DELETE, decode_action
+from .chunk_results import ChunkResult, CopyResult, DeleteResult
 from .observed import Observed
 from .work import Run
 

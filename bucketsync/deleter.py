@@ -14,8 +14,8 @@ import uuid
 from . import interrupt, progress, s3
 from .errors import BucketsyncError, PreconditionsUnsupportedError
 from .observed import Seen
-from .plan import DeleteAction
-from .results import DELETED, FAILED, SKIPPED, ActionResult, DeleteResult
+from .diff import DeleteAction
+from .chunk_results import DELETED, FAILED, SKIPPED, ActionResult, DeleteResult
 from .work import Run
 
 BATCH = 1000

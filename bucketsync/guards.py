@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 from .errors import DeleteGuardError
-from .plan import PlanTotals
-from .request import SyncRequest, delete_limit, describe_max_delete
+from .diff import PlanTotals
+from .sync_request import SyncRequest, delete_limit, describe_max_delete
 
 
 def check_delete_guards(request: SyncRequest, totals: PlanTotals) -> None:

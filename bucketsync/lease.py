@@ -30,7 +30,7 @@ from . import endpoints
 from .errors import DestinationBusyError, LeaseLostError
 from .settings import Settings
 from .stores import state_store
-from .request import prefixes_may_overlap
+from .sync_request import prefixes_may_overlap
 from .work import Run
 
 # The clocks, looked up at each call so that tests can stand in for them: the

@@ -3,7 +3,7 @@ S3 events name keys, between full syncs.
 
 An event is a hint, never an instruction. For each key it names, the mirror
 reads both sides now (one HEAD each) and does what the full sync would do for
-that key (plan.compare: copy, or delete, or nothing), with the same copier
+that key (diff.compare: copy, or delete, or nothing), with the same copier
 (conditional writes, stamps, streaming across endpoints) and the same
 conditional delete. So duplicated, delayed and reordered events cannot corrupt
 the destination: a delete event that arrives before its create finds the
@@ -36,7 +36,7 @@ from .endpoints import Endpoint
 from .errors import EventError, InvalidInputError
 from .filters import KeyFilter
 from .reconcile import Reconciler
-from .request import SyncRequest, validate
+from .sync_request import SyncRequest, validate
 from .settings import Settings
 from .work import Run
 

@@ -25,7 +25,7 @@ from .clients import RunClients
 from .errors import ListingOrderError
 from .datasync.ownership import OwnedKeys
 from .filters import KeyFilter
-from .plan import (CHECK, COPY, DELETE, META, UNCHANGED, CopyAction, DeleteAction, Entry, PlanTotals,
+from .diff import (CHECK, COPY, DELETE, META, UNCHANGED, CopyAction, DeleteAction, Entry, PlanTotals,
                    UnchangedAction, check_order, encode_action, merge)
 from .prefetch import Prefetch
 from .settings import Settings

@@ -1,5 +1,5 @@
 """Reconciling one key of an event mirror (mirror.py): read both sides now
-and do what the full sync would do for that key (plan.compare: copy, or
+and do what the full sync would do for that key (diff.compare: copy, or
 delete, or nothing), with the same copier and the same conditional delete."""
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ from . import s3
 from .copy import Copier, readback
 from .deleter import ALREADY_GONE, delete_batch
 from .errors import NoSuchKeyError
-from .plan import CHECK, COPY, UNCHANGED, CopyAction, Entry, compare
-from .results import COPIED, DELETED, UNCHANGED as SAME, DeleteResult
+from .diff import CHECK, COPY, UNCHANGED, CopyAction, Entry, compare
+from .chunk_results import COPIED, DELETED, UNCHANGED as SAME, DeleteResult
 from .settings import Settings
 from .work import Run
 

@@ -16,9 +16,9 @@ from typing import Iterator
 
 from . import __version__, clients, s3
 from .chunk_totals import chunk_results, unfinished
-from .plan import COPY, DELETE, UNCHANGED, PlanTotals, decode_action
-from .results import FAILED, WOULD_DELETE
-from .results import UNCHANGED as SAME
+from .diff import COPY, DELETE, UNCHANGED, PlanTotals, decode_action
+from .chunk_results import FAILED, WOULD_DELETE
+from .chunk_results import UNCHANGED as SAME
 from .work import Run
 
 

@@ -10,7 +10,7 @@ from . import settings as settings_mod
 from .chunk_totals import collect, copy_totals, empty_totals
 from .datasync.branch import summary as datasync_summary
 from .endpoints import SIDES
-from .plan import COPY, DELETE, PlanTotals
+from .diff import COPY, DELETE, PlanTotals
 from .observed import Observed
 from .server_findings import notes
 from .work import Run

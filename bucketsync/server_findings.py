@@ -6,7 +6,7 @@ import dataclasses
 
 from . import s3
 from .observed import Observed, Seen
-from .plan import PlanTotals
+from .diff import PlanTotals
 
 
 # Which side's server each finding of `observed` is about.

@@ -11,7 +11,7 @@ import tempfile
 from operator import itemgetter
 from typing import Iterable, Iterator
 
-from .plan import Entry
+from .diff import Entry
 
 RUN_ENTRIES = 100_000   # about 20-30 MB of entries in memory at once
 

@@ -15,10 +15,10 @@ from .deleter import delete_chunk as delete_keys
 from .errors import AccessDeniedError, BucketsyncError, CredentialsError, InvalidInputError
 from .guards import check_delete_guards
 from .planner import plan_step
-from .plan import COPY, DELETE, PlanTotals, decode_action
+from .diff import COPY, DELETE, PlanTotals, decode_action
 from .datasync.ownership import check_beside_sync, owned as owned_area
 from .datasync.begin import begin as begin_datasync, check_expandable, resolve_task, stow_filters, whole_filters
-from .inputs import validate_input as validate_execution
+from .execution_input import validate_input as validate_execution
 from .work import Run, run_prefix
 
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from . import s3
 from .endpoints import Endpoint
 from .errors import NoSuchKeyError
-from .request import SyncRequest
+from .sync_request import SyncRequest
 
 
 RUNS = "runs/"   # every run's scratch lives under it (the work bucket's lifecycle rule expires it)

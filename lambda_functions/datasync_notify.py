@@ -7,14 +7,14 @@
 #   notifications: [publish]
 #   datasync: [follow]
 # ---
-"""Lambda handler for the DataSync notification rule (logic in bucketsync.datasync.notifier)."""
+"""Lambda handler for the DataSync notification rule (logic in bucketsync.datasync.execution_events)."""
 import os
 
 from bucketsync import clients, notify
-from bucketsync.datasync import notifier
+from bucketsync.datasync import execution_events
 
 
 def handler(event, context):
     topic = os.environ.get("BUCKETSYNC_SNS_TOPIC_ARN")
     sns = notify.sns_client(topic) if topic else None
-    return {"sent": notifier.handle(event, clients.datasync_client(), sns, topic)}
+    return {"sent": execution_events.handle(event, clients.datasync_client(), sns, topic)}

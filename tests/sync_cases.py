@@ -12,7 +12,7 @@ import pytest
 from bucketsync import report
 from bucketsync.filters import KeyFilter
 from bucketsync.local.verify import differences, snapshot
-from bucketsync.request import validate
+from bucketsync.sync_request import validate
 
 MiB = 1024 * 1024
 # A 1024-byte key whose path segments stay under 255 bytes (a filesystem-backed

@@ -11,8 +11,8 @@ from __future__ import annotations
 from .. import s3
 from ..errors import NoSuchKeyError, SourceChangedError
 from ..observed import Seen
-from ..plan import CHECK, META, CopyAction
-from ..results import UNCHANGED, UPDATED, WOULD_UPDATE
+from ..diff import CHECK, META, CopyAction
+from ..chunk_results import UNCHANGED, UPDATED, WOULD_UPDATE
 from . import sameness, source
 from .context import CopyContext
 

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from .. import s3, threads
 from ..errors import DestinationChangedError, NoSuchKeyError, RunInterrupted, SourceChangedError
-from ..plan import CopyAction, normalise_etag
-from ..results import WOULD_COPY, CopyResult
+from ..diff import CopyAction, normalise_etag
+from ..chunk_results import WOULD_COPY, CopyResult
 from ..settings import Settings
 from ..work import Run
 from . import checking, destination, readback, sameness, source

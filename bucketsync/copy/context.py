@@ -10,9 +10,9 @@ from typing import Any, Protocol
 
 from .. import progress
 from ..observed import Observed, Seen
-from ..plan import CopyAction
-from ..request import SyncRequest
-from ..results import COPIED, FAILED, SKIPPED, UNCHANGED, UPDATED, WOULD_COPY, WOULD_UPDATE, ActionResult, CopyResult
+from ..diff import CopyAction
+from ..sync_request import SyncRequest
+from ..chunk_results import COPIED, FAILED, SKIPPED, UNCHANGED, UPDATED, WOULD_COPY, WOULD_UPDATE, ActionResult, CopyResult
 from ..settings import Settings
 from ..work import Run
 

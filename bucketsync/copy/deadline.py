@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 
 from .. import interrupt
-from ..plan import CopyAction
+from ..diff import CopyAction
 from .context import Ledger
 
 # No object copy starts later than this before the Lambda's time is up: the

@@ -6,7 +6,7 @@ from __future__ import annotations
 from .. import s3
 from ..errors import DestinationChangedError, NoSuchKeyError, PreconditionsUnsupportedError
 from ..observed import Seen
-from ..plan import normalise_etag
+from ..diff import normalise_etag
 from . import sameness, source
 from .context import CopyContext, Job
 

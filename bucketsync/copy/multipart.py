@@ -10,7 +10,7 @@ from .. import s3
 from ..errors import (AccessDeniedError, BucketsyncError, DestinationChangedError, S3Error, SourceChangedError,
                       TransientError)
 from ..observed import Seen
-from ..plan import is_multipart_etag
+from ..diff import is_multipart_etag
 from . import destination, source
 from .context import CopyContext, Job
 

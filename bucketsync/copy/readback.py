@@ -27,7 +27,7 @@ from __future__ import annotations
 
 from .. import s3, threads
 from ..errors import BucketsyncError, NoSuchKeyError
-from ..results import CopyResult
+from ..chunk_results import CopyResult
 from ..work import Run
 from .sameness import verify_problem
 

@@ -24,7 +24,7 @@ from __future__ import annotations
 from enum import Enum
 
 from .. import s3
-from ..plan import CHECK, META, CopyAction, normalise_etag
+from ..diff import CHECK, META, CopyAction, normalise_etag
 
 
 class Proof(Enum):

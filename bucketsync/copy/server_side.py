@@ -17,7 +17,7 @@ from __future__ import annotations
 from .. import interrupt, s3, threads
 from ..errors import DestinationChangedError, NoSuchKeyError, SourceChangedError
 from ..observed import Seen
-from ..plan import is_multipart_etag, normalise_etag
+from ..diff import is_multipart_etag, normalise_etag
 from . import destination, multipart, source
 from .context import CopyContext, Job
 

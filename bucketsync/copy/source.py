@@ -5,7 +5,7 @@ from __future__ import annotations
 from .. import s3
 from ..errors import NoSuchKeyError, S3Error, SourceChangedError, TransientError
 from ..observed import Seen
-from ..plan import normalise_etag
+from ..diff import normalise_etag
 from .context import CopyContext
 
 

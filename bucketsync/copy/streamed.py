@@ -13,7 +13,7 @@ import hashlib
 from .. import interrupt, s3
 from ..errors import DestinationChangedError, IntegrityError, LayoutGuessError, SettingsError
 from ..observed import Seen
-from ..plan import is_multipart_etag
+from ..diff import is_multipart_etag
 from . import destination, multipart, source, transfer
 from .context import CopyContext, Job
 

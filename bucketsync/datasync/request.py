@@ -12,7 +12,7 @@ from dataclasses import asdict, dataclass
 from datetime import date
 
 from ..errors import InvalidInputError
-from ..request import _bool
+from ..sync_request import _bool
 from . import filters
 from .tasks import NAME, TASK_ARN
 from .templates import check_template

@@ -20,7 +20,7 @@ from dataclasses import asdict, dataclass, field
 from urllib.parse import unquote, urlparse
 
 from ..errors import InvalidInputError
-from ..request import bucket_name_problem
+from ..sync_request import bucket_name_problem
 
 TASKS_VARIABLE = "BUCKETSYNC_DATASYNC_TASKS"
 NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")

@@ -16,8 +16,8 @@ from rich.table import Table
 
 from .. import endpoints
 from ..errors import ConfigError, DeployError, InvalidInputError
-from ..outcome import outcome_from
-from ..inputs import validate_input
+from ..project.outcome import outcome_from
+from ..execution_input import validate_input
 from ..project import config as config_mod
 from ..project import options
 from ..project.terminal import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK, report_outcome

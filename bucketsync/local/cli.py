@@ -15,8 +15,8 @@ from ..datasync.ownership import check_beside_sync
 from ..datasync.begin import check_expandable, resolve_task
 from ..endpoints import SIDES, Endpoint
 from ..errors import ConfigError, InvalidInputError, ReportDirectoryError
-from ..inputs import validate_input
-from ..outcome import Outcome
+from ..execution_input import validate_input
+from ..project.outcome import Outcome
 from ..project.options import SyncOptions, execution_input
 from ..project.terminal import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_INTERRUPTED, fail_early, report_outcome
 from .environment import usable_report_dir

@@ -25,7 +25,7 @@ from pathlib import Path
 import boto3
 
 from .. import clients, interrupt, progress, report, work
-from ..outcome import Outcome, outcome_from
+from ..project.outcome import Outcome, outcome_from
 from ..project import definition
 from ..project.frontmatter import lambda_files
 from .datasync_runs import datasync_environment, local_datasync

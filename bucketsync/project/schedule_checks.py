@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from .. import endpoints
 from ..datasync.ownership import check_beside_sync
 from ..errors import InvalidInputError
-from ..inputs import validate_input
+from ..execution_input import validate_input
 from ..errors import ConfigError
 from .reach_checks import check_reachable
 from .setting_checks import distinct_ids, fail, logical_id

@@ -8,7 +8,7 @@ import re
 from .. import endpoints
 from ..datasync.tasks import check_tasks
 from ..errors import InvalidInputError
-from ..request import bucket_name_problem
+from ..sync_request import bucket_name_problem
 from ..errors import ConfigError
 
 LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827,

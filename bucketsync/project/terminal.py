@@ -9,7 +9,7 @@ from rich.console import Console
 from rich.table import Table
 
 from .. import interrupt
-from ..outcome import Outcome
+from .outcome import Outcome
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
 EXIT_INTERRUPTED = {signal.SIGINT: 130, signal.SIGTERM: 143}   # 128 + the signal, as shells report it

@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import Iterator
 
 from .. import errors
-from ..plan import Entry
+from ..diff import Entry
 from .calls import _call, retrying
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 from datetime import datetime
 
-from ..plan import normalise_etag
+from ..diff import normalise_etag
 from .calls import _call, _conditional
 from .metadata import encode_tags, parse_time
 from .objects import copy_source

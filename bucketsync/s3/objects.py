@@ -5,7 +5,7 @@ from __future__ import annotations
 from botocore.exceptions import ClientError
 
 from .. import errors
-from ..plan import normalise_etag
+from ..diff import normalise_etag
 from .calls import _call, _conditional, error_code
 from .metadata import encode_tags
 

@@ -9,7 +9,7 @@ import pytest
 from bucketsync import server_findings
 from bucketsync.local import demo
 from bucketsync.observed import Observed, Seen
-from bucketsync.plan import PlanTotals
+from bucketsync.diff import PlanTotals
 from tests.backends import moto_backend
 
 IGNORED_DELETE_CONDITION = "ignores the ETag condition of deletes"

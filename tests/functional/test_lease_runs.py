@@ -12,7 +12,7 @@ from bucketsync import lease, stores
 from bucketsync.errors import DestinationBusyError
 from bucketsync.local import environment
 from bucketsync.local.verify import snapshot
-from bucketsync.request import SyncRequest
+from bucketsync.sync_request import SyncRequest
 from bucketsync.settings import load
 from bucketsync.work import Run
 from tests.backends import moto_backend

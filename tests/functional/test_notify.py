@@ -4,7 +4,7 @@ import pytest
 from moto import mock_aws
 
 from bucketsync import clients, notify
-from bucketsync.request import validate
+from bucketsync.sync_request import validate
 from bucketsync.work import Run
 
 OK = {"copied": 3, "deleted": 1, "unchanged": 5, "failed": 0, "skipped": 0, "bytes_copied": 30, "dry_run": False,

@@ -209,9 +209,9 @@ def test_a_resumed_plan_on_another_endpoint_reads_a_sorted_listing(two_servers, 
     the resumed plan reads those sides from sorted listings: every key is
     planned exactly once."""
     from bucketsync import planner, settings as settings_mod
-    from bucketsync.plan import PlanTotals
+    from bucketsync.diff import PlanTotals
     from bucketsync.work import Run
-    from bucketsync.request import validate
+    from bucketsync.sync_request import validate
     source, destination = two_servers.buckets()
     keys = [f"k{i:04d}" for i in range(2500)] + ["d.txt", "d/1.txt"]
     for key in keys:

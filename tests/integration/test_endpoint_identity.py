@@ -14,7 +14,7 @@ from bucketsync import lease, stores
 from bucketsync.endpoints import Endpoint
 from bucketsync.local import cli, emulator, engine, environment
 from bucketsync.project import terminal
-from bucketsync.request import SyncRequest
+from bucketsync.sync_request import SyncRequest
 from bucketsync.settings import load
 from bucketsync.work import Run
 from tests.servers import HOST

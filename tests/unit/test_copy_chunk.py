@@ -12,8 +12,8 @@ from bucketsync.copy import checking
 from bucketsync.copy.chunk import Copier
 from bucketsync.copy.context import Ledger
 from bucketsync.copy.deadline import INTERRUPTED, may_start
-from bucketsync.plan import CHECK, COPY, META, CopyAction
-from bucketsync.request import SyncRequest
+from bucketsync.diff import CHECK, COPY, META, CopyAction
+from bucketsync.sync_request import SyncRequest
 from bucketsync.s3 import STAMP
 from bucketsync.work import Run
 from tests.unit.test_copy_writers import ETAG, OTHER, SETTINGS, client, context

@@ -12,8 +12,8 @@ from bucketsync.copy.server_side import ServerSideWriter
 from bucketsync.copy.streamed import StreamedWriter
 from bucketsync.endpoints import Endpoint
 from bucketsync.errors import DestinationChangedError, TransientError
-from bucketsync.plan import COPY, CopyAction
-from bucketsync.request import SyncRequest
+from bucketsync.diff import COPY, CopyAction
+from bucketsync.sync_request import SyncRequest
 from bucketsync.s3 import STAMP
 from bucketsync.settings import MiB, Settings
 from bucketsync.work import Run

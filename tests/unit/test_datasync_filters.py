@@ -10,7 +10,7 @@ from bucketsync.datasync.request import validate_datasync
 from bucketsync.datasync.tasks import check_tasks
 from bucketsync.datasync.templates import render, run_dates, target_date
 from bucketsync.errors import InvalidInputError
-from bucketsync.inputs import validate_input
+from bucketsync.execution_input import validate_input
 
 UTC = timezone.utc
 

@@ -5,7 +5,7 @@ import pytest
 
 from bucketsync.datasync.ownership import mapping_problem
 from bucketsync.datasync.tasks import check_tasks
-from bucketsync.request import SyncRequest
+from bucketsync.sync_request import SyncRequest
 
 
 @pytest.mark.parametrize("task_source, task_destination, sync, templates, refused", [

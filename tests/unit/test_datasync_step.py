@@ -99,7 +99,7 @@ def test_polls_of_a_leased_run_come_within_a_third_of_the_lease(tmp_path, monkey
     """With an object sync after it, the Wait between polls never outlasts
     a third of the run's lease: each poll renews it before it expires."""
     from bucketsync import lease
-    from bucketsync.request import SyncRequest
+    from bucketsync.sync_request import SyncRequest
     from bucketsync.settings import load
     from bucketsync.work import Run
     _one_task_with_a_dated_folder(tmp_path, monkeypatch)

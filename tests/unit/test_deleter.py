@@ -6,9 +6,9 @@ from botocore.exceptions import ClientError
 
 from bucketsync import settings
 from bucketsync.deleter import ALREADY_GONE, delete_chunk
-from bucketsync.plan import DeleteAction
+from bucketsync.diff import DeleteAction
 from bucketsync.reconcile import Reconciler
-from bucketsync.request import validate
+from bucketsync.sync_request import validate
 from bucketsync.work import Run
 
 

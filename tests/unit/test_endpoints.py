@@ -8,7 +8,7 @@ import pytest
 
 from bucketsync import endpoints, lease, stores
 from bucketsync.errors import DestinationBusyError, InvalidInputError
-from bucketsync.request import SyncRequest, validate
+from bucketsync.sync_request import SyncRequest, validate
 from bucketsync.settings import load
 from bucketsync.work import Run
 

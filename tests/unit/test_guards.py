@@ -3,8 +3,8 @@ import pytest
 
 from bucketsync.errors import DeleteGuardError
 from bucketsync.guards import check_delete_guards
-from bucketsync.plan import PlanTotals
-from bucketsync.request import validate
+from bucketsync.diff import PlanTotals
+from bucketsync.sync_request import validate
 
 
 def totals(source, destination, delete):

@@ -7,7 +7,7 @@ import pytest
 
 from bucketsync import lease, stores
 from bucketsync.errors import DestinationBusyError, LeaseLostError
-from bucketsync.request import SyncRequest
+from bucketsync.sync_request import SyncRequest
 from bucketsync.settings import load
 from bucketsync.work import Run
 

@@ -5,7 +5,7 @@ Delimiter, 1,000 keys a page)."""
 import pytest
 
 from bucketsync.copy import readback
-from bucketsync.results import COPIED, FAILED, ActionResult, CopyResult
+from bucketsync.chunk_results import COPIED, FAILED, ActionResult, CopyResult
 
 
 class FakeListing:

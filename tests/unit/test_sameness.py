@@ -5,7 +5,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from bucketsync.copy.sameness import Proof, proof, proven, unstamped_same, verify_problem, why_copy
-from bucketsync.plan import CHECK, COPY, META, CopyAction
+from bucketsync.diff import CHECK, COPY, META, CopyAction
 from bucketsync.s3 import STAMP
 
 SOURCE = '"0cc175b9c0f1b6a831c399e269772661"'

@@ -5,7 +5,7 @@ import random
 import pytest
 
 from bucketsync import sorting
-from bucketsync.plan import Entry, check_order
+from bucketsync.diff import Entry, check_order
 from bucketsync.errors import DuplicateKeyError
 
 ALPHABET = ["a", "b", "d", "-", ".", "/", "0", "é", "日", "🚀", " ", "+", "%", "\x7f", "\u00ff", "\uffff"]

@@ -2,8 +2,8 @@
 import json
 
 from bucketsync.observed import Observed, Seen
-from bucketsync.plan import PlanTotals
-from bucketsync.results import ActionResult, CopyResult, DeleteResult
+from bucketsync.diff import PlanTotals
+from bucketsync.chunk_results import ActionResult, CopyResult, DeleteResult
 
 
 def test_copy_result_survives_its_json_file():

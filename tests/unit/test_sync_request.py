@@ -2,7 +2,7 @@
 import pytest
 
 from bucketsync.errors import InvalidInputError
-from bucketsync.request import delete_limit, validate
+from bucketsync.sync_request import delete_limit, validate
 
 GOOD = {"source": "src-bucket", "destination": "dst-bucket"}
 
@@ -87,7 +87,7 @@ def test_delete_limit(max_delete, destination, source, limit):
 
 
 def test_round_trip_through_the_state_machine_payload():
-    from bucketsync.request import SyncRequest
+    from bucketsync.sync_request import SyncRequest
     request = validate(dict(GOOD, include=["*.txt"], exclude=["tmp/*"], max_delete=3))
     assert SyncRequest.from_dict(request.to_dict()) == request
 

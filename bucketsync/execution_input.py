@@ -1,5 +1,5 @@
 """The whole execution input: an object-level sync (`source`, `destination`
-and their options, see request.py), a DataSync transfer (`datasync`, see
+and their options, see sync_request.py), a DataSync transfer (`datasync`, see
 datasync/request.py), or both. Pure; the same check runs in the state
 machine's first state, in `fab sync` and on schedule inputs at deploy."""
 from __future__ import annotations
@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from .datasync.request import DataSyncRequest, validate_datasync
 from .endpoints import Endpoint
 from .errors import InvalidInputError
-from .request import ALLOWED_KEYS, SyncRequest, validate, _bool
+from .sync_request import ALLOWED_KEYS, SyncRequest, validate, _bool
 
 
 @dataclass(frozen=True)

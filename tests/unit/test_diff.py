@@ -3,7 +3,7 @@ import pytest
 
 from bucketsync.errors import DuplicateKeyError, ListingOrderError
 from bucketsync.filters import KeyFilter
-from bucketsync.plan import CHECK, COPY, DELETE, UNCHANGED, Entry, check_order, compare, merge
+from bucketsync.diff import CHECK, COPY, DELETE, UNCHANGED, Entry, check_order, compare, merge
 
 MD5_A = '"0cc175b9c0f1b6a831c399e269772661"'
 MD5_B = '"92eb5ffee6ae2fec3ad71c777531578f"'

@@ -2,7 +2,7 @@
 a SUCCESS that transferred nothing, and events with fields missing."""
 import pytest
 
-from bucketsync.datasync import notifier
+from bucketsync.datasync import execution_events
 
 EXECUTION = "arn:aws:datasync:eu-central-1:123456789012:task/task-0806c70094b09457b/execution/exec-0fcddf3728817690d"
 
@@ -28,7 +28,7 @@ class Recorder:
 
 def send(state, described, **kwargs):
     service = Recorder(described, fails=described is None)
-    sent = notifier.handle(event(state), service, service, topic="arn:aws:sns:eu-central-1:123456789012:t", **kwargs)
+    sent = execution_events.handle(event(state), service, service, topic="arn:aws:sns:eu-central-1:123456789012:t", **kwargs)
     return sent, service.published
 
 
