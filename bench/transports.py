@@ -409,9 +409,8 @@ class CrtHttp(_Raw):
         self.host = parts.netloc
         self.creds = auth.AwsCredentialsProvider.new_static(ACCESS_KEY, SECRET_KEY)
         bootstrap = io.ClientBootstrap.get_or_create_static_default()
-        futures = [crt_http.HttpClientConnection.new(parts.hostname, parts.port, bootstrap=bootstrap)
-                   for _ in range(connections)]
-        self.conns = [f.result(10) for f in futures]
+        self._connect = lambda: crt_http.HttpClientConnection.new(parts.hostname, parts.port, bootstrap=bootstrap)
+        self.conns = [f.result(10) for f in [self._connect() for _ in range(connections)]]
         self._config, self._config_at = None, 0.0
 
     def _signing_config(self):
@@ -435,43 +434,59 @@ class CrtHttp(_Raw):
         idle = [0]
         done = threading.Event()
         config = self._signing_config()
-        conns = self.conns[:max(1, min(len(self.conns), len(reqs)))]
+        slots = max(1, min(len(self.conns), len(reqs)))
 
-        def start(conn):
+        def start(j):
+            """Connection j sends the next request (a closed connection is
+            replaced first: servers close idle keep-alive connections)."""
             with lock:
                 i = nxt[0]
                 nxt[0] += 1
                 if i >= len(reqs):
                     idle[0] += 1
-                    if idle[0] == len(conns):
+                    if idle[0] == slots:
                         done.set()
                     return
+            if self.conns[j].is_open():
+                sign(j, i)
+            else:
+                self._connect().add_done_callback(lambda f: reconnected(j, i, f))
+
+        def reconnected(j, i, fut):
+            try:
+                self.conns[j] = fut.result()
+            except Exception as exc:   # noqa: BLE001 - recorded as a failed request
+                results[i] = (-1, repr(exc).encode())
+                return start(j)
+            sign(j, i)
+
+        def sign(j, i):
             method, path, query, headers, body = reqs[i]
             hdrs = [("Host", self.host), *_length(method, body), *headers]
             request = self.http.HttpRequest(method, path + (f"?{query}" if query else ""),
                                             self.http.HttpHeaders(hdrs), _stream(body))
-            self.auth.aws_sign_request(request, config).add_done_callback(lambda f: signed(conn, i, f))
+            self.auth.aws_sign_request(request, config).add_done_callback(lambda f: signed(j, i, f))
 
-        def signed(conn, i, fut):
+        def signed(j, i, fut):
             try:
-                fut.result()
                 chunks: list[bytes] = []
-                stream = conn.request(fut.result(), on_body=lambda http_stream, chunk, **kw: chunks.append(bytes(chunk)))
-                stream.completion_future.add_done_callback(lambda f: finished(conn, i, f, chunks))
+                stream = self.conns[j].request(fut.result(),
+                                               on_body=lambda http_stream, chunk, **kw: chunks.append(bytes(chunk)))
+                stream.completion_future.add_done_callback(lambda f: finished(j, i, f, chunks))
                 stream.activate()
             except Exception as exc:   # noqa: BLE001 - recorded as a failed request
                 results[i] = (-1, repr(exc).encode())
-                start(conn)
+                start(j)
 
-        def finished(conn, i, fut, chunks):
+        def finished(j, i, fut, chunks):
             try:
                 results[i] = (fut.result(), b"".join(chunks))
             except Exception as exc:   # noqa: BLE001
                 results[i] = (-1, repr(exc).encode())
-            start(conn)
+            start(j)
 
-        for conn in conns:
-            start(conn)
+        for j in range(slots):
+            start(j)
         done.wait()
         return results
 
