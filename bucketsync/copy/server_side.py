@@ -5,7 +5,8 @@ the server itself (both sides at one endpoint, with one set of credentials):
   metadata and tags; if the new ETag differs from the source's (SSE-KMS, or a
   server's own habits) the copy is redone with the metadata given explicitly
   plus the `bucketsync-source-etag` stamp, so the next run can prove sameness
-  with one HEAD;
+  with one HEAD; the chunk's later copies then carry the stamp from the start
+  (one copy each, not two);
 - multipart source, or at/above the threshold: parallel UploadPartCopy. A
   multipart source keeps its own part layout (on AWS the ETag is then equal);
   metadata and tags are carried over explicitly, with the stamp;
@@ -25,10 +26,19 @@ from .context import CopyContext, Job
 class ServerSideWriter:
     def __init__(self, ctx: CopyContext):
         self.ctx = ctx
+        # Set once a copy's ETag differs from its source's: the destination
+        # rewrites ETags (SSE-KMS, a server's own habits), so the chunk's
+        # later copies carry the stamp from the start, one CopyObject each,
+        # rather than a copy redone. (A flag set once: a race costs at most
+        # one more redone copy.)
+        self.rewrites_etags = False
 
     def write(self, job: Job) -> None:
         if is_multipart_etag(job.etag) or job.size >= self.ctx.settings.multipart_threshold:
             self._in_parts(job)
+            return
+        if self.rewrites_etags and not job.marker:
+            self._stamped_copy(job)
             return
         try:
             new_etag = self._copy_object(job, None, job.dst_etag)
@@ -43,7 +53,19 @@ class ServerSideWriter:
                 return
             raise
         if normalise_etag(new_etag) != normalise_etag(job.etag):
+            self.rewrites_etags = True
             self._stamp(job, new_etag)
+
+    def _stamped_copy(self, job: Job) -> None:
+        """One CopyObject with the metadata given explicitly and the stamp,
+        conditional on the planned destination. A source changed since it
+        was planned raises SourceChangedError (the chunk loop re-reads it),
+        as the first copy's CopySourceIfMatch would."""
+        head = source.head(self.ctx, job.src_key, job.etag)
+        try:
+            self._copy_object(job, destination.stamped_metadata(self.ctx, head, job), job.dst_etag)
+        except DestinationChangedError:
+            destination.ours(self.ctx, job.dst_key, job.etag)
 
     def _stamp(self, job: Job, new_etag: str) -> None:
         """The ETags cannot match (SSE-KMS, a server's own habits): copy
