@@ -214,7 +214,9 @@ def validate(data, known: Mapping[str, Endpoint] | None = None) -> SyncRequest:
     source_endpoint = endpoints.parse(data["source_endpoint"], "source_endpoint") if "source_endpoint" in data else None
     destination_endpoint = (endpoints.parse(data["destination_endpoint"], "destination_endpoint")
                             if "destination_endpoint" in data else None)
-    request = SyncRequest(
+    _check_not_itself(source, destination, source_prefix, destination_prefix,
+                      source_endpoint, destination_endpoint, known)
+    return SyncRequest(
         source=source,
         destination=destination,
         source_prefix=source_prefix,
@@ -230,8 +232,6 @@ def validate(data, known: Mapping[str, Endpoint] | None = None) -> SyncRequest:
         source_endpoint=source_endpoint,
         destination_endpoint=destination_endpoint,
     )
-    _check_not_itself(request, known)
-    return request
 
 
 def _check_keys(data) -> None:
@@ -264,17 +264,18 @@ def _prefixes(data: dict, source_path: str, destination_path: str) -> tuple[str,
             destination_prefix if destination_prefix is not None else destination_path)
 
 
-def _check_not_itself(request: SyncRequest, known: Mapping[str, Endpoint] | None) -> None:
+def _check_not_itself(source: str, destination: str, source_prefix: str, destination_prefix: str,
+                      source_endpoint: Endpoint | None, destination_endpoint: Endpoint | None,
+                      known: Mapping[str, Endpoint] | None) -> None:
     """Buckets of one name on two endpoints are two buckets: compare the
     places the run will resolve (the input's endpoint, else the run's
     defaults), each in its canonical form, so that no spelling hides a
-    bucket synced onto itself."""
+    bucket synced onto itself. Checked before the options, as it always was."""
     source_place, destination_place = (endpoints.resolve(given, side, known) for given, side in
-                                       ((request.source_endpoint, "source"),
-                                        (request.destination_endpoint, "destination")))
-    if (request.source == request.destination and endpoints.same_place(source_place, destination_place)
-            and prefixes_may_overlap(request.source_prefix, request.destination_prefix)):
+                                       ((source_endpoint, "source"), (destination_endpoint, "destination")))
+    if (source == destination and endpoints.same_place(source_place, destination_place)
+            and prefixes_may_overlap(source_prefix, destination_prefix)):
         raise InvalidInputError(
-            f"source and destination are the same bucket ({request.source!r} at "
-            f"{endpoints.place(source_place.url)}) with overlapping prefixes ({request.source_prefix!r} and "
-            f"{request.destination_prefix!r}): a sync would overwrite or delete its own source")
+            f"source and destination are the same bucket ({source!r} at {endpoints.place(source_place.url)}) "
+            f"with overlapping prefixes ({source_prefix!r} and {destination_prefix!r}): a sync would overwrite "
+            f"or delete its own source")

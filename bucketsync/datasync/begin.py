@@ -116,8 +116,8 @@ def check_empty_source(request: DataSyncRequest, spec: TaskSpec | None, state: d
         return
     raise DeleteGuardError(
         f"the DataSync source {spec.source.uri} has nothing within the execution's filters (include "
-        f"{bounds.clip(includes, 300) or 'everything'}; exclude {bounds.clip(excludes, 300) or 'nothing'}) but the destination {spec.destination.uri} "
-        f"has objects there ({there}), and task {spec.name!r} has PreserveDeletedFiles REMOVE: the execution "
+        f"{bounds.clip(includes) or 'everything'}; exclude {bounds.clip(excludes) or 'nothing'}) but the "
+        f"destination {spec.destination.uri} has objects there ({there}), and task {spec.name!r} has PreserveDeletedFiles REMOVE: the execution "
         f"would delete them all; nothing was started (set datasync.allow_empty_source to allow it)")
 
 

@@ -103,3 +103,14 @@ def test_prefixes_a_server_stores_as_one_overlap(source, destination):
 def test_a_decimal_percentage_is_exact():
     assert delete_limit("18.4%", 375, 375) == 69          # 375 * 0.184 = 69 exactly; floats say 68
     assert delete_limit("0.1%", 1000, 1000) == 1 and delete_limit("33.3%", 1000, 1000) == 333
+
+
+def test_a_sync_onto_itself_is_named_before_any_bad_option():
+    """The first problem named is the one that matters most: a bucket synced
+    onto itself, before a malformed option of the same input."""
+    import pytest
+
+    from bucketsync.errors import InvalidInputError
+    from bucketsync.sync_request import validate
+    with pytest.raises(InvalidInputError, match="same bucket"):
+        validate({"source": "src", "destination": "src", "max_delete": "abc", "dry_run": "yes"})
