@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 from typing import Iterator
 
-from . import clients, s3, threads
+from . import s3, threads
 from .diff import COPY, DELETE, decode_action
 from .chunk_results import ChunkResult, CopyResult, DeleteResult
 from .observed import Observed
@@ -17,10 +17,10 @@ KEPT_FAILURES = 1000        # failures kept in totals; the report lists every on
 RESULTS: dict[str, type[ChunkResult]] = {COPY: CopyResult, DELETE: DeleteResult}
 
 
-def chunk_results(run: Run, kind: str) -> Iterator[tuple[int, ChunkResult | None, list | None]]:
+def chunk_results(run: Run, kind: str, work) -> Iterator[tuple[int, ChunkResult | None, list | None]]:
     """(number, result, None) per finished chunk of `kind`, in order, or
-    (number, None, actions) for a chunk without a result file."""
-    work = clients.work_client()
+    (number, None, actions) for a chunk without a result file; `work`: the
+    work area's client."""
     index = s3.get_json(work, run.work_bucket, run.index_key(kind), missing=[])
 
     def read(item):
@@ -35,7 +35,7 @@ def chunk_results(run: Run, kind: str) -> Iterator[tuple[int, ChunkResult | None
         yield from pool.map(read, index)
 
 
-def chunk_errors(map_output: dict | None) -> dict[int, str]:
+def chunk_errors(map_output: dict | None, work) -> dict[int, str]:
     """{chunk number: "Error: Cause"} for the children of a Distributed Map
     that failed, from what its ResultWriter wrote: `manifest.json` names the
     FAILED_n.json files, each a JSON array of child executions whose `Input`
@@ -44,7 +44,6 @@ def chunk_errors(map_output: dict | None) -> dict[int, str]:
     details = (map_output or {}).get("ResultWriterDetails") or {}
     if not details.get("Bucket") or not details.get("Key"):
         return {}
-    work = clients.work_client()
     errors: dict[int, str] = {}
     try:
         manifest = s3.get_json(work, details["Bucket"], details["Key"], missing=None) or {}
@@ -93,7 +92,7 @@ def empty_totals(kind: str) -> dict:
     return dict(dict.fromkeys(RESULTS[kind].COUNTS, 0), failures=[], missing_chunks=[], observed={}, chunk_errors={})
 
 
-def collect(run: Run, kind: str, map_output: dict | None) -> dict:
+def collect(run: Run, kind: str, map_output: dict | None, work) -> dict:
     """Totals over `kind`'s result files: counts, the first failures, chunks
     without a result (with why: the Map's FAILED results, read only when a
     chunk is missing), and what the servers were seen to do."""
@@ -101,10 +100,10 @@ def collect(run: Run, kind: str, map_output: dict | None) -> dict:
     totals = empty_totals(kind)
     observed = Observed()
     errors = None
-    for number, result, lost in chunk_results(run, kind):
+    for number, result, lost in chunk_results(run, kind, work):
         if result is None:
             if errors is None:
-                errors = chunk_errors(map_output)
+                errors = chunk_errors(map_output, work)
             totals["missing_chunks"].append(number)
             totals["failed"] += len(lost)
             if number in errors:
@@ -119,13 +118,12 @@ def collect(run: Run, kind: str, map_output: dict | None) -> dict:
     totals["observed"] = observed.to_dict()
     return totals
 
-def copy_totals(run: Run, map_output: dict | None) -> dict:
+def copy_totals(run: Run, map_output: dict | None, work) -> dict:
     """The copy results summed: Tally sums them once and keeps the sum; a
     report made before Tally (a failure earlier on) sums them itself."""
-    work = clients.work_client()
     saved = s3.get_json(work, run.work_bucket, run.copy_totals_key, missing=None)
     if saved is not None:
         return saved
-    totals = collect(run, COPY, map_output)
+    totals = collect(run, COPY, map_output, work)
     s3.put_json(work, run.work_bucket, run.copy_totals_key, totals)
     return totals

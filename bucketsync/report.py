@@ -14,7 +14,7 @@ import platform
 from datetime import datetime, timezone
 from typing import Iterator
 
-from . import __version__, clients, s3
+from . import __version__, s3
 from .chunk_totals import chunk_results, unfinished
 from .diff import COPY, DELETE, UNCHANGED, PlanTotals, decode_action
 from .chunk_results import FAILED, WOULD_DELETE
@@ -22,8 +22,8 @@ from .chunk_results import UNCHANGED as SAME
 from .work import Run
 
 
-def write(run: Run, summary: dict, details: dict) -> None:
-    """Stream the report (JSON Lines) into the work area."""
+def write(run: Run, summary: dict, details: dict, work) -> None:
+    """Stream the report (JSON Lines) into the work area (`work`: its client)."""
     ended = datetime.now(timezone.utc)
     try:
         started = s3.parse_time(run.started) if run.started else None
@@ -38,15 +38,15 @@ def write(run: Run, summary: dict, details: dict) -> None:
                       "destination": run.destination_endpoint.describe(run.destination_region)},
         "versions": versions(), "request": run.request.to_dict() if run.request else None, **details,
     }
-    with s3.LineWriter(clients.work_client(), run.work_bucket, run.report_key) as out:
+    with s3.LineWriter(work, run.work_bucket, run.report_key) as out:
         out.write(head)
-        for line in action_lines(run, PlanTotals.from_dict(details["plan"]), summary["deletes_ran"],
+        for line in action_lines(run, PlanTotals.from_dict(details["plan"]), summary["deletes_ran"], work,
                                  details.get("chunk_errors")):
             out.write(line)
         out.write(dict(summary, type="summary"))
 
 
-def action_lines(run: Run, plan_totals: PlanTotals, deletes_ran: bool,
+def action_lines(run: Run, plan_totals: PlanTotals, deletes_ran: bool, work,
                  chunk_errors_seen: dict | None = None) -> Iterator[dict]:
     """Every key the run looked at, one line each (DataSync reports counts,
     not keys: its part is the summary's `datasync`)."""
@@ -56,27 +56,26 @@ def action_lines(run: Run, plan_totals: PlanTotals, deletes_ran: bool,
     for kind in (COPY, DELETE):
         if kind == DELETE and not deletes_ran:
             if run.dry_run and request.delete:   # what the real run would delete
-                for action in _planned(run, DELETE):
+                for action in _planned(run, DELETE, work):
                     yield _line(action.key, action.size, WOULD_DELETE, "absent at the source")
             continue
         errors = {int(n): why for n, why in (chunk_errors_seen or {}).get(kind, {}).items()}
-        for number, result, lost in chunk_results(run, kind):
+        for number, result, lost in chunk_results(run, kind, work):
             if result is None:
                 for action in lost:
                     yield _line(action.key, action.size, FAILED, unfinished(kind, number, errors))
                 continue
             for done in result.actions:
                 yield _line(*done)
-    for action in _planned(run, UNCHANGED):
+    for action in _planned(run, UNCHANGED, work):
         yield _line(action.key, action.size, SAME, action.why)
     if not request.delete and plan_totals.delete:
         yield {"type": "note", "text": f"{plan_totals.delete} destination object(s) absent at the source were "
                                        f"kept (delete is off)"}
 
 
-def _planned(run: Run, kind: str) -> Iterator:
+def _planned(run: Run, kind: str, work) -> Iterator:
     """The planned actions of `kind`, chunk by chunk."""
-    work = clients.work_client()
     for item in s3.get_json(work, run.work_bucket, run.index_key(kind), missing=[]):
         chunk = s3.get_json(work, run.work_bucket, run.chunk_key(kind, item["number"]))
         yield from (decode_action(kind, a) for a in chunk["actions"])

@@ -23,16 +23,17 @@ SUMMARY_KEYS_CHARS = 8_000    # failed_keys, as JSON (a 1,024-byte key can take 
 SUMMARY_LIST_ITEMS = 100      # unfinished chunk numbers per kind
 
 
-def summarize(run: Run, plan_totals: PlanTotals, deletes_ran: bool, maps: dict | None = None,
+def summarize(run: Run, plan_totals: PlanTotals, deletes_ran: bool, work, maps: dict | None = None,
               error: dict | None = None, datasync: dict | None = None) -> tuple[dict, dict]:
     """(summary, details): the flat execution output, and what the report's
     run line adds. In a dry run, `deleted` is what the deletes would be.
     `maps` holds the Distributed Maps' outputs ({"copy": ..., "delete": ...});
-    `datasync` the DataSync branch's state, when the input had one."""
+    `datasync` the DataSync branch's state, when the input had one; `work`
+    the work area's client."""
     # A DataSync-only run has no object-level sync to sum.
-    copies = copy_totals(run, (maps or {}).get(COPY)) if run.request is not None else empty_totals(COPY)
+    copies = copy_totals(run, (maps or {}).get(COPY), work) if run.request is not None else empty_totals(COPY)
     dry_run = run.dry_run or bool((datasync or {}).get("dry_run"))
-    deletes = _delete_totals(run, plan_totals, deletes_ran, maps)
+    deletes = _delete_totals(run, plan_totals, deletes_ran, maps, work)
     summary = _counts(run, plan_totals, copies, deletes, dry_run, deletes_ran, datasync)
     unfinished = {kind: totals["missing_chunks"] for kind, totals in ((COPY, copies), (DELETE, deletes))
                   if totals["missing_chunks"]}
@@ -46,12 +47,12 @@ def summarize(run: Run, plan_totals: PlanTotals, deletes_ran: bool, maps: dict |
     return summary, _details(run, plan_totals, copies, deletes)
 
 
-def _delete_totals(run: Run, plan_totals: PlanTotals, deletes_ran: bool, maps: dict | None) -> dict:
+def _delete_totals(run: Run, plan_totals: PlanTotals, deletes_ran: bool, maps: dict | None, work) -> dict:
     if deletes_ran:
         # The delete results are read here for the totals the report's first
         # line needs, and again by `action_lines`: twice a GET per thousand
         # deletes, where holding every line instead would grow with the bucket.
-        return collect(run, DELETE, (maps or {}).get(DELETE))
+        return collect(run, DELETE, (maps or {}).get(DELETE), work)
     deletes = empty_totals(DELETE)
     deletes["deleted"] = plan_totals.delete if run.dry_run and run.request.delete else 0
     return deletes

@@ -141,7 +141,7 @@ def tally(event: dict) -> dict:
     """After the copies: deletes run only when every copy chunk finished
     with no failure (and it is not a dry run)."""
     run = Run.from_dict(event["run"])
-    copies = chunk_totals.copy_totals(run, (event.get("maps") or {}).get(COPY))
+    copies = chunk_totals.copy_totals(run, (event.get("maps") or {}).get(COPY), clients.work_client())
     interrupt.check()   # an interrupted run stops here: no deletes
     request = run.request
     failed = copies["failed"] > 0 or bool(copies["missing_chunks"])
@@ -176,10 +176,11 @@ def finish(event: dict) -> dict:
         # Deletes left undone by an interrupt are a partial phase: the run
         # fails (ReportFailure writes the report with what was done).
         interrupt.check("the delete phase", deletes_ran=True)
+    work = clients.work_client()
     summary, details = run_summary.summarize(run, PlanTotals.from_dict((event.get("plan") or {}).get("totals")),
-                                             event.get("delete_next", False), event.get("maps"),
+                                             event.get("delete_next", False), work, event.get("maps"),
                                              datasync=event.get("datasync"))
-    _write_report(run, summary, details, event.get("datasync"))
+    _write_report(run, summary, details, event.get("datasync"), work)
     _release(run)
     _notify(summary, run, None)
     return summary
@@ -197,10 +198,11 @@ def report_failure(event: dict) -> dict:
         run = Run.from_dict(event["run"])
         totals = PlanTotals.from_dict((event.get("plan") or {}).get("totals"))
         try:
-            summary, details = run_summary.summarize(run, totals, event.get("delete_next", False),
+            work = clients.work_client()
+            summary, details = run_summary.summarize(run, totals, event.get("delete_next", False), work,
                                                      event.get("maps"), {"Error": name, "Cause": cause},
                                                      datasync=event.get("datasync"))
-            _write_report(run, summary, details, event.get("datasync"))
+            _write_report(run, summary, details, event.get("datasync"), work)
         finally:   # a report that cannot be written must not keep the destination locked
             _release(run)
     elif isinstance(event.get("input"), dict):
@@ -213,16 +215,16 @@ def report_failure(event: dict) -> dict:
     return {"Error": name, "Cause": cause}
 
 
-def _write_report(run: Run, summary: dict, details: dict, datasync: dict | None) -> None:
+def _write_report(run: Run, summary: dict, details: dict, datasync: dict | None, work) -> None:
     """The report, with DataSync's whole filters (the summary has their
     beginnings), or why they are not there: the report is written anyway."""
     if datasync and datasync.get("filters_at"):
         try:
-            includes, excludes = whole_filters(datasync, clients.work_client())
+            includes, excludes = whole_filters(datasync, work)
             details = dict(details, datasync_filters={"includes": includes, "excludes": excludes})
         except BucketsyncError as exc:
             details = dict(details, datasync_filters={"error": str(exc)})
-    report.write(run, summary, details)
+    report.write(run, summary, details, work)
 
 
 def _release(run: Run) -> None:

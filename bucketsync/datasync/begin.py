@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from .. import bounds, clients, s3
+from .. import bounds, s3
 from ..work import read_run_file
 from ..errors import AccessDeniedError, DeleteGuardError, InvalidInputError
 from . import filters
@@ -151,11 +151,11 @@ def stow_filters(state: dict, bucket: str, key: str) -> tuple[dict, dict]:
     return carried, {"includes": state["includes"], "excludes": state["excludes"]}
 
 
-def whole_filters(state: dict, work=None) -> tuple[str, str]:
+def whole_filters(state: dict, work) -> tuple[str, str]:
     """The execution's (includes, excludes), whole: from the work area once
     stowed by ValidateInput, else from the state itself."""
     where = state.get("filters_at")
     if not where:
         return state["includes"], state["excludes"]
-    document = read_run_file(work or clients.work_client(), where["bucket"], where["key"])
+    document = read_run_file(work, where["bucket"], where["key"])
     return document["includes"], document["excludes"]

@@ -63,7 +63,7 @@ def step(event: dict, client=None) -> dict:
         state.update(status="DRY_RUN", finished=True)
         return dict(event, datasync=state)
     if not state.get("execution_arn"):
-        _start_or_wait(state, client, *whole_filters(state))
+        _start_or_wait(state, client, *whole_filters(state, clients.work_client()))
     if state.get("execution_arn"):
         _follow(state, client, request)
     state["wait_seconds"] = min(state["wait_seconds"], max_wait)

@@ -27,9 +27,8 @@ OUTPUT = {"MapRunArn": "arn:aws:states:eu-west-1:1:mapRun:m/Copy:0c1d",
 
 
 def test_failed_children_name_their_chunk_and_error(monkeypatch):
-    monkeypatch.setattr(chunk_totals.clients, "work_client", lambda: None)
     monkeypatch.setattr(chunk_totals.s3, "get_json", lambda client, bucket, key, missing=None: FILES.get((bucket, key), missing))
-    errors = chunk_totals.chunk_errors(OUTPUT)
+    errors = chunk_totals.chunk_errors(OUTPUT, None)
     assert errors == {7: "Sandbox.Timedout: Task timed out after 900.00 seconds", 9: "MemoryError: out of memory"}
     assert chunk_totals.unfinished("copy", 7, errors) == \
         "copy chunk 7 did not finish (Sandbox.Timedout: Task timed out after 900.00 seconds)"
@@ -40,7 +39,6 @@ def test_no_result_writer_output_means_no_reasons(monkeypatch):
     def unreadable(*args, **kwargs):
         raise RuntimeError("AccessDenied")
 
-    monkeypatch.setattr(chunk_totals.clients, "work_client", lambda: None)
     monkeypatch.setattr(chunk_totals.s3, "get_json", unreadable)
-    assert chunk_totals.chunk_errors(None) == {} and chunk_totals.chunk_errors({}) == {}
-    assert chunk_totals.chunk_errors(OUTPUT) == {}, "an unreadable manifest leaves the outcome alone"
+    assert chunk_totals.chunk_errors(None, None) == {} and chunk_totals.chunk_errors({}, None) == {}
+    assert chunk_totals.chunk_errors(OUTPUT, None) == {}, "an unreadable manifest leaves the outcome alone"
