@@ -111,7 +111,7 @@ def _config(pool: int, probe: bool = False, custom_endpoint: bool = False) -> Co
         s3={"addressing_style": "path"} if custom_endpoint else {},
         # botocore adds a CRC32 checksum to every upload unless told "when
         # required"; several S3-compatible servers reject or mangle those
-        # trailers. Uploads to them carry Content-MD5 instead (see transfer.py).
+        # trailers. Uploads to them carry Content-MD5 instead (see copy/transfer.py).
         **({"request_checksum_calculation": "when_required",
             "response_checksum_validation": "when_required"} if custom_endpoint else {}),
     )

@@ -57,7 +57,7 @@ class SyncRequest:
     # content is the same, and bring them in line (costs requests per object).
     check_metadata: bool = False
     # Also read each written object back with one HEAD (ETag or stamp equal
-    # to the source's); every run already lists what it wrote (readback.py).
+    # to the source's); every run already lists what it wrote (copy/readback.py).
     verify: bool = False
     # Each side's endpoint and credentials as the input gives them (None: the
     # run's defaults, see endpoints.resolve). Never a key, only a secret's name.
