@@ -29,7 +29,8 @@ from .diff import (CHECK, COPY, DELETE, META, UNCHANGED, CopyAction, DeleteActio
                    UnchangedAction, check_order, encode_action, merge)
 from .prefetch import Prefetch
 from .settings import Settings
-from .work import Run, read_run_file
+from .stores import read_run_file
+from .work import Run
 
 # Unchanged keys are written down only for the report, in larger chunks.
 UNCHANGED_CHUNK_ACTIONS = 10_000

@@ -14,6 +14,32 @@ SERVER_FINDINGS = {"copy_source_if_match": "source", "tagging": "source", "condi
                    "conditional_deletes": "destination", "stale_uploads": "destination"}
 
 
+# The note each one-word finding gives, in the order the notes are given.
+_FINDING_NOTES = [
+    ("copy_source_if_match", Seen.IGNORED,
+     "the source server ignores CopySourceIfMatch: a source object changed during the run "
+     "was copied as it is now (the copy is still consistent; the plan's guarantee is void there)"),
+    ("conditional_writes", Seen.REJECTED,
+     "the destination server does not implement conditional writes (If-Match/If-None-Match): "
+     "multipart copies were completed unconditionally; only the run lease protects them"),
+    ("conditional_deletes", Seen.IGNORED,
+     "the destination server ignores the ETag condition of deletes (it deleted a key whatever "
+     "its ETag): an object changed by another writer during the run would be deleted; only the "
+     "run lease protects against overlapping runs there"),
+    ("conditional_deletes", Seen.REJECTED,
+     "the destination server does not implement conditional deletes: deletes were unconditional; "
+     "only the run lease protects them"),
+    ("marker_metadata", Seen.DROPPED,
+     "the destination server keeps no metadata or tags on folder markers ('dir/' keys): "
+     "their metadata was not mended (a mend was tried and did not take)"),
+    ("tagging", Seen.UNSUPPORTED,
+     "the source server does not support object tagging: objects were copied without tags"),
+]
+_UNLISTED_NOTE = ("incomplete multipart uploads left by earlier runs could not be listed at the destination "
+                  "(s3:ListBucketMultipartUploads missing, or not implemented): a lifecycle rule with "
+                  "AbortIncompleteMultipartUpload removes them")
+
+
 def notes(observed: Observed, plan_totals: PlanTotals, request, emulated: set[str] = frozenset()) -> list[str]:
     """Plain sentences for what the user should know about this run.
     `emulated`: the sides whose buckets are in the embedded emulator (`fab
@@ -21,25 +47,7 @@ def notes(observed: Observed, plan_totals: PlanTotals, request, emulated: set[st
     no note (the report's `server` still records it)."""
     observed = dataclasses.replace(observed, **{name: None for name, side in SERVER_FINDINGS.items()
                                                 if side in emulated})
-    out = []
-    if observed.copy_source_if_match is Seen.IGNORED:
-        out.append("the source server ignores CopySourceIfMatch: a source object changed during the run "
-                   "was copied as it is now (the copy is still consistent; the plan's guarantee is void there)")
-    if observed.conditional_writes is Seen.REJECTED:
-        out.append("the destination server does not implement conditional writes (If-Match/If-None-Match): "
-                   "multipart copies were completed unconditionally; only the run lease protects them")
-    if observed.conditional_deletes is Seen.IGNORED:
-        out.append("the destination server ignores the ETag condition of deletes (it deleted a key whatever "
-                   "its ETag): an object changed by another writer during the run would be deleted; only the "
-                   "run lease protects against overlapping runs there")
-    if observed.conditional_deletes is Seen.REJECTED:
-        out.append("the destination server does not implement conditional deletes: deletes were unconditional; "
-                   "only the run lease protects them")
-    if observed.marker_metadata is Seen.DROPPED:
-        out.append("the destination server keeps no metadata or tags on folder markers ('dir/' keys): "
-                   "their metadata was not mended (a mend was tried and did not take)")
-    if observed.tagging is Seen.UNSUPPORTED:
-        out.append("the source server does not support object tagging: objects were copied without tags")
+    out = [text for name, seen, text in _FINDING_NOTES if getattr(observed, name) is seen]
     dropped = observed.stamp_dropped
     if dropped:
         out.append(f"{len(dropped)} object(s) have user metadata too close to S3's 2 KB limit for the "
@@ -50,9 +58,7 @@ def notes(observed: Observed, plan_totals: PlanTotals, request, emulated: set[st
         out.append(f"{len(aborted)} incomplete multipart upload(s) left by an earlier run were aborted "
                    f"(first: {aborted[0]!r})")
     if observed.stale_uploads is Seen.UNLISTED:
-        out.append("incomplete multipart uploads left by earlier runs could not be listed at the destination "
-                   "(s3:ListBucketMultipartUploads missing, or not implemented): a lifecycle rule with "
-                   "AbortIncompleteMultipartUpload removes them")
+        out.append(_UNLISTED_NOTE)
     if request is not None and request.include and plan_totals.source_objects == 0:
         out.append(f"the include pattern(s) {list(request.include)} matched no source key")
     return out

@@ -192,7 +192,7 @@ def report_failure(event: dict) -> dict:
     error = event.get("error") or {}
     name = error.get("Error") or "States.Runtime"
     # The Fail state's cause holds at most 32,768 characters.
-    cause = bounds.clip(chunk_totals.readable_cause(error.get("Cause")), 4 * bounds.SUMMARY_TEXT_CHARS)
+    cause = bounds.clip(chunk_totals.readable_cause(error.get("Cause")), bounds.ERROR_CHARS)
     run, summary = None, {"failed": 0}
     if isinstance(event.get("run"), dict):
         run = Run.from_dict(event["run"])

@@ -2,7 +2,8 @@
 catch-up record): one read-modify-write is atomic, in a local directory
 under a file lock, or in the work bucket with S3's conditional writes
 (If-None-Match: * to create, If-Match to replace; a 412/409/404 means another
-writer came first, and the update is tried again on what it wrote)."""
+writer came first, and the update is tried again on what it wrote); and a
+run's own files, which ValidateInput writes once (`read_run_file`)."""
 from __future__ import annotations
 
 import contextlib
@@ -14,7 +15,7 @@ from pathlib import Path
 from typing import Callable
 
 from . import clients, s3
-from .errors import TransientError
+from .errors import NoSuchKeyError, TransientError
 
 # An update maps the current document (None: absent) to the new one (None:
 # delete it); returning the very object it was given writes nothing.
@@ -83,3 +84,15 @@ class S3Store:
                 return
             time.sleep(random.uniform(0, min(0.05 * 2 ** attempt, 2.0)))   # another wrote first: read again
         raise TransientError(f"the document {key} kept changing; try again")
+
+
+def read_run_file(work, bucket: str, key: str):
+    """A file ValidateInput wrote in the run's work area. The work bucket
+    expires a run's files after WORK_BUCKET_RETENTION_DAYS: a run that lasts
+    longer (a DataSync transfer of days) finds them gone, and stops here."""
+    document = s3.get_json(work, bucket, key, missing=None)
+    if document is None:
+        raise NoSuchKeyError(
+            f"the run's file s3://{bucket}/{key} is gone: the work bucket expires a run's files after "
+            f"WORK_BUCKET_RETENTION_DAYS, and this run lasted longer; raise it above your longest run")
+    return document

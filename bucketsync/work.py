@@ -7,9 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from . import s3
 from .endpoints import Endpoint
-from .errors import NoSuchKeyError
 from .sync_request import SyncRequest
 
 
@@ -116,15 +114,3 @@ class Run:
     @property
     def report_location(self) -> str:
         return f"s3://{self.work_bucket}/{self.report_key}"
-
-
-def read_run_file(work, bucket: str, key: str):
-    """A file ValidateInput wrote in the run's work area. The work bucket
-    expires a run's files after WORK_BUCKET_RETENTION_DAYS: a run that lasts
-    longer (a DataSync transfer of days) finds them gone, and stops here."""
-    document = s3.get_json(work, bucket, key, missing=None)
-    if document is None:
-        raise NoSuchKeyError(
-            f"the run's file s3://{bucket}/{key} is gone: the work bucket expires a run's files after "
-            f"WORK_BUCKET_RETENTION_DAYS, and this run lasted longer; raise it above your longest run")
-    return document

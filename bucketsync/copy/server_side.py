@@ -54,35 +54,27 @@ class ServerSideWriter:
             raise
         if normalise_etag(new_etag) != normalise_etag(job.etag):
             self.rewrites_etags = True
-            self._stamp(job, new_etag)
+            self._stamped_copy(job, redoing=new_etag)
 
-    def _stamped_copy(self, job: Job) -> None:
+    def _stamped_copy(self, job: Job, redoing: str | None = None) -> None:
         """One CopyObject with the metadata given explicitly and the stamp,
-        conditional on the planned destination. A source changed since it
-        was planned raises SourceChangedError (the chunk loop re-reads it),
-        as the first copy's CopySourceIfMatch would."""
-        head = source.head(self.ctx, job.src_key, job.etag)
-        try:
-            self._copy_object(job, destination.stamped_metadata(self.ctx, head, job), job.dst_etag)
-        except DestinationChangedError:
-            destination.ours(self.ctx, job.dst_key, job.etag)
-
-    def _stamp(self, job: Job, new_etag: str) -> None:
-        """The ETags cannot match (SSE-KMS, a server's own habits): copy
-        again with the metadata given explicitly and the stamp,
-        conditional on the object just written. The source must still
-        be the planned object; if it is not, the server copied a
-        changed source although the copy was conditional on the planned
-        ETag: it ignores CopySourceIfMatch."""
+        conditional on the planned destination, or, when `redoing` a copy
+        whose ETag cannot match (SSE-KMS, a server's own habits), on the
+        object just written (its ETag). The source must still be the
+        planned object: when it is not, SourceChangedError (the chunk loop
+        re-reads it); after a first copy that was conditional on the planned
+        ETag, that also shows the server ignores CopySourceIfMatch."""
         try:
             head = source.head(self.ctx, job.src_key, job.etag)
         except SourceChangedError:
-            self.ctx.ledger.observe(copy_source_if_match=Seen.IGNORED)
+            if redoing is not None:
+                self.ctx.ledger.observe(copy_source_if_match=Seen.IGNORED)
             raise
         try:
-            self._copy_object(job, destination.stamped_metadata(self.ctx, head, job), new_etag)
+            self._copy_object(job, destination.stamped_metadata(self.ctx, head, job),
+                              job.dst_etag if redoing is None else redoing)
         except DestinationChangedError:
-            destination.ours(self.ctx, job.dst_key, job.etag, stamped_only=True)
+            destination.ours(self.ctx, job.dst_key, job.etag, stamped_only=redoing is not None)
 
     def _copy_object(self, job: Job, metadata: dict | None, dst_etag: str | None) -> str:
         """One conditional CopyObject (the source's metadata and tags, or

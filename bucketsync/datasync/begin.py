@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 from .. import bounds, s3
-from ..work import read_run_file
+from ..stores import read_run_file
 from ..errors import AccessDeniedError, DeleteGuardError, InvalidInputError
 from . import filters
 from .catchup import done_dates, record_store

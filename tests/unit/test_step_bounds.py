@@ -9,7 +9,8 @@ from botocore.stub import Stubber
 
 from bucketsync import bounds, steps
 from bucketsync.errors import InvalidInputError, NoSuchKeyError
-from bucketsync.work import Run, read_run_file
+from bucketsync.stores import read_run_file
+from bucketsync.work import Run
 
 
 def test_an_input_error_quoting_a_huge_key_is_clipped_and_keeps_its_class():
