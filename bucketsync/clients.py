@@ -8,6 +8,7 @@ on the user's server.
 """
 from __future__ import annotations
 
+import sys
 import threading
 
 import boto3
@@ -23,6 +24,7 @@ _lock = threading.Lock()
 _session: boto3.session.Session | None = None
 _profiles: dict[str, boto3.session.Session] = {}
 _clients: dict = {}
+_crt_clients: dict = {}   # id(boto3 client) -> its CrtClient
 _hooks: list = []   # (event name, handler): registered on every session made
 _customizers: list = []   # called with (purpose, client) for every client made
 
@@ -91,6 +93,7 @@ def reset() -> None:
     global _session
     with _lock:
         _clients.clear()
+        _crt_clients.clear()
         _profiles.clear()
         _session = None
     secret_keys.forget()
@@ -119,9 +122,33 @@ def _config(pool: int, probe: bool = False, custom_endpoint: bool = False) -> Co
 
 def data_client(region: str | None = None, endpoint: Endpoint | None = None):
     """A client for the user's buckets at `endpoint` (None: the run's one
-    endpoint, BUCKETSYNC_S3_ENDPOINT_URL, or AWS)."""
+    endpoint, BUCKETSYNC_S3_ENDPOINT_URL, or AWS): boto3's, its hot calls
+    made by the CRT (s3/crt.py) unless the settings say "botocore" or moto
+    answers this process's AWS requests in memory."""
     cfg = settings_mod.load()
-    return _client("data", region, _or_default(endpoint, cfg), max(10, min(cfg.copy_threads * 2, 128)))
+    endpoint = _or_default(endpoint, cfg)
+    pool = max(10, min(cfg.copy_threads * 2, 128))
+    client = _client("data", region, endpoint, pool)
+    if cfg.s3_transport != "crt" or ((endpoint.on_aws or "amazonaws.com" in endpoint.url) and _moto_answers_aws()):
+        return client
+    return _crt_client(client, pool)
+
+
+def _moto_answers_aws() -> bool:
+    """Whether moto's in-process mock is on (tests, `fab demo`, the local
+    engine's emulated buckets): it answers only botocore's requests, and
+    the CRT's would go to AWS for real. (moto is never imported for this.)"""
+    models = sys.modules.get("moto.core.models")
+    return bool(models is not None and models.botocore_stubber.enabled)
+
+
+def _crt_client(client, pool: int):
+    from .s3.crt import CrtClient
+    with _lock:
+        made = _crt_clients.get(id(client))
+        if made is None or made.meta is not client.meta:
+            made = _crt_clients[id(client)] = CrtClient(client, pool)
+        return made
 
 
 def probe_client(region: str | None = None, endpoint: Endpoint | None = None):

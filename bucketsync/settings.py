@@ -64,6 +64,9 @@ class Settings:
     # AWS S3 is the local engine's embedded emulator (moto: `fab demo`,
     # tests), not AWS: its gaps are not the user's servers'.
     emulated_aws: bool = False
+    # How the user's buckets are reached: "crt" (the AWS Common Runtime's S3
+    # client for the hot calls, s3/crt.py) or "botocore" (boto3 for every call).
+    s3_transport: str = "crt"
 
 
 def load() -> Settings:
@@ -86,4 +89,15 @@ def load() -> Settings:
         stream_buffer_bytes=_int("BUCKETSYNC_STREAM_BUFFER_BYTES", 256 * MiB),
         report_location=os.environ.get("BUCKETSYNC_REPORT_LOCATION") or None,
         emulated_aws=os.environ.get("BUCKETSYNC_EMULATED_AWS") == "1",
+        s3_transport=_transport(),
     )
+
+
+TRANSPORTS = ("crt", "botocore")
+
+
+def _transport() -> str:
+    value = os.environ.get("BUCKETSYNC_S3_TRANSPORT") or "crt"
+    if value not in TRANSPORTS:
+        raise SettingsError(f"BUCKETSYNC_S3_TRANSPORT must be one of {', '.join(TRANSPORTS)}, got {value!r}")
+    return value
