@@ -16,6 +16,11 @@ PROFILE = None
 # machine's name and the schedules' names. Letters, digits and hyphens.
 STACK_NAME = "bucketsync"
 
+# Instruction set of every Lambda function: "arm64" (Graviton, cheaper per
+# GB-second) or "x86_64". The one code zip carries the AWS Common Runtime
+# (awscrt) built for it, so a function's front matter may not name another.
+LAMBDA_ARCHITECTURE = "arm64"
+
 # The only buckets the deployed functions may read (list, get objects and tags)...
 SOURCE_BUCKETS = ["my-source-bucket"]
 # ...and the only buckets they may write to and delete from. A run whose input

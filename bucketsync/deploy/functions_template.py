@@ -9,6 +9,7 @@ import json
 from ..datasync.tasks import TASKS_VARIABLE
 from ..mirror import MIRRORS_VARIABLE
 from . import datasync_template, mirror_template
+from ..errors import FrontMatterError
 from ..project.config import DeployConfig
 from .environment_limit import check_environment
 from ..project.frontmatter import LambdaFile
@@ -18,7 +19,6 @@ from .resources import Resources
 from .stack_names import Names
 
 RUNTIME = "python3.12"
-ARCHITECTURE = "arm64"
 
 
 # What a published version captures of a function: its code (the package's
@@ -140,7 +140,7 @@ def function_properties(file: LambdaFile, config: DeployConfig, name: str, envir
         "CodeUri": {"Bucket": code_bucket, "Key": code_key},
         "Handler": f"{file.module}.handler",
         "Runtime": front.get("Runtime", RUNTIME),
-        "Architectures": front.get("Architectures", [ARCHITECTURE]),
+        "Architectures": architectures(file, config),
         "MemorySize": front.get("MemorySize", 256),
         "Timeout": front.get("Timeout", 60),
         "Role": {"Fn::GetAtt": [f"{logical}Role", "Arn"]},
@@ -155,6 +155,18 @@ def function_properties(file: LambdaFile, config: DeployConfig, name: str, envir
         properties["Events"] = mirror_template.function_events(config)
         properties["Environment"]["Variables"][MIRRORS_VARIABLE] = mirror_template.environment(config)
     return properties
+
+
+def architectures(file: LambdaFile, config: DeployConfig) -> list[str]:
+    """LAMBDA_ARCHITECTURE, the one instruction set of the code zip's awscrt
+    wheel: a front matter naming another would get a native library it
+    cannot load, since one zip serves every function."""
+    configured = [config.lambda_architecture]
+    named = file.front_matter.get("Architectures", configured)
+    if named != configured:
+        raise FrontMatterError(f"{file.path.name}: Architectures {named!r} differs from LAMBDA_ARCHITECTURE "
+                               f"{config.lambda_architecture!r}; the one code zip carries awscrt for that one only")
+    return configured
 
 
 def _version(logical: str, version: str) -> dict:

@@ -43,6 +43,9 @@ def render(config: DeployConfig, account: str, bucket: str, key: str, translate:
 
 
 def deploy(session, config: DeployConfig, out: Callable[[str], None] = print, poll: float = 2.0) -> Deployment:
+    # First: the awscrt wheel may have to be downloaded, and offline that
+    # fails, with nothing created yet.
+    data = package.build(config.lambda_architecture)
     account = account_id(session)
     s3 = session.client("s3")
     # Before anything is created: a mirror of another region's bucket would never fire.
@@ -52,9 +55,9 @@ def deploy(session, config: DeployConfig, out: Callable[[str], None] = print, po
     sfn = session.client("stepfunctions")
     bucket = artifacts_bucket(config, account)
     ensure_bucket(s3, bucket, config.region, out)
-    data = package.build()
     key, uploaded = upload_code(s3, bucket, data)
-    out(f"code package {key} {'uploaded' if uploaded else 'unchanged (already uploaded)'}")
+    out(f"code package {key} ({len(data):,} bytes, awscrt for {config.lambda_architecture}) "
+        f"{'uploaded' if uploaded else 'unchanged (already uploaded)'}")
     names = Names(config, account)
     copier = next(file for file in lambda_files() if file.module == "copy_chunk")
     config = concurrency.apply(session.client("lambda"), config, names.function(copier), out)

@@ -67,7 +67,7 @@ def template_command(overrides: dict, account: str | None = None, out=None) -> i
 
     def action(cfg, session):
         acct = account or stack.account_id(session)
-        data = package.build()
+        data = package.build(cfg.lambda_architecture)
         body = template.build(cfg, acct, artifacts.artifacts_bucket(cfg, acct), package.object_key(data))
         print(template_yaml(body), file=out)
         return EXIT_OK

@@ -12,7 +12,7 @@ from ..errors import ConfigError
 from .frontmatter import ROOT
 from .reach_checks import check_mirrors
 from .schedule_checks import Schedule, check_schedules
-from .setting_checks import (check_buckets, check_datasync_tasks, check_endpoint_secrets, check_integer,
+from .setting_checks import (check_architecture, check_buckets, check_datasync_tasks, check_endpoint_secrets, check_integer,
                              check_kms_key_arns, check_log_retention, check_notifications, check_region,
                              check_stack_name, check_tags)
 
@@ -48,6 +48,8 @@ class DeployConfig:
     # source's ScalingConfig): unbounded, SQS would scale it to 1,000 and
     # drain the pool that MAP_CONCURRENCY was sized against.
     mirror_concurrency: int = 5
+    # The functions' instruction set, and so which awscrt wheel the one code zip carries.
+    lambda_architecture: str = "arm64"
 
     @property
     def notifications(self) -> bool:
@@ -131,5 +133,6 @@ def check(values: dict, where: str = "config") -> DeployConfig:
         map_concurrency=integer("map_concurrency", 1, 10000) or 40, log_retention_days=retention,
         tags=dict(tags), keep_versions=integer("keep_versions", 1, 1000) or 20,
         kms_key_arns=check_kms_key_arns(values, where), datasync_tasks=tasks, endpoint_secrets=secrets,
-        mirrors=mirrors, mirror_concurrency=integer("mirror_concurrency", 2, 1000) or 5)
+        mirrors=mirrors, mirror_concurrency=integer("mirror_concurrency", 2, 1000) or 5,
+        lambda_architecture=check_architecture(values, where))
 

@@ -13,6 +13,9 @@ from ..errors import ConfigError
 
 LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827,
                       2192, 2557, 2922, 3288, 3653)
+# Lambda's instruction sets (a function's `Architectures` names exactly one).
+# One code zip serves every function, with the awscrt wheel of this one.
+LAMBDA_ARCHITECTURES = ("arm64", "x86_64")
 KMS_KEY_ARN = re.compile(r"arn:aws(-cn|-us-gov|-iso|-iso-b)?:kms:[a-z0-9-]+:\d{12}:key/(mrk-)?[0-9a-f-]{32,36}")
 
 
@@ -49,6 +52,14 @@ def check_region(values: dict, where: str) -> str:
     if not isinstance(region, str) or not re.fullmatch(r"[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d", region):
         fail(where, "region", f"is not an AWS region name (like eu-west-1), got {region!r}")
     return region
+
+
+def check_architecture(values: dict, where: str) -> str:
+    architecture = values.get("lambda_architecture", "arm64")
+    if architecture not in LAMBDA_ARCHITECTURES:
+        fail(where, "lambda_architecture", f"must be {' or '.join(map(repr, LAMBDA_ARCHITECTURES))}, "
+                                           f"got {architecture!r}")
+    return architecture
 
 
 def check_stack_name(values: dict, where: str) -> str:

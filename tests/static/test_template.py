@@ -1,16 +1,14 @@
 """The generated SAM template: cfn-lint clean, expanded by aws-sam-translator,
-least privilege, and a deterministic code package."""
+and least privilege (the code package: test_package.py)."""
 import copy
 import dataclasses
 import json
 import re
-import zipfile
-import io
 
 import cfnlint.api
 import pytest
 
-from bucketsync.deploy import environment_limit, package, sam, stack_names, template
+from bucketsync.deploy import environment_limit, sam, stack_names, template
 from bucketsync.project import config
 from bucketsync.datasync.tasks import TASKS_VARIABLE
 from bucketsync.project.frontmatter import lambda_files
@@ -280,33 +278,6 @@ def test_schedule_names_follow_schedulers_rules():
     clash = [dict(SETTINGS["schedules"][0], name="a-b"), dict(SETTINGS["schedules"][0], name="a_b")]
     with pytest.raises(config.ConfigError, match="punctuation"):
         config.check(dict(SETTINGS, schedules=clash))
-
-
-def test_package_is_deterministic_and_ships_only_the_runtime():
-    first, second = package.build(), package.build()
-    assert first == second and package.object_key(first) == package.object_key(second)
-    names = zipfile.ZipFile(io.BytesIO(first)).namelist()
-    assert names == sorted(names)
-    assert "copy_chunk.py" in names and "bucketsync/steps.py" in names
-    assert not any(n.startswith(("bucketsync/local/", "bucketsync/deploy/")) for n in names)
-    for info in zipfile.ZipFile(io.BytesIO(first)).infolist():
-        assert info.date_time == (1980, 1, 1, 0, 0, 0)
-
-
-def test_shipped_code_imports_only_stdlib_and_boto3():
-    import ast
-    import sys
-    allowed = set(sys.stdlib_module_names) | {"boto3", "botocore", "bucketsync"}
-    for name, path in package.files():
-        tree = ast.parse(path.read_text())
-        for node in ast.walk(tree):
-            if isinstance(node, ast.Import):
-                roots = [a.name.split(".")[0] for a in node.names]
-            elif isinstance(node, ast.ImportFrom) and node.level == 0:
-                roots = [node.module.split(".")[0]]
-            else:
-                continue
-            assert set(roots) <= allowed, f"{name} imports {roots}"
 
 
 def test_kms_keys_are_granted_through_s3_only_to_the_functions_that_read_or_write_content(built):

@@ -27,12 +27,19 @@ def test_template_file_is_a_valid_config(tmp_path):
     shutil.copy(config.TEMPLATE_FILE, path)
     loaded = config.load(path)
     assert loaded.region == "eu-west-1" and loaded.stack_name == "bucketsync"
-    assert loaded.source_buckets == ("my-source-bucket",)
+    assert loaded.source_buckets == ("my-source-bucket",) and loaded.lambda_architecture == "arm64"
 
 
 def test_minimal_config_and_overrides(tmp_path):
     loaded = config.load(write(tmp_path, GOOD), overrides={"region": "us-east-2", "profile": None})
     assert loaded.region == "us-east-2" and loaded.map_concurrency == 40 and loaded.schedules == ()
+    assert loaded.lambda_architecture == "arm64"
+
+
+@pytest.mark.parametrize("architecture", ["arm64", "x86_64"])
+def test_lambda_architecture(tmp_path, architecture):
+    loaded = config.load(write(tmp_path, GOOD + f"LAMBDA_ARCHITECTURE = {architecture!r}\n"))
+    assert loaded.lambda_architecture == architecture
 
 
 def test_missing_file_says_what_to_do(tmp_path):
@@ -73,6 +80,8 @@ def test_missing_file_says_what_to_do(tmp_path):
     ("SCHEDULES = [{'name': 'x', 'expression': 'rate(1 day)', 'timezone': 'UTC', 'input': {}, 'when': 1}]",
      "unknown key(s) ['when']"),
     ("raise RuntimeError('oops')", "could not be read: RuntimeError: oops"),
+    ("LAMBDA_ARCHITECTURE = 'aarch64'", "LAMBDA_ARCHITECTURE must be 'arm64' or 'x86_64', got 'aarch64'"),
+    ("LAMBDA_ARCHITECTURE = ['arm64']", "LAMBDA_ARCHITECTURE must be 'arm64' or 'x86_64', got ['arm64']"),
 ])
 def test_bad_config(tmp_path, extra, message):
     with pytest.raises(ConfigError) as info:
