@@ -1,6 +1,7 @@
 """Fault injection on the clients bucketsync makes (botocore `before-send`
 hooks, registered through bucketsync.clients so they survive the engine's
-client reset). Only requests to the user's buckets are touched."""
+client reset, and their counterparts on the CRT transport, s3/crt.py, for
+runs against real endpoints). Only requests to the user's buckets are touched."""
 from __future__ import annotations
 
 import contextlib
@@ -10,6 +11,7 @@ import threading
 from botocore.awsrequest import AWSResponse
 
 from bucketsync import clients
+from bucketsync.s3 import crt
 
 
 class _Raw:
@@ -33,6 +35,32 @@ def hooked(event: str, handler):
         yield
     finally:
         clients.remove_hook(event, handler)
+
+
+@contextlib.contextmanager
+def crt_hooked(hooks: list, hook):
+    """`hook` in one of the CRT transport's hook lists for the block."""
+    hooks.append(hook)
+    try:
+        yield
+    finally:
+        hooks.remove(hook)
+
+
+@contextlib.contextmanager
+def on_send(handler, operation: str | None = None):
+    """`handler(request=...)` before each S3 request bucketsync sends (of
+    `operation`, or all), on either transport: botocore's `before-send`
+    (its AWSPreparedRequest) and the CRT's (url, method, headers, body).
+    It may raise as a broken connection does."""
+    def crt_send(name, request):
+        if operation in (None, name):
+            return handler(request=request)
+        return None
+
+    event = "before-send.s3" + (f".{operation}" if operation else "")
+    with hooked(event, handler), crt_hooked(crt.BEFORE_SEND, crt_send):
+        yield
 
 
 @contextlib.contextmanager
@@ -62,7 +90,10 @@ def injecting(decide):
             doom(request)   # the next attempt, if the client retries
         return response
 
-    with hooked("before-sign.s3", sign), hooked("before-send.s3", send):
+    def crt_send(operation, request):   # the CRT's requests: answered before they are sent
+        return decide(request)
+
+    with hooked("before-sign.s3", sign), hooked("before-send.s3", send), crt_hooked(crt.BEFORE_SEND, crt_send):
         yield
 
 
@@ -142,7 +173,11 @@ def normalised_prefixes():
         if params.get("Prefix", "").startswith("/"):
             params["Prefix"] = params["Prefix"].lstrip("/")
 
-    with hooked("before-parameter-build.s3.ListObjectsV2", hook):
+    def crt_hook(operation, params):
+        if operation == "ListObjectsV2":
+            hook(params)
+
+    with hooked("before-parameter-build.s3.ListObjectsV2", hook), crt_hooked(crt.BEFORE_CALL, crt_hook):
         yield
 
 
@@ -157,5 +192,9 @@ def before_call(operation: str, action):
             done.append(params)
             action(params)
 
-    with hooked(f"before-parameter-build.s3.{operation}", hook):
+    def crt_hook(name, params):
+        if name == operation:
+            hook(params)
+
+    with hooked(f"before-parameter-build.s3.{operation}", hook), crt_hooked(crt.BEFORE_CALL, crt_hook):
         yield done

@@ -8,12 +8,14 @@ with the same `Error` and `ResponseMetadata`), so `s3/calls.py` turns them
 into the same typed errors; every other attribute is the boto3 client's.
 Its credentials, region and endpoint are the boto3 client's.
 
-Retries: the CRT retries 500, 503, connection errors and the error codes
-InternalError, SlowDown, RequestTimeout and RequestTimeTooSkewed (also in a
-200 body) by itself, with exponential backoff and full jitter; here it is
-given botocore's standard budget (10 attempts). It does not retry 429, 502,
-504 or throttling codes on other statuses, which botocore's standard mode
-does: those are retried here, with the same backoff.
+Retries, as botocore's standard mode makes them (`clients._config`): 5xx,
+429, throttling and transient error codes (also in a 200 body, which AWS
+documents for CopyObject, UploadPartCopy and CompleteMultipartUpload), and
+connections that fail, with exponential backoff and full jitter. The policy
+is ours, in `call`: the CRT's own retries cannot be switched off, so they
+are set to the least it allows (one more attempt of a 500, 503, InternalError,
+SlowDown, RequestTimeout or RequestTimeTooSkewed, or a broken connection),
+and the server sees at most 2 x ATTEMPTS requests for one call.
 """
 from __future__ import annotations
 
@@ -34,11 +36,14 @@ OPERATIONS = {
     "upload_part_copy": "UploadPartCopy", "complete_multipart_upload": "CompleteMultipartUpload",
     "abort_multipart_upload": "AbortMultipartUpload",
 }
-ATTEMPTS = 10                     # botocore's standard mode, as clients._config gives boto3
-_OURS_TO_RETRY = {429, 502, 504}
-_THROTTLING = {"Throttling", "ThrottlingException", "ThrottledException", "RequestThrottledException",
-               "TooManyRequestsException", "RequestLimitExceeded", "BandwidthLimitExceeded",
-               "SlowDown", "RequestThrottled", "EC2ThrottledException", "PriorRequestNotComplete"}
+ATTEMPTS = 5
+# botocore's standard mode: these statuses and codes are retried.
+_RETRY_STATUS = {429, 500, 502, 503, 504}
+_RETRY_CODES = {"Throttling", "ThrottlingException", "ThrottledException", "RequestThrottledException",
+                "TooManyRequestsException", "ProvisionedThroughputExceededException", "TransactionInProgressException",
+                "RequestLimitExceeded", "BandwidthLimitExceeded", "LimitExceededException", "RequestThrottled",
+                "SlowDown", "PriorRequestNotComplete", "EC2ThrottledException", "RequestTimeout",
+                "RequestTimeoutException", "InternalError"}
 # The CRT has no idle-read timeout for these requests: a request that has
 # not finished after this long is cancelled and is a transient failure.
 # A copy of 5 GB in one CopyObject, or a CompleteMultipartUpload, may take
@@ -46,8 +51,17 @@ _THROTTLING = {"Throttling", "ThrottlingException", "ThrottledException", "Reque
 TIMEOUT_SECONDS = {"CopyObject": 900.0, "UploadPartCopy": 900.0, "CompleteMultipartUpload": 900.0}
 DEFAULT_TIMEOUT_SECONDS = 120.0
 
-# Called as hook(operation, params, status) after every call answered here
-# (the rights contract records them; tests count requests).
+# Seams, as botocore's event hooks are for boto3's calls (registered through
+# clients.add_hook's CRT counterparts in tests; nothing ships any):
+# BEFORE_CALL: hook(operation, params) before the request is built (may change params);
+# BEFORE_SEND: hook(operation, request) before each attempt, `request` with
+#   url, method, headers (dict) and body; a hook may answer instead of the
+#   server (an object with status_code, headers and content) or raise as a
+#   broken connection does;
+# CALL_HOOKS: hook(operation, params, status) after every call (the rights
+#   contract records them; benchmarks count requests).
+BEFORE_CALL: list = []
+BEFORE_SEND: list = []
 CALL_HOOKS: list = []
 
 
@@ -74,7 +88,7 @@ class CrtClient:
             tls_mode=s3.S3RequestTlsMode.ENABLED if https else s3.S3RequestTlsMode.DISABLED,
             tls_connection_options=_tls_options(boto_client, io) if https else None,
             signing_config=s3.create_default_s3_signing_config(region=region, credential_provider=provider),
-            retry_config=s3.S3RetryConfig(max_retries=ATTEMPTS - 1),
+            retry_config=s3.S3RetryConfig(max_retries=1),   # the least; see the module's docstring
             max_active_connections_override=connections, connect_timeout_ms=int(connect_timeout * 1000))
 
     def __getattr__(self, name):
@@ -82,23 +96,40 @@ class CrtClient:
 
     def call(self, name: str, params: dict, sleep=time.sleep) -> dict:
         """One call of operation `name` (boto3's name, e.g. "CopyObject")."""
+        for hook in BEFORE_CALL:
+            hook(name, params)
         op = wire.operation(self._model, name)
         request = wire.build(op, params, self._endpoint, self._virtual)
         delay = 0.5
         for attempt in range(1, ATTEMPTS + 1):
-            status, headers, body = self._send(op, request)
-            failed = status >= 300 or (name in wire.ERROR_IN_200 and wire.is_error_body(body))
-            if not failed:
+            last = attempt == ATTEMPTS
+            try:
+                status, headers, body = self._answer(op, request)
+            except HTTPClientError:
+                if last:
+                    raise
+                delay = _backoff(sleep, delay)
+                continue
+            if status < 300 and not (name in wire.ERROR_IN_200 and wire.is_error_body(body)):
                 _tell(name, params, status)
                 return wire.parse(op, status, headers, body, params)
             answer = wire.error_response(status, headers, body)
-            if attempt < ATTEMPTS and (status in _OURS_TO_RETRY or answer["Error"].get("Code") in _THROTTLING):
-                sleep(random.uniform(0, delay))
-                delay = min(delay * 2, 20.0)
+            if not last and (status in _RETRY_STATUS or answer["Error"].get("Code") in _RETRY_CODES):
+                delay = _backoff(sleep, delay)
                 continue
             _tell(name, params, status)
             raise ClientError(answer, name)
         raise AssertionError("unreachable")
+
+    def _answer(self, op: wire.Operation, req: wire.Request) -> tuple[int, list, bytes]:
+        if BEFORE_SEND:
+            scheme = self._endpoint.split(":", 1)[0]
+            view = _RequestView(f"{scheme}://{req.host}{req.path}", req.method, dict(req.headers), req.body)
+            for hook in BEFORE_SEND:
+                answered = hook(op.name, view)
+                if answered is not None:
+                    return answered.status_code, list(answered.headers.items()), answered.content
+        return self._send(op, req)
 
     def _send(self, op: wire.Operation, req: wire.Request) -> tuple[int, list, bytes]:
         """(status, headers, body) of one request, after the CRT's own retries."""
@@ -150,6 +181,16 @@ def _method(name: str):
 
 for _snake, _name in OPERATIONS.items():
     setattr(CrtClient, _snake, _method(_name))
+
+
+def _backoff(sleep, delay: float) -> float:
+    sleep(random.uniform(0, delay))   # full jitter, as botocore's standard mode
+    return min(delay * 2, 20.0)
+
+
+class _RequestView:
+    def __init__(self, url: str, method: str, headers: dict, body: bytes):
+        self.url, self.method, self.headers, self.body = url, method, headers, body
 
 
 def _tell(name: str, params: dict, status: int) -> None:

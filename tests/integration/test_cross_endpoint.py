@@ -4,6 +4,7 @@ The shared semantics table runs here too (tests/sync_cases.py)."""
 import pytest
 
 from tests.backends import cross_backend
+from tests.faults import on_send
 from tests.servers import SeaweedFS
 from tests.sync_cases import *  # noqa: F401,F403  (the shared, table-driven cases)
 
@@ -54,12 +55,9 @@ def test_a_failure_mid_object_aborts_the_upload_and_leaves_nothing(two_servers):
         asked = asked.decode() if isinstance(asked, bytes) else asked
         if request.method == "GET" and "big.bin" in request.url and asked.startswith(f"bytes={5 * MiB}-"):
             raise EndpointConnectionError(endpoint_url=request.url)
-    clients.add_hook("before-send.s3.GetObject", cut)
-    try:
+    with on_send(cut, "GetObject"):
         outcome = two_servers.sync({"source": source, "destination": destination},
                                    part_size=5 * MiB, retry_seconds=1)
-    finally:
-        clients.remove_hook("before-send.s3.GetObject", cut)
     assert outcome.output["failed"] == 1 and outcome.output["failed_keys"] == ["big.bin"]
     assert outcome.output["copied"] == 1 and outcome.output["deleted"] == 0, "no deletes after a failed copy"
     assert set(two_servers.listing(destination)) == {"small.txt"}
@@ -132,7 +130,8 @@ def test_secret_keys_reach_the_endpoint_and_nowhere_else(guarded_server, server_
         return done
     monkeypatch.setattr(engine, "wait", wait_and_keep_history)
     seen = lambda request, **_: environments.append(json.dumps(dict(os.environ)))  # noqa: E731
-    clients.add_hook("before-send.s3", seen)
+    sending = on_send(seen)
+    sending.__enter__()
     execution_input = {"source": "guarded-src", "destination": "open-dst",
                        "source_endpoint": {"url": guarded_server.endpoint, "secret": "bucketsync/lyve"}}
     try:
@@ -150,7 +149,7 @@ def test_secret_keys_reach_the_endpoint_and_nowhere_else(guarded_server, server_
                                   embedded=True, out=out, err=err)
                 runs.append((status, out.getvalue(), err.getvalue()))
     finally:
-        clients.remove_hook("before-send.s3", seen)
+        sending.__exit__(None, None, None)
     (status, out, err), (status2, out2, _) = runs
     summary = json.loads(out.strip().splitlines()[-1])
     assert status == 0 and summary["copied"] == 1, (out, err)

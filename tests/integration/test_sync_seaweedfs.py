@@ -10,10 +10,11 @@ from botocore.exceptions import ClientError
 
 import pytest
 
-from bucketsync import clients, report
+from bucketsync import report
 from bucketsync.local import cli, engine
 from bucketsync.project import terminal
 from tests.backends import seaweed_backend
+from tests.faults import on_send
 from tests.sync_cases import *  # noqa: F401,F403  (the shared, table-driven cases)
 
 pytestmark = pytest.mark.integration
@@ -40,11 +41,8 @@ def test_no_scratch_data_on_the_users_server(backend, monkeypatch):
     backend.put(source, "a", b"a")
     seen = []
     hook = lambda request, **_: seen.append(request.url)  # noqa: E731
-    clients.add_hook("before-send.s3", hook)
-    try:
+    with on_send(hook):
         outcome = backend.sync({"source": source, "destination": destination})
-    finally:
-        clients.remove_hook("before-send.s3", hook)
     assert outcome.ok
     on_server = {urlsplit(url).path.split("/")[1] for url in seen if url.startswith(backend.endpoint)}
     assert on_server == {source, destination}
