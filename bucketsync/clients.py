@@ -129,9 +129,25 @@ def data_client(region: str | None = None, endpoint: Endpoint | None = None):
     endpoint = _or_default(endpoint, cfg)
     pool = max(10, min(cfg.copy_threads * 2, 128))
     client = _client("data", region, endpoint, pool)
-    if cfg.s3_transport != "crt" or ((endpoint.on_aws or "amazonaws.com" in endpoint.url) and _moto_answers_aws()):
+    if cfg.s3_transport != "crt":
         return client
+    if (endpoint.on_aws or "amazonaws.com" in endpoint.url) and _moto_answers_aws():
+        # moto answers "AWS" in memory: through its server on loopback when
+        # one is set (route_aws_to), else boto3's calls it intercepts.
+        return client if _aws_route is None else _crt_client(client, pool, _aws_route)
     return _crt_client(client, pool)
+
+
+_aws_route: str | None = None
+
+
+def route_aws_to(url: str | None) -> None:
+    """Send the CRT's requests for AWS S3 to `url` (a moto server in this
+    process, which shares moto's in-memory AWS) while moto's mock is on; None: stop."""
+    global _aws_route
+    with _lock:
+        _aws_route = url
+        _crt_clients.clear()
 
 
 def _moto_answers_aws() -> bool:
@@ -142,12 +158,12 @@ def _moto_answers_aws() -> bool:
     return bool(models is not None and models.botocore_stubber.enabled)
 
 
-def _crt_client(client, pool: int):
+def _crt_client(client, pool: int, endpoint_url: str | None = None):
     from .s3.crt import CrtClient
     with _lock:
         made = _crt_clients.get(id(client))
         if made is None or made.meta is not client.meta:
-            made = _crt_clients[id(client)] = CrtClient(client, pool)
+            made = _crt_clients[id(client)] = CrtClient(client, pool, endpoint_url=endpoint_url)
         return made
 
 

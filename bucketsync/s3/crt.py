@@ -66,13 +66,16 @@ CALL_HOOKS: list = []
 
 
 class CrtClient:
-    def __init__(self, boto_client, connections: int, connect_timeout: float = 5.0):
+    def __init__(self, boto_client, connections: int, connect_timeout: float = 5.0, endpoint_url: str | None = None):
+        """`endpoint_url`: send to it, path style, instead of the boto3
+        client's endpoint (the local engine's emulator served on loopback)."""
         from awscrt import auth, io, s3   # native: imported only when this transport is used
         self._boto = boto_client
         self.meta = boto_client.meta
         self._model = boto_client.meta.service_model
-        self._endpoint = boto_client.meta.endpoint_url
-        self._virtual = ".amazonaws.com" in self._endpoint and not _path_style(boto_client)
+        self._endpoint = endpoint_url or boto_client.meta.endpoint_url
+        self._virtual = (endpoint_url is None and ".amazonaws.com" in self._endpoint
+                         and not _path_style(boto_client))
         self._s3 = s3
         credentials = boto_client._request_signer._credentials   # botocore's, refreshed by botocore
 
