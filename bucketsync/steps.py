@@ -6,11 +6,12 @@ small: {"run": ..., "cursor": ..., "plan": ...}; object lists live in the
 work area."""
 from __future__ import annotations
 
+import dataclasses
 
 from . import bounds, chunk_totals, clients, endpoints, interrupt, lease, notify, progress, report, s3
 from . import run_summary
 from . import settings as settings_mod
-from .copy import Copier, readback, start_deadline
+from .copy import Copier, readback, start_deadline, stamping
 from .deleter import delete_chunk as delete_keys
 from .errors import AccessDeniedError, BucketsyncError, CredentialsError, InvalidInputError
 from .guards import check_delete_guards
@@ -54,6 +55,7 @@ def validate_input(event: dict) -> dict:
               work_bucket=cfg.work_bucket, work_prefix=run_prefix(cfg.work_prefix, execution),
               started=event.get("started"), owned_areas=len(owned),
               source_endpoint=places["source"], destination_endpoint=places["destination"])
+    run = _decide_stamping(run)
     # DataSync's filters (up to 102,400 characters each) and what they own
     # wait in the work area (this run's scratch), not in the state (bounds.py),
     # written once the state is known to fit.
@@ -83,6 +85,20 @@ def _check_buckets(request, places: dict) -> dict:
         except (AccessDeniedError, CredentialsError) as exc:
             raise type(exc)(f"cannot list {side} bucket {bucket!r} at {place.describe()}: {exc}") from exc
     return regions
+
+
+def _decide_stamping(run: Run) -> Run:
+    """The run with `copies_stamped` decided once, for every copy chunk, by
+    the buckets' default encryption (copy/stamping.py). Only server-side
+    copies of a run that writes need it: streamed copies always carry the
+    stamp."""
+    if run.request is None or run.dry_run or run.streamed:
+        return run
+    request = run.request
+    sides = [(clients.probe_client(run.destination_region, run.destination_endpoint), request.destination),
+             (clients.probe_client(run.source_region, run.source_endpoint), request.source)]
+    decided = stamping.decide(sides, run.destination_endpoint.on_aws)
+    return dataclasses.replace(run, request=dataclasses.replace(request, copies_stamped=decided))
 
 
 def _owned(spec, datasync: dict) -> tuple:
@@ -129,7 +145,8 @@ def copy_chunk(event: dict, remaining_ms: int | None = None) -> dict:
     chunk = s3.get_json(work, run.work_bucket, run.chunk_key(COPY, number))
     actions = [decode_action(COPY, item) for item in chunk["actions"]]
     copier = Copier(run, cfg, clients.data_client(run.source_region, run.source_endpoint),
-                    clients.data_client(run.destination_region, run.destination_endpoint), start_deadline(remaining_ms))
+                    clients.data_client(run.destination_region, run.destination_endpoint), start_deadline(remaining_ms),
+                    stamping.for_chunk(run, work))
     result = copier.copy_chunk(actions)
     readback.prove(run, result, copier.written, copier.dst, cfg.copy_threads, cfg.retry_seconds)
     s3.put_json(work, run.work_bucket, run.result_key(COPY, number), result.to_dict())

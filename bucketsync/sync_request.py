@@ -63,6 +63,13 @@ class SyncRequest:
     # run's defaults, see endpoints.resolve). Never a key, only a secret's name.
     source_endpoint: Endpoint | None = None
     destination_endpoint: Endpoint | None = None
+    # Never an input key: decided once per run by ValidateInput
+    # (copy/stamping.py) and carried to every copy chunk. True: a side's
+    # default encryption is SSE-KMS or DSSE-KMS, so no copy's ETag can match
+    # its source's and every server-side copy carries the stamp from the
+    # start; False: both sides (on AWS) answered SSE-S3 or none; None: not
+    # asked or no answer. Unless True, the copies find out themselves.
+    copies_stamped: bool | None = None
 
     def to_dict(self) -> dict:
         data = asdict(self)
@@ -71,6 +78,8 @@ class SyncRequest:
         for side in endpoints.SIDES:
             given = getattr(self, f"{side}_endpoint")
             data[f"{side}_endpoint"] = given.to_dict() if given else None
+        if self.copies_stamped is None:   # undecided: the request as given (a mirror's, in its environment)
+            del data["copies_stamped"]
         return data
 
     @classmethod

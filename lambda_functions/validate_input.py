@@ -1,10 +1,10 @@
 # ---
-# Description: Validate the execution input, resolve bucket regions and check access; begin the DataSync state (filters, dates, guards).
+# Description: Validate the execution input, resolve bucket regions, check access, read the buckets' default encryption; begin the DataSync state (filters, dates, guards).
 # MemorySize: 256
 # Timeout: 300
 # Access:
-#   source: [list]
-#   destination: [list]
+#   source: [list, encryption]
+#   destination: [list, encryption]
 #   work: [list, read, write]
 #   secrets: [read]
 #   datasync: [list]

@@ -83,7 +83,7 @@ def _bucket(name: str, work_buckets: set[str]) -> str:
 
 # Calls that AWS authorises by one action on the bucket, or on the object.
 BUCKET_ACTIONS = {"ListObjectsV2": "s3:ListBucket", "ListObjects": "s3:ListBucket", "HeadBucket": "s3:ListBucket",
-                  "GetBucketLocation": "s3:GetBucketLocation",
+                  "GetBucketLocation": "s3:GetBucketLocation", "GetBucketEncryption": "s3:GetEncryptionConfiguration",
                   "ListMultipartUploads": "s3:ListBucketMultipartUploads"}
 OBJECT_ACTIONS = {"GetObjectTagging": "s3:GetObjectTagging", "PutObjectTagging": "s3:PutObjectTagging",
                   "DeleteObjectTagging": "s3:DeleteObjectTagging", "UploadPart": "s3:PutObject",

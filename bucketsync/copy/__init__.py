@@ -4,6 +4,7 @@ and read back. Modules, from the chunk loop down to the shared helpers
 
     chunk.py        the chunk loop (Copier): each action proven, or copied by the chunk's writer
     deadline.py     whether an object may still start (interrupt, the Lambda's time)
+    stamping.py     whether copies carry the stamp from the start: the run's decision, a chunk's finding
     checking.py     CHECK/META actions proven the same with requests (stamp, metadata, tags)
     server_side.py  the writer for one client at both sides (CopyObject, UploadPartCopy)
     streamed.py     the writer across endpoints (GET and PUT/UploadPart through this process)

@@ -16,7 +16,7 @@ from ..chunk_results import WOULD_COPY, CopyResult
 from ..settings import Settings
 from ..work import Run
 from . import checking, destination, readback, sameness, source
-from .context import CopyContext, Job, Writer
+from .context import CopyContext, Job, Stamping, Writer
 from .deadline import INTERRUPTED, may_start
 from .server_side import ServerSideWriter
 from .streamed import StreamedWriter
@@ -31,8 +31,11 @@ class Copier:
     buckets (server-side copies are requests to the destination: its
     region's client)."""
 
-    def __init__(self, run: Run, settings: Settings, src, dst, deadline: float | None = None):
-        self.ctx = CopyContext(run, settings, src, dst)
+    def __init__(self, run: Run, settings: Settings, src, dst, deadline: float | None = None,
+                 stamping: Stamping | None = None):
+        """`stamping`: how server-side copies start (stamping.for_chunk);
+        None: plain, each copy finding out for itself (the mirror)."""
+        self.ctx = CopyContext(run, settings, src, dst, stamping=stamping or Stamping())
         self.deadline = deadline
         self.writer: Writer = StreamedWriter(self.ctx) if run.streamed else ServerSideWriter(self.ctx)
 

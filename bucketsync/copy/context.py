@@ -1,10 +1,11 @@
 """What every part of a chunk's copy shares: the injected clients, the run,
 the settings, and the ledger of outcomes (with what the servers were seen to
 do), plus the typed data handed between the parts: a `Job` (one object to
-copy) and the `Writer` interface that copies it."""
+copy), the `Writer` interface that copies it, and the chunk's `Stamping`."""
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -122,16 +123,28 @@ class Ledger:
             return self._mends.pop(key, None)
 
 
+@dataclass(frozen=True)
+class Stamping:
+    """How a chunk's server-side copies start (stamping.py): with the stamp
+    from their first copy (`from_start`: the run decided so, or an earlier
+    chunk found that the destination's ETags cannot match), or plain until
+    a copy's ETag differs from its source's; `found` (if given) is then
+    called once, to tell the run's later chunks."""
+    from_start: bool = False
+    found: Callable[[], None] | None = None
+
+
 @dataclass
 class CopyContext:
     """The run, the settings and the clients (given by the caller: the
     source's, and the destination's, to which server-side copies are
-    requests), with the chunk's ledger."""
+    requests), with the chunk's ledger and how its copies start stamping."""
     run: Run
     settings: Settings
     src: Any
     dst: Any
     ledger: Ledger = field(default_factory=Ledger)
+    stamping: Stamping = field(default_factory=Stamping)
 
     @property
     def request(self) -> SyncRequest:

@@ -6,7 +6,9 @@ the server itself (both sides at one endpoint, with one set of credentials):
   server's own habits) the copy is redone with the metadata given explicitly
   plus the `bucketsync-source-etag` stamp, so the next run can prove sameness
   with one HEAD; the chunk's later copies then carry the stamp from the start
-  (one copy each, not two);
+  (one copy each, not two), and so do the run's later chunks (stamping.py).
+  When the run knows beforehand (SSE-KMS: `SyncRequest.copies_stamped`), or
+  an earlier chunk found out, every copy carries the stamp from the first;
 - multipart source, or at/above the threshold: parallel UploadPartCopy. A
   multipart source keeps its own part layout (on AWS the ETag is then equal);
   metadata and tags are carried over explicitly, with the stamp;
@@ -26,12 +28,13 @@ from .context import CopyContext, Job
 class ServerSideWriter:
     def __init__(self, ctx: CopyContext):
         self.ctx = ctx
-        # Set once a copy's ETag differs from its source's: the destination
-        # rewrites ETags (SSE-KMS, a server's own habits), so the chunk's
+        # Set from the start (the run's decision, or an earlier chunk's
+        # finding), or once a copy's ETag differs from its source's: the
+        # destination rewrites ETags (SSE-KMS, a server's own habits), so the
         # later copies carry the stamp from the start, one CopyObject each,
         # rather than a copy redone. (A flag set once: a race costs at most
-        # one more redone copy.)
-        self.rewrites_etags = False
+        # one more redone copy per thread.)
+        self.rewrites_etags = ctx.stamping.from_start
 
     def write(self, job: Job) -> None:
         if is_multipart_etag(job.etag) or job.size >= self.ctx.settings.multipart_threshold:
@@ -53,8 +56,18 @@ class ServerSideWriter:
                 return
             raise
         if normalise_etag(new_etag) != normalise_etag(job.etag):
-            self.rewrites_etags = True
+            self._found_rewritten()
             self._stamped_copy(job, redoing=new_etag)
+
+    def _found_rewritten(self) -> None:
+        """Note that the destination's ETags cannot match, and tell the run's
+        later chunks (two threads finding it at once tell it twice: the same
+        word, harmless)."""
+        if self.rewrites_etags:
+            return
+        self.rewrites_etags = True
+        if self.ctx.stamping.found is not None:
+            self.ctx.stamping.found()
 
     def _stamped_copy(self, job: Job, redoing: str | None = None) -> None:
         """One CopyObject with the metadata given explicitly and the stamp,

@@ -22,6 +22,9 @@ S3_RIGHTS = {   # right -> (bucket-level actions, object-level actions)
     "abort": ([], ["s3:AbortMultipartUpload"]),   # a failed copy's upload only (the mirror: no lease, no sweep)
     "tagged": ([], ["s3:PutObjectTagging"]),   # writes that carry the source's tags, never a tag change alone
     "delete": ([], ["s3:DeleteObject"]),
+    # The bucket's default encryption (GetBucketEncryption): SSE-KMS decides
+    # that copies carry the stamp from the start (copy/stamping.py).
+    "encryption": (["s3:GetEncryptionConfiguration"], []),
 }
 
 

@@ -19,8 +19,9 @@ SAM_KEYS = {"Description", "MemorySize", "Timeout", "Environment", "ReservedConc
 #   Access: {source: [list, read, tags], destination: [list, read, write], work: [read, write]}
 # (the actions of each right: iam_policies.S3_RIGHTS; `decrypt` and `encrypt`:
 # iam_policies.KMS_RIGHTS, on the configured KMS_KEY_ARNS through S3 only).
-ACCESS_TARGETS = {"source": {"list", "read", "tags", "decrypt"},
-                  "destination": {"list", "read", "tags", "write", "retag", "multipart", "abort", "tagged", "delete", "encrypt"},
+ACCESS_TARGETS = {"source": {"list", "read", "tags", "decrypt", "encryption"},
+                  "destination": {"list", "read", "tags", "write", "retag", "multipart", "abort", "tagged", "delete", "encrypt",
+                                  "encryption"},
                   "work": {"list", "read", "write", "delete"}, "notifications": {"publish"},
                   # DATASYNC_TASKS: list the tasks' S3 ends (expand templates, the
                   # empty-source guard), start, follow executions

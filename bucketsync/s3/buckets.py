@@ -1,11 +1,11 @@
-"""A bucket's region, and whether we may reach it at all."""
+"""A bucket's region, whether we may reach it at all, and its default encryption."""
 from __future__ import annotations
 
 from botocore.exceptions import (BotoCoreError, ClientError, ConnectionClosedError, ConnectTimeoutError,
                                  EndpointConnectionError, NoCredentialsError, ReadTimeoutError)
 
 from .. import errors
-from .calls import CREDENTIAL_CODES, error_code, translate
+from .calls import CREDENTIAL_CODES, _call, error_code, translate
 
 
 def bucket_region(client, bucket: str) -> str | None:
@@ -47,3 +47,29 @@ def _explain_refusal(client, bucket: str) -> None:
             raise translate(exc, f"at {client.meta.endpoint_url}") from exc
     except BotoCoreError:
         pass
+
+
+# GetBucketEncryption's answer for a bucket without a default encryption
+# configuration: AWS's before it encrypted every bucket by default (January
+# 2023; it now answers AES256), and moto 5.2's and other servers' still.
+NO_ENCRYPTION_CONFIGURATION = "ServerSideEncryptionConfigurationNotFoundError"
+
+
+def default_encryption(client, bucket: str) -> str | None:
+    """The algorithm of the bucket's default encryption, as
+    GetBucketEncryption names it ("AES256": SSE-S3, "aws:kms": SSE-KMS,
+    "aws:kms:dsse": DSSE-KMS), or None when the bucket has no default
+    encryption configuration (or the answer names none). Needs
+    s3:GetEncryptionConfiguration; raises the project's errors otherwise
+    (AccessDeniedError; from a server that does not implement it, S3Error,
+    or TransientError for its 501)."""
+    with _call(f"GetBucketEncryption {bucket}"):
+        try:
+            response = client.get_bucket_encryption(Bucket=bucket)
+        except ClientError as exc:
+            if error_code(exc) == NO_ENCRYPTION_CONFIGURATION:
+                return None
+            raise
+    rules = response.get("ServerSideEncryptionConfiguration", {}).get("Rules") or ()
+    algorithms = [r.get("ApplyServerSideEncryptionByDefault", {}).get("SSEAlgorithm") for r in rules]
+    return next((a for a in algorithms if a), None)

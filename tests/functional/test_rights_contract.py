@@ -32,8 +32,9 @@ MiB = 1024 * 1024
 NEEDED_ONLY_WHEN_SOMETHING_VANISHES = {
     # A lease document that vanished must read as 404 (LeaseLostError: stop
     # before any delete), not as a 403 that looks like a broken deployment.
-    ("plan", "work", "s3:ListBucket"), ("copy_chunk", "work", "s3:ListBucket"),
-    ("delete_chunk", "work", "s3:ListBucket"),
+    # (copy_chunk's is needed by every run: its read of the run's
+    # copies-stamped hint, absent until a chunk writes it, copy/stamping.py.)
+    ("plan", "work", "s3:ListBucket"), ("delete_chunk", "work", "s3:ListBucket"),
     # A DataSync start lists the task's executions only when DescribeTask
     # says the task is busy (an execution runs or waits): the recorded runs
     # find it idle; a busy task is the scripted test of tests/unit/test_datasync_step.py.
@@ -270,12 +271,13 @@ def test_taking_away_any_granted_right_breaks_the_contract(recorded):
 def test_a_missing_key_read_needs_list_on_its_bucket(recorded):
     """S3 answers a GET/HEAD of a missing key with 403, not 404, without
     s3:ListBucket: Tally reading copy totals that do not exist yet, the
-    lease and the idle-runs counter all rely on the 404."""
+    lease, the idle-runs counter and a copy chunk reading the run's
+    copies-stamped hint before any chunk wrote it all rely on the 404."""
     calls, topic = recorded
     policies, work = _policies(calls, topic), _work_buckets(calls)
     misses = [c for c in calls if c.status == 404 and c.operation in ("GetObject", "HeadObject")
               and c.params["Bucket"] in work]
-    assert {c.function for c in misses} >= {"tally", "validate_input"}
+    assert {c.function for c in misses} >= {"tally", "validate_input", "copy_chunk"}
     for call in misses:
         denied = _denied([call], {call.function: iam.without(policies[call.function], "s3:ListBucket")}, work)
         assert denied and "s3:ListBucket" in denied[0]
