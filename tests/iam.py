@@ -30,6 +30,7 @@ from moto.iam.access_control import IAMPolicy, PermissionResult
 from bucketsync import clients
 from bucketsync.local import datasync as local_datasync
 from bucketsync.local.handlers import INVOKED
+from bucketsync.s3 import crt as s3_crt
 
 WORK = "WORK-BUCKET"   # the work bucket's name in rendered policies and recorded calls
 
@@ -49,7 +50,8 @@ class Call:
 @contextlib.contextmanager
 def recording():
     """Record every AWS call made by a handler (anything else, such as the
-    local engine setting up its scratch area, is not a function's call)."""
+    local engine setting up its scratch area, is not a function's call),
+    whichever transport makes it (botocore's hooks, the CRT's CALL_HOOKS)."""
     calls: list[Call] = []
 
     def params(params, context, **_):
@@ -61,6 +63,11 @@ def recording():
             calls.append(Call(function, model.service_model.service_name, model.name,
                               context.get("bucketsync_params", {}), http_response.status_code))
 
+    def crt(operation, params, status):   # the S3 calls the CRT transport makes (s3/crt.py)
+        function = INVOKED.get()
+        if function is not None:
+            calls.append(Call(function, "s3", operation, dict(params), status))
+
     def datasync(operation, params, status):   # the local DataSync stands in for AWS's
         function = INVOKED.get()
         if function is not None:
@@ -69,9 +76,11 @@ def recording():
     clients.add_hook("before-parameter-build", params)
     clients.add_hook("after-call", after)
     local_datasync.CALL_HOOKS.append(datasync)
+    s3_crt.CALL_HOOKS.append(crt)
     try:
         yield calls
     finally:
+        s3_crt.CALL_HOOKS.remove(crt)
         clients.remove_hook("before-parameter-build", params)
         clients.remove_hook("after-call", after)
         local_datasync.CALL_HOOKS.remove(datasync)

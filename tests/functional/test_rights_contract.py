@@ -20,6 +20,7 @@ from bucketsync.datasync.tasks import TASKS_VARIABLE, check_tasks, to_environmen
 from bucketsync.project.frontmatter import FUNCTIONS_DIR, lambda_files
 from bucketsync.local import datasync_runs, engine, handlers
 from bucketsync.local import environment as local_environment
+from bucketsync.s3 import crt as s3_crt
 from tests import iam
 from tests.backends import moto_backend
 from tests.faults import always_fail, before_call
@@ -54,12 +55,37 @@ FOR_THE_SERVICE = {"logs:CreateLogStream", "logs:PutLogEvents", "sqs:ReceiveMess
                    "sqs:GetQueueAttributes", "sqs:ChangeMessageVisibility"}
 
 
-@pytest.fixture(scope="module")
-def recorded(tmp_path_factory):
+@contextlib.contextmanager
+def transport(kind: str):
+    """The user's buckets reached by boto3 (moto answers in memory), or by
+    the CRT transport (s3/crt.py) through a moto server on loopback that
+    shares moto's in-memory AWS: the contract holds for the calls of either."""
+    if kind == "botocore":
+        yield []
+        return
+    from moto.server import ThreadedMotoServer
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    clients.route_aws_to(f"http://{host}:{port}")
+    made: list[str] = []
+    hook = lambda operation, params, status: made.append(operation)  # noqa: E731
+    s3_crt.CALL_HOOKS.append(hook)
+    try:
+        yield made
+    finally:
+        s3_crt.CALL_HOOKS.remove(hook)
+        clients.route_aws_to(None)
+        server.stop()
+
+
+@pytest.fixture(scope="module", params=["botocore", "crt"])
+def recorded(request, tmp_path_factory):
     """Runs that cover success with copies of every kind and deletes, a dry
     run, a guard refusal, a failed copy, metadata mending, a notification and
     the idle-runs counter; the run lease in the work bucket, as on AWS."""
-    with moto_backend(tmp_path_factory.mktemp("reports")) as backend, iam.recording() as calls:
+    with moto_backend(tmp_path_factory.mktemp("reports")) as backend, transport(request.param) as by_crt, \
+            iam.recording() as calls:
         topic = boto3.client("sns", region_name="us-east-1").create_topic(Name="runs")["TopicArn"]
         # The run lease and the DataSync catch-up record in the work bucket, as on AWS.
         settings = {"lease_dir": None, "datasync_state_dir": None, "sns_topic_arn": topic,
@@ -116,6 +142,8 @@ def recorded(tmp_path_factory):
         outcomes["mirror"] = run_mirror(backend, source, destination)
         calls = Calls(calls)
         calls.buckets = (source, destination)
+        if request.param == "crt":   # the data calls did go through the CRT
+            assert {"CopyObject", "ListObjectsV2", "DeleteObjects", "UploadPartCopy"} <= set(by_crt), set(by_crt)
     assert stale_upload
     assert outcomes["dry run"].ok and outcomes["dry run"].output["dry_run"]
     assert outcomes["guard refusal"].error == "DeleteGuardError"
