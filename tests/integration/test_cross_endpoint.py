@@ -68,11 +68,17 @@ def test_a_failure_mid_object_aborts_the_upload_and_leaves_nothing(two_servers):
     assert differences(snapshot(two_servers.client, source), snapshot(two_servers.client, destination)) == []
 
 
-def test_memory_stays_flat_as_the_object_grows(two_servers):
+@pytest.mark.parametrize("transport", ["botocore", "crt"])
+def test_memory_stays_flat_as_the_object_grows(two_servers, transport):
     """Objects of 16 and 80 MiB, streamed in 5 MiB parts with an 11 MiB
     budget: the buffered bytes never exceed the budget, and the process's
     traced peak (which also counts botocore's models and the engine) grows by
-    less than a part when the object grows fivefold: nothing holds an object."""
+    less than a part when the object grows fivefold: nothing holds an object.
+    The traced peak is measured on boto3's transport only: under tracemalloc
+    the CRT's native threads crash CPython 3.11 (a segmentation fault in a
+    thread with no Python frame, every time; not without tracemalloc); on
+    the CRT the budget's own peak is checked."""
+    traced = transport == "botocore"
     source, destination = two_servers.buckets()
     bodies = {"small.bin": os.urandom(16 * MiB), "large.bin": os.urandom(80 * MiB)}
     for key, body in bodies.items():
@@ -81,14 +87,17 @@ def test_memory_stays_flat_as_the_object_grows(two_servers):
     peaks = {}
     for key in ("small.bin", "small.bin", "large.bin"):   # the first run warms caches up
         budget.peak = 0
-        tracemalloc.start()
+        if traced:
+            tracemalloc.start()
         try:
             outcome = two_servers.sync({"source": source, "destination": destination, "include": [key],
                                         "delete": False},
-                                       part_size=5 * MiB, stream_buffer_bytes=11 * MiB, part_threads=4)
-            peaks[key] = tracemalloc.get_traced_memory()[1]
+                                       part_size=5 * MiB, stream_buffer_bytes=11 * MiB, part_threads=4,
+                                       s3_transport=transport)
+            peaks[key] = tracemalloc.get_traced_memory()[1] if traced else 0
         finally:
-            tracemalloc.stop()
+            if traced:
+                tracemalloc.stop()
         assert outcome.ok, (outcome.error, outcome.cause)
         assert 0 < budget.peak <= 11 * MiB or outcome.output["copied"] == 0
         two_servers.client.delete_object(Bucket=destination, Key=key)
