@@ -13,13 +13,16 @@ InternalError, SlowDown, RequestTimeout and RequestTimeTooSkewed (also in a
 200 body) by itself, with exponential backoff and full jitter; here it is
 given botocore's standard budget (10 attempts). It does not retry 429, 502,
 504 or throttling codes on other statuses, which botocore's standard mode
-does: those are retried here, with the same backoff.
+does: those are retried here, with the same backoff. A 2xx whose XML is an
+<Error> document, or is cut short, is a 500, as botocore reads it; one cut
+short is retried here too (the CRT takes it for done).
 """
 from __future__ import annotations
 
 import random
 import threading
 import time
+import xml.etree.ElementTree as ET
 
 from botocore.exceptions import ClientError, HTTPClientError, ReadTimeoutError
 
@@ -35,6 +38,7 @@ OPERATIONS = {
     "abort_multipart_upload": "AbortMultipartUpload",
 }
 ATTEMPTS = 10                     # botocore's standard mode, as clients._config gives boto3
+BACKOFF_SECONDS = 0.5             # the first retry's longest wait (doubled per retry, at most 20 s)
 _OURS_TO_RETRY = {429, 502, 504}
 _THROTTLING = {"Throttling", "ThrottlingException", "ThrottledException", "RequestThrottledException",
                "TooManyRequestsException", "RequestLimitExceeded", "BandwidthLimitExceeded",
@@ -74,7 +78,8 @@ class CrtClient:
             tls_mode=s3.S3RequestTlsMode.ENABLED if https else s3.S3RequestTlsMode.DISABLED,
             tls_connection_options=_tls_options(boto_client, io) if https else None,
             signing_config=s3.create_default_s3_signing_config(region=region, credential_provider=provider),
-            retry_config=s3.S3RetryConfig(max_retries=ATTEMPTS - 1),
+            retry_config=s3.S3RetryConfig(max_retries=ATTEMPTS - 1,
+                                          backoff_scale_factor_ms=max(1, int(BACKOFF_SECONDS * 1000))),
             max_active_connections_override=connections, connect_timeout_ms=int(connect_timeout * 1000))
 
     def __getattr__(self, name):
@@ -84,15 +89,17 @@ class CrtClient:
         """One call of operation `name` (boto3's name, e.g. "CopyObject")."""
         op = wire.operation(self._model, name)
         request = wire.build(op, params, self._endpoint, self._virtual)
-        delay = 0.5
+        delay = BACKOFF_SECONDS
         for attempt in range(1, ATTEMPTS + 1):
             status, headers, body = self._send(op, request)
-            failed = status >= 300 or (name in wire.ERROR_IN_200 and wire.is_error_body(body))
-            if not failed:
+            parsed = _parsed(op, status, headers, body, params) if status < 300 else None
+            if parsed is not None:
                 _tell(name, params, status)
-                return wire.parse(op, status, headers, body, params)
+                return parsed
+            if status < 300:
+                status = 500   # botocore reads such a 2xx as a 500 too
             answer = wire.error_response(status, headers, body)
-            if attempt < ATTEMPTS and (status in _OURS_TO_RETRY or answer["Error"].get("Code") in _THROTTLING):
+            if attempt < ATTEMPTS and _retryable(status, answer["Error"].get("Code")):
                 sleep(random.uniform(0, delay))
                 delay = min(delay * 2, 20.0)
                 continue
@@ -150,6 +157,26 @@ def _method(name: str):
 
 for _snake, _name in OPERATIONS.items():
     setattr(CrtClient, _snake, _method(_name))
+
+
+def _parsed(op: wire.Operation, status: int, headers: list, body: bytes, params: dict) -> dict | None:
+    """boto3's answer of a 2xx, or None where botocore's reading of it is a
+    500 (handlers._handle_200_error): an XML answer whose root is <Error>,
+    or that was cut short (not XML at all)."""
+    if op.xml_answer and wire.is_error_body(body):
+        return None
+    try:
+        return wire.parse(op, status, headers, body, params)
+    except ET.ParseError:
+        return None
+
+
+def _retryable(status: int, code: str) -> bool:
+    """What botocore retries and the CRT does not. A 500 reaches here only
+    from a 200 (the CRT retries real ones itself, then hands over no
+    answer); its code is "500" when the body was no error document but an
+    answer cut short, which botocore retries and the CRT takes as done."""
+    return status in _OURS_TO_RETRY or code in _THROTTLING or (status == 500 and code == "500")
 
 
 def _tell(name: str, params: dict, status: int) -> None:
