@@ -15,13 +15,16 @@ connections that fail, with exponential backoff and full jitter. The policy
 is ours, in `call`: the CRT's own retries cannot be switched off, so they
 are set to the least it allows (one more attempt of a 500, 503, InternalError,
 SlowDown, RequestTimeout or RequestTimeTooSkewed, or a broken connection),
-and the server sees at most 2 x ATTEMPTS requests for one call.
+and they count against the same budget of ATTEMPTS requests: botocore's
+10. A 2xx whose XML is an <Error> document, or is cut short, is a 500, as
+botocore reads it.
 """
 from __future__ import annotations
 
 import random
 import threading
 import time
+import xml.etree.ElementTree as ET
 
 from botocore.exceptions import ClientError, HTTPClientError, ReadTimeoutError
 
@@ -36,7 +39,11 @@ OPERATIONS = {
     "upload_part_copy": "UploadPartCopy", "complete_multipart_upload": "CompleteMultipartUpload",
     "abort_multipart_upload": "AbortMultipartUpload",
 }
-ATTEMPTS = 5
+ATTEMPTS = 10                     # requests per call at most: botocore's standard mode
+BACKOFF_SECONDS = 0.5             # the first retry's longest wait (doubled per retry, at most 20 s)
+# What the CRT retries once by itself (aws-c-s3): such a call was two requests.
+_CRT_RETRIES_STATUS = {500, 503}
+_CRT_RETRIES_CODES = {"InternalError", "SlowDown", "RequestTimeout", "RequestTimeTooSkewed"}
 # botocore's standard mode: these statuses and codes are retried.
 _RETRY_STATUS = {429, 500, 502, 503, 504}
 _RETRY_CODES = {"Throttling", "ThrottlingException", "ThrottledException", "RequestThrottledException",
@@ -91,7 +98,8 @@ class CrtClient:
             tls_mode=s3.S3RequestTlsMode.ENABLED if https else s3.S3RequestTlsMode.DISABLED,
             tls_connection_options=_tls_options(boto_client, io) if https else None,
             signing_config=s3.create_default_s3_signing_config(region=region, credential_provider=provider),
-            retry_config=s3.S3RetryConfig(max_retries=1),   # the least; see the module's docstring
+            retry_config=s3.S3RetryConfig(max_retries=1,   # the least; see the module's docstring
+                                          backoff_scale_factor_ms=max(1, int(BACKOFF_SECONDS * 1000))),
             max_active_connections_override=connections, connect_timeout_ms=int(connect_timeout * 1000))
 
     def __getattr__(self, name):
@@ -103,26 +111,28 @@ class CrtClient:
             hook(name, params)
         op = wire.operation(self._model, name)
         request = wire.build(op, params, self._endpoint, self._virtual)
-        delay = 0.5
-        for attempt in range(1, ATTEMPTS + 1):
-            last = attempt == ATTEMPTS
+        delay, sent = BACKOFF_SECONDS, 0
+        while True:
             try:
                 status, headers, body = self._answer(op, request)
-            except HTTPClientError:
-                if last:
+            except HTTPClientError:   # no answer, after the CRT's one retry
+                sent += 2
+                if sent >= ATTEMPTS:
                     raise
                 delay = _backoff(sleep, delay)
                 continue
-            if status < 300 and not (name in wire.ERROR_IN_200 and wire.is_error_body(body)):
+            parsed = _parsed(op, status, headers, body, params) if status < 300 else None
+            if parsed is not None:
                 _tell(name, params, status)
-                return wire.parse(op, status, headers, body, params)
-            answer = wire.error_response(status, headers, body)
-            if not last and (status in _RETRY_STATUS or answer["Error"].get("Code") in _RETRY_CODES):
+                return parsed
+            answer = wire.error_response(500 if status < 300 else status, headers, body)
+            code = answer["Error"].get("Code")
+            sent += 2 if status in _CRT_RETRIES_STATUS or code in _CRT_RETRIES_CODES else 1
+            if sent < ATTEMPTS and (status < 300 or status in _RETRY_STATUS or code in _RETRY_CODES):
                 delay = _backoff(sleep, delay)
                 continue
             _tell(name, params, status)
             raise ClientError(answer, name)
-        raise AssertionError("unreachable")
 
     def _answer(self, op: wire.Operation, req: wire.Request) -> tuple[int, list, bytes]:
         if BEFORE_SEND:
@@ -184,6 +194,18 @@ def _method(name: str):
 
 for _snake, _name in OPERATIONS.items():
     setattr(CrtClient, _snake, _method(_name))
+
+
+def _parsed(op: wire.Operation, status: int, headers: list, body: bytes, params: dict) -> dict | None:
+    """boto3's answer of a 2xx, or None where botocore's reading of it is a
+    500 (handlers._handle_200_error): an XML answer whose root is <Error>,
+    or that was cut short (not XML at all)."""
+    if op.xml_answer and wire.is_error_body(body):
+        return None
+    try:
+        return wire.parse(op, status, headers, body, params)
+    except ET.ParseError:
+        return None
 
 
 def _backoff(sleep, delay: float) -> float:

@@ -23,12 +23,10 @@ from urllib.parse import quote, unquote_plus, urlsplit
 
 from .metadata import parse_time
 
-# Answers that can be an error although their status is 200 (S3's API
-# reference for CopyObject, UploadPartCopy and CompleteMultipartUpload).
-ERROR_IN_200 = frozenset({"CopyObject", "UploadPartCopy", "CompleteMultipartUpload"})
 # Bodies S3 refuses without an integrity checksum (the model's httpChecksumRequired).
 NEEDS_MD5 = frozenset({"DeleteObjects", "PutObjectTagging"})
 _DNS_BUCKET = re.compile(r"[a-z0-9][a-z0-9-]{1,61}[a-z0-9]")
+_ERROR_ROOT = re.compile(rb"\s*(?:<\?xml[^>]*\?>\s*)?<Error[\s>]")
 
 
 @dataclass(frozen=True)
@@ -42,6 +40,10 @@ class Operation:
     query: dict                  # argument -> (query name, type)
     prefixed: dict               # argument -> header prefix (Metadata -> "x-amz-meta-")
     payload: str | None          # the argument that is the body, if any
+    # Whether its answer is XML, so that a 200 may be an error (S3 documents
+    # it for CopyObject, UploadPartCopy and CompleteMultipartUpload; botocore
+    # checks every such answer: handlers._handle_200_error).
+    xml_answer: bool
     input_shape: object = field(repr=False)
     output_shape: object = field(repr=False)
 
@@ -86,8 +88,12 @@ def _describe(model) -> Operation:
             query[name] = (wire_name, member.type_name)
         elif location == "headers":
             prefixed[name] = wire_name
+    output = model.output_shape
+    answer_payload = output.serialization.get("payload") if output is not None else None
+    xml_answer = output is not None and (answer_payload is None
+                                         or output.members[answer_payload].type_name not in ("blob", "string"))
     return Operation(model.name, model.http["method"], path, query_items, headers, query, prefixed,
-                     shape.serialization.get("payload"), shape, model.output_shape)
+                     shape.serialization.get("payload"), xml_answer, shape, output)
 
 
 # ------------------------------------------------------------------ requests
@@ -187,17 +193,9 @@ class Body(io.BytesIO):
 
 
 def is_error_body(body: bytes) -> bool:
-    """A 200 whose body is an <Error> (or cut short: not XML at all)."""
-    head = body.lstrip()[:200]
-    if not head:
-        return False
-    if b"<Error>" in head:
-        return True
-    try:
-        ET.fromstring(body)
-    except ET.ParseError:
-        return True
-    return False
+    """Whether an answer's XML is an <Error> document: its root element, as
+    botocore checks (a DeleteResult holds <Error> elements of its own)."""
+    return _ERROR_ROOT.match(body) is not None
 
 
 def error_response(status: int, headers: list, body: bytes) -> dict:
@@ -234,6 +232,8 @@ def parse(op: Operation, status: int, headers: list, body: bytes, params: dict) 
                 out[payload] = _from_xml(shape.members[payload], root)
             else:
                 out.update(_from_xml(shape, root))
+        elif payload:   # as botocore: an empty body is an empty structure
+            out[payload] = {}
     if op.name == "ListObjectsV2" and "EncodingType" not in params and out.get("EncodingType") == "url":
         _decode_listing(out)
     out["ResponseMetadata"] = _metadata(status, headers)
@@ -243,6 +243,8 @@ def parse(op: Operation, status: int, headers: list, body: bytes, params: dict) 
 def _parse_headers(shape, headers: list, out: dict) -> None:
     table = _header_table(shape)
     prefixes = [(prefix, name) for name, prefix in table.get("", ())]
+    for _, name in prefixes:   # as botocore: {} when no header has the prefix
+        out[name] = {}
     for header, value in headers:
         lower = header.lower()
         found = table.get(lower)
