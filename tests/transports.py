@@ -24,7 +24,7 @@ from botocore.response import StreamingBody
 
 from bucketsync import clients, errors
 from bucketsync.endpoints import Endpoint
-from bucketsync.s3 import crt, wire
+from bucketsync.s3 import answers, crt
 
 
 def free_port() -> int:
@@ -185,7 +185,7 @@ def normalise(value, names=()):
     if isinstance(value, (list, tuple)):
         items = [normalise(item, names) for item in value]
         return type(value)(*items) if hasattr(value, "_fields") else type(value)(items)
-    if isinstance(value, (StreamingBody, wire.Body)):
+    if isinstance(value, (StreamingBody, answers.Body)):
         with contextlib.closing(value):
             return ("body", value.read())
     if isinstance(value, str):

@@ -33,7 +33,6 @@ from typing import Any
 
 from .. import s3
 from ..errors import BucketsyncError
-from ..s3.buckets import default_encryption
 from ..work import Run
 from .context import Stamping
 
@@ -65,7 +64,7 @@ def decide(sides: Iterable[tuple[Any, str]], on_aws: bool) -> bool | None:
     answers: list[str | None] = []
     for client, bucket in sides:
         try:
-            answers.append(default_encryption(client, bucket))
+            answers.append(s3.default_encryption(client, bucket))
         except BucketsyncError:   # AccessDenied, NotImplemented, ...
             answers.append(UNANSWERED)
         if answers[-1] in KMS_ALGORITHMS:

@@ -6,7 +6,7 @@ Callers use the names re-exported here (`from . import s3`, then
 calls (errors, conditions, retries), buckets, listing, objects, metadata
 (pure: no calls), multipart, deletes, documents (the work area's JSON).
 """
-from .buckets import bucket_region
+from .buckets import bucket_region, default_encryption
 from .calls import CREDENTIAL_CODES, error_code, retrying, translate
 from .deletes import delete_object, delete_objects, probe_conditional_delete, xml_safe
 from .documents import LineWriter, delete_document, get_json, put_document, put_json, read_document, read_lines
@@ -21,7 +21,7 @@ from .objects import copy_object, copy_source, get_bytes, get_tags, head_object,
 __all__ = [
     "CREDENTIAL_CODES", "LineWriter", "STAMP", "SYSTEM_METADATA",
     "USER_METADATA_LIMIT", "abort_multipart", "any_key", "bucket_region", "complete_multipart", "copy_object",
-    "copy_source", "create_multipart", "delete_document", "delete_object", "delete_objects", "encode_tags",
+    "copy_source", "create_multipart", "default_encryption", "delete_document", "delete_object", "delete_objects", "encode_tags",
     "error_code", "get_bytes", "get_json", "get_tags", "head_object", "last_modified", "list_folders",
     "list_page", "list_pages", "metadata_differences", "multipart_etag", "object_state", "parse_time",
     "probe_conditional_delete", "put_document", "put_json", "put_object", "put_tags", "read_document",

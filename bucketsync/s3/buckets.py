@@ -52,7 +52,7 @@ def _explain_refusal(client, bucket: str) -> None:
 # GetBucketEncryption's answer for a bucket without a default encryption
 # configuration: AWS's before it encrypted every bucket by default (January
 # 2023; it now answers AES256), and moto 5.2's and other servers' still.
-NO_ENCRYPTION_CONFIGURATION = "ServerSideEncryptionConfigurationNotFoundError"
+_NO_ENCRYPTION_CONFIGURATION = "ServerSideEncryptionConfigurationNotFoundError"
 
 
 def default_encryption(client, bucket: str) -> str | None:
@@ -67,7 +67,7 @@ def default_encryption(client, bucket: str) -> str | None:
         try:
             response = client.get_bucket_encryption(Bucket=bucket)
         except ClientError as exc:
-            if error_code(exc) == NO_ENCRYPTION_CONFIGURATION:
+            if error_code(exc) == _NO_ENCRYPTION_CONFIGURATION:
                 return None
             raise
     rules = response.get("ServerSideEncryptionConfiguration", {}).get("Rules") or ()

@@ -28,7 +28,7 @@ import xml.etree.ElementTree as ET
 
 from botocore.exceptions import ClientError, HTTPClientError, ReadTimeoutError
 
-from . import wire
+from . import answers, wire
 
 OPERATIONS = {
     "head_object": "HeadObject", "get_object": "GetObject", "put_object": "PutObject",
@@ -115,8 +115,8 @@ class CrtClient:
         while True:
             try:
                 status, headers, body = self._answer(op, request)
-            except HTTPClientError:   # no answer, after the CRT's one retry
-                sent += 2
+            except HTTPClientError as exc:   # no answer: after the CRT's one retry, or our deadline
+                sent += 1 if isinstance(exc, ReadTimeoutError) else 2
                 if sent >= ATTEMPTS:
                     raise
                 delay = _backoff(sleep, delay)
@@ -125,7 +125,7 @@ class CrtClient:
             if parsed is not None:
                 _tell(name, params, status)
                 return parsed
-            answer = wire.error_response(500 if status < 300 else status, headers, body)
+            answer = answers.error_response(500 if status < 300 else status, headers, body)
             code = answer["Error"].get("Code")
             sent += 2 if status in _CRT_RETRIES_STATUS or code in _CRT_RETRIES_CODES else 1
             if sent < ATTEMPTS and (status < 300 or status in _RETRY_STATUS or code in _RETRY_CODES):
@@ -200,10 +200,10 @@ def _parsed(op: wire.Operation, status: int, headers: list, body: bytes, params:
     """boto3's answer of a 2xx, or None where botocore's reading of it is a
     500 (handlers._handle_200_error): an XML answer whose root is <Error>,
     or that was cut short (not XML at all)."""
-    if op.xml_answer and wire.is_error_body(body):
+    if op.xml_answer and answers.is_error_body(body):
         return None
     try:
-        return wire.parse(op, status, headers, body, params)
+        return answers.parse(op, status, headers, body, params)
     except ET.ParseError:
         return None
 
