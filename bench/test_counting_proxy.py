@@ -93,7 +93,7 @@ def test_proxy_counts_and_passes_answers_unchanged():
     try:
         with CountingProxy(f"http://127.0.0.1:{server.server_port}") as proxy:
             port = int(proxy.url.rsplit(":", 1)[1])
-            connection = http.client.HTTPConnection("127.0.0.1", port)
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
             answers = []
             for method, path, body, headers in (("GET", "/src?list-type=2", None, {"User-Agent": "Boto3/1 x"}),
                                                 ("PUT", "/dst/a", b"", {**COPY, "User-Agent": "aws-cli/1"}),
