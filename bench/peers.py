@@ -27,14 +27,12 @@ copies come from the transport named (the requests' User-Agent, counting round).
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import os
 import subprocess
 import sys
 import time
 from collections import Counter
-from dataclasses import dataclass, field
 from importlib.metadata import distribution
 from pathlib import Path
 
@@ -42,6 +40,7 @@ if __package__ in (None, ""):   # run as a file: import siblings as `bench.*`, n
     sys.path[0] = str(Path(__file__).resolve().parent.parent)
 
 from bench import peers_report  # noqa: E402
+from bench.peers_report import Measure  # noqa: E402
 from bench.counting_proxy import CountingProxy  # noqa: E402
 from bench.server import (ACCESS_KEY, BIN, OUT, ROOT, SECRET_KEY, aws_env, count_objects,  # noqa: E402
                           rclone_s3, s3_client)
@@ -91,23 +90,6 @@ def warm_up(tool: str, endpoint: str, log: Path) -> None:
     else:
         cmd = [cmd[0], "--version" if tool == "aws" else "version"]
     run(cmd, env, log, None)
-
-
-@dataclass
-class Measure:
-    wall: float
-    cpu: float
-    rss_mib: float
-    requests: Counter = field(default_factory=Counter)   # (operation, agent) -> requests
-    proxy_cpu: float = 0.0
-
-    @property
-    def total(self) -> int:
-        return sum(self.requests.values())
-
-    def to_dict(self) -> dict:
-        return {"wall": self.wall, "cpu": self.cpu, "rss_mib": self.rss_mib, "proxy_cpu": self.proxy_cpu,
-                "requests": {f"{op} {agent}": n for (op, agent), n in sorted(self.requests.items())}}
 
 
 def run(cmd: list[str], env: dict, log: Path, proxy: CountingProxy | None) -> Measure:
@@ -224,7 +206,7 @@ def main(argv=None) -> int:
     OUT.mkdir(parents=True, exist_ok=True)
     started = peers_report.start()
     results = {n: bench_size(n, rounds, tools, not args.no_count) for n, rounds in sizes(args)}
-    peers_report.save(results, OUT / f"peers-{time.strftime('%Y%m%dT%H%M%S')}.json")
+    peers_report.save(results, OUT / f"peers-{time.strftime('%Y%m%dT%H%M%S')}.json", started)
     print(peers_report.markdown(results, started, counted=not args.no_count))
     return 0
 

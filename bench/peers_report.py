@@ -1,10 +1,15 @@
 """bench/peers.py's figures as a RESULTS.md section: medians, ratios to ours,
-the issue's goals, and what each tool asked the server."""
+the issue's goals, and what each tool asked the server.
+
+    .venv/bin/python -m bench.peers_report bench/out/peers-<time>.json   # the tables again, from a run's raw figures
+"""
 from __future__ import annotations
 
 import json
 import os
+import sys
 from collections import Counter
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from bench import record
@@ -16,6 +21,29 @@ OURS = "fab"
 GOALS = (("first", "aws", 0.67), ("first", "s5cmd", 1.0), ("noop", "s5cmd", 1.0))
 PHASES = ("first", "noop")
 GOAL_SIZES = (5000, 50000)   # the goals are set at these sizes; other rows show the ratios only
+
+
+@dataclass
+class Measure:
+    wall: float
+    cpu: float
+    rss_mib: float
+    requests: Counter = field(default_factory=Counter)   # (operation, agent) -> requests
+    proxy_cpu: float = 0.0
+
+    @property
+    def total(self) -> int:
+        return sum(self.requests.values())
+
+    def to_dict(self) -> dict:
+        return {"wall": self.wall, "cpu": self.cpu, "rss_mib": self.rss_mib, "proxy_cpu": self.proxy_cpu,
+                "requests": {f"{op} {agent}": n for (op, agent), n in sorted(self.requests.items())}}
+
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "Measure":
+        requests = Counter({tuple(key.rsplit(" ", 1)): n for key, n in data["requests"].items()})
+        return cls(data["wall"], data["cpu"], data["rss_mib"], requests, data["proxy_cpu"])
 
 
 def start() -> dict:
@@ -72,13 +100,20 @@ def goals_table(results: dict) -> list[str]:
             if tool in stats:
                 ratio = ours[phase]["wall"] / stats[tool][phase]["wall"]
                 verdict = ("met" if ratio <= goal else "**not met**") if objects in GOAL_SIZES else "(no goal)"
-                cells.append(f"{ratio:.2f} {verdict}")
+                cells.append(f"{ratio:.2f} {verdict}{_spread(by_tool[OURS], by_tool[tool], phase)}")
             else:
                 cells.append("-")
         for phase, tool in (("first", "rclone"), ("noop", "rclone"), ("first", "fab-boto3")):
             cells.append(_ratio(ours, stats[tool], phase) if tool in stats else "-")
         lines.append(f"| {objects:,} | " + " | ".join(cells) + " |")
     return lines
+
+
+def _spread(ours: dict, theirs: dict, phase: str) -> str:
+    """The same ratio round by round (each round ran both tools within minutes)."""
+    i = PHASES.index(phase)
+    ratios = [a[i].wall / b[i].wall for a, b in zip(ours["rounds"], theirs["rounds"])]
+    return f" (rounds {min(ratios):.2f}–{max(ratios):.2f})" if len(ratios) > 1 else ""
 
 
 def requests_table(results: dict) -> list[str]:
@@ -121,11 +156,29 @@ def markdown(results: dict, started: dict, counted: bool) -> str:
     return "\n".join(parts)
 
 
-def save(results: dict, path: Path) -> None:
-    """Every round's raw figures, for a later look."""
+def save(results: dict, path: Path, started: dict) -> None:
+    """Every round's raw figures, for a later look (`load`)."""
     def pairs(runs):
         return {"rounds": [[m.to_dict() for m in pair] for pair in runs["rounds"]],
                 "counted": [m.to_dict() for m in runs["counted"]] if runs["counted"] else None}
     data = {str(objects): {tool: pairs(runs) for tool, runs in by_tool.items()} for objects, by_tool in results.items()}
-    path.write_text(json.dumps(data, indent=1))
+    path.write_text(json.dumps({"header": started["header"], "results": data}, indent=1))
     print(f"raw figures: {os.path.relpath(path)}")
+
+
+def load(path: Path) -> tuple[dict, dict]:
+    """(results, started) as `save` wrote them."""
+    data = json.loads(Path(path).read_text())
+    def pairs(runs):
+        return {"rounds": [tuple(Measure.from_dict(m) for m in pair) for pair in runs["rounds"]],
+                "counted": tuple(Measure.from_dict(m) for m in runs["counted"]) if runs["counted"] else None}
+    results = {int(objects): {tool: pairs(runs) for tool, runs in by_tool.items()}
+               for objects, by_tool in data["results"].items()}
+    return results, {"header": data["header"]}
+
+
+if __name__ == "__main__":
+    loaded, header = load(Path(sys.argv[1]))
+    counted = all(runs["counted"] for by_tool in loaded.values() for runs in by_tool.values())
+    print(markdown(loaded, header, counted).replace("Load average at the end", "(Re-rendered from the raw "
+          f"figures in {sys.argv[1]}.) Load average now"))
