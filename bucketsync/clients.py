@@ -8,10 +8,13 @@ on the user's server.
 """
 from __future__ import annotations
 
+import os
 import sys
 import threading
+import urllib.request
 
 import boto3
+import botocore
 import botocore.session
 from botocore.config import Config
 
@@ -139,6 +142,22 @@ def data_client(region: str | None = None, endpoint: Endpoint | None = None):
 
 
 _aws_route: str | None = None
+_PROXY_VARIABLES = ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy")
+
+
+def _crt_can_serve(client) -> bool:
+    config = client.meta.config
+    s3_options = config.s3 or {}
+    if client._request_signer._credentials is None or config.signature_version == botocore.UNSIGNED:
+        return False
+    if config.use_fips_endpoint or config.use_dualstack_endpoint or s3_options.get("use_accelerate_endpoint") \
+            or s3_options.get("use_dualstack_endpoint"):
+        return False
+    if "fips" in client.meta.endpoint_url or "dualstack" in client.meta.endpoint_url:
+        return False   # set by AWS_USE_FIPS_ENDPOINT / a profile
+    host = client.meta.endpoint_url.split("://", 1)[-1].split("/", 1)[0].split(":", 1)[0]
+    proxied = any(os.environ.get(name) for name in _PROXY_VARIABLES)
+    return not proxied or urllib.request.proxy_bypass(host)
 
 
 def route_aws_to(url: str | None) -> None:
@@ -159,6 +178,12 @@ def _moto_answers_aws() -> bool:
 
 
 def _crt_client(client, pool: int, endpoint_url: str | None = None):
+    """The CRT transport over `client`, or `client` itself where the CRT
+    cannot do what botocore does for it: no credentials or unsigned requests,
+    endpoints chosen per request by botocore's rules (FIPS, dual-stack,
+    Transfer Acceleration), and proxies (awscrt 0.38's S3Client takes none)."""
+    if endpoint_url is None and not _crt_can_serve(client):
+        return client
     from .s3.crt import CrtClient
     with _lock:
         made = _crt_clients.get(id(client))

@@ -95,7 +95,8 @@ class ServerSideWriter:
         ctx, req = self.ctx, self.ctx.request
         return destination.conditionally(
             ctx, lambda condition: s3.copy_object(ctx.dst, req.source, job.src_key, req.destination, job.dst_key,
-                                                  job.etag, metadata, dst_condition=condition), dst_etag)
+                                                  job.etag, metadata, dst_condition=condition,
+                                                  size=job.size), dst_etag)
 
     def _in_parts(self, job: Job) -> None:
         """Parallel UploadPartCopy, each part conditional on the source's ETag."""

@@ -7,7 +7,7 @@ import contextlib
 import random
 import time
 
-from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
+from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError, ParamValidationError
 
 from .. import errors, interrupt
 
@@ -58,6 +58,8 @@ def _call(what: str):
         raise translate(exc, what) from exc
     except NoCredentialsError as exc:
         raise errors.CredentialsError(f"{what}: no credentials found (set AWS_PROFILE or AWS_ACCESS_KEY_ID)") from exc
+    except ParamValidationError as exc:   # never succeeds on a retry (e.g. non-ASCII metadata for boto3)
+        raise errors.S3Error(f"{what}: {exc}", "ParamValidation") from exc
     except BotoCoreError as exc:   # connection errors that outlasted retries
         raise errors.TransientError(f"{what}: {exc}") from exc
 
@@ -112,5 +114,7 @@ def _conditional(what: str, key: str, condition: dict | None, destination_only: 
         raise translated from exc
     except NoCredentialsError as exc:
         raise errors.CredentialsError(f"{what}: no credentials found (set AWS_PROFILE or AWS_ACCESS_KEY_ID)") from exc
+    except ParamValidationError as exc:
+        raise errors.S3Error(f"{what}: {exc}", "ParamValidation") from exc
     except BotoCoreError as exc:
         raise errors.TransientError(f"{what}: {exc}") from exc

@@ -28,6 +28,7 @@ import xml.etree.ElementTree as ET
 
 from botocore.exceptions import ClientError, HTTPClientError, ReadTimeoutError
 
+from .. import interrupt
 from . import answers, wire
 
 OPERATIONS = {
@@ -36,9 +37,15 @@ OPERATIONS = {
     "delete_objects": "DeleteObjects", "get_object_tagging": "GetObjectTagging",
     "put_object_tagging": "PutObjectTagging", "delete_object_tagging": "DeleteObjectTagging",
     "create_multipart_upload": "CreateMultipartUpload", "upload_part": "UploadPart",
-    "upload_part_copy": "UploadPartCopy", "complete_multipart_upload": "CompleteMultipartUpload",
     "abort_multipart_upload": "AbortMultipartUpload",
 }
+# Left to boto3 (by __getattr__): calls that take seconds to minutes each,
+# whose CPU per request does not matter, and during which S3 may keep the
+# connection quiet: the CRT's throughput monitor (aws-c-s3's default, not
+# settable from Python) would cut such a connection after a few seconds.
+# UploadPartCopy and CompleteMultipartUpload always; a CopyObject of at least
+# LONG_COPY_BYTES (s3.copy_object sends it to `patient`).
+LONG_COPY_BYTES = 64 * 1024 * 1024
 ATTEMPTS = 10                     # requests per call at most: botocore's standard mode
 BACKOFF_SECONDS = 0.5             # the first retry's longest wait (doubled per retry, at most 20 s)
 # What the CRT retries once by itself (aws-c-s3): such a call was two requests.
@@ -51,12 +58,13 @@ _RETRY_CODES = {"Throttling", "ThrottlingException", "ThrottledException", "Requ
                 "RequestLimitExceeded", "BandwidthLimitExceeded", "LimitExceededException", "RequestThrottled",
                 "SlowDown", "PriorRequestNotComplete", "EC2ThrottledException", "RequestTimeout",
                 "RequestTimeoutException", "InternalError"}
-# The CRT has no idle-read timeout for these requests: a request that has
-# not finished after this long is cancelled and is a transient failure.
-# A copy of 5 GB in one CopyObject, or a CompleteMultipartUpload, may take
-# minutes on AWS (it keeps the connection alive meanwhile).
-TIMEOUT_SECONDS = {"CopyObject": 900.0, "UploadPartCopy": 900.0, "CompleteMultipartUpload": 900.0}
+# An idle-read timeout, as botocore's read_timeout: a request during which
+# no byte moved (sent or received) for this long is cancelled, a transient
+# failure (retried). A run asked to stop cancels its requests at once.
+TIMEOUT_SECONDS = {"CopyObject": 900.0}
 DEFAULT_TIMEOUT_SECONDS = 120.0
+_POLL_SECONDS = 0.5
+_REDIRECTS = {"PermanentRedirect", "TemporaryRedirect", "AuthorizationHeaderMalformed", "IllegalLocationConstraintException"}
 
 # Seams, as botocore's event hooks are for boto3's calls (registered through
 # clients.add_hook's CRT counterparts in tests; nothing ships any):
@@ -105,6 +113,11 @@ class CrtClient:
     def __getattr__(self, name):
         return getattr(self._boto, name)   # everything else: boto3's
 
+    @property
+    def patient(self):
+        """The boto3 client, for calls that may stay quiet for minutes."""
+        return self._boto
+
     def call(self, name: str, params: dict, sleep=time.sleep) -> dict:
         """One call of operation `name` (boto3's name, e.g. "CopyObject")."""
         for hook in BEFORE_CALL:
@@ -127,6 +140,8 @@ class CrtClient:
                 return parsed
             answer = answers.error_response(500 if status < 300 else status, headers, body)
             code = answer["Error"].get("Code")
+            if status in (301, 307) or code in _REDIRECTS:   # the bucket is elsewhere: botocore's
+                return getattr(self._boto, _SNAKE[name])(**params)   # region redirector follows it
             sent += 2 if status in _CRT_RETRIES_STATUS or code in _CRT_RETRIES_CODES else 1
             if sent < ATTEMPTS and (status < 300 or status in _RETRY_STATUS or code in _RETRY_CODES):
                 delay = _backoff(sleep, delay)
@@ -150,11 +165,18 @@ class CrtClient:
         answer: dict = {"headers": [], "chunks": []}
         finished = threading.Event()
 
+        moved = [time.monotonic()]
+
         def on_headers(status_code, headers, **_):
             answer["status"], answer["headers"] = status_code, list(headers)
+            moved[0] = time.monotonic()
 
         def on_body(chunk, **_):
             answer["chunks"].append(bytes(chunk))
+            moved[0] = time.monotonic()
+
+        def on_progress(progress):
+            moved[0] = time.monotonic()
 
         def on_done(error=None, error_headers=None, error_body=None, status_code=None, **_):
             answer["error"], answer["done_status"] = error, status_code
@@ -170,11 +192,14 @@ class CrtClient:
                                    _stream(req.body) if req.body else None)
         made = self._client.make_request(type=self._s3.S3RequestType.DEFAULT, request=request,
                                          operation_name=op.name, on_headers=on_headers, on_body=on_body,
-                                         on_done=on_done)
-        if not finished.wait(TIMEOUT_SECONDS.get(op.name, DEFAULT_TIMEOUT_SECONDS)):
-            made.cancel()
-            finished.wait()
-            raise ReadTimeoutError(endpoint_url=f"{self._endpoint}{req.path}")
+                                         on_done=on_done, on_progress=on_progress)
+        idle = TIMEOUT_SECONDS.get(op.name, DEFAULT_TIMEOUT_SECONDS)
+        while not finished.wait(min(_POLL_SECONDS, idle)):
+            if interrupt.requested() or time.monotonic() - moved[0] > idle:
+                made.cancel()
+                finished.wait()
+                interrupt.check(f"{op.name} {req.path}")
+                raise ReadTimeoutError(endpoint_url=f"{self._endpoint}{req.path}")
         status = answer.get("done_status") or answer.get("status") or 0
         if answer["error"] is not None and not status:   # no answer at all, after the retries
             raise HTTPClientError(error=f"{answer['error'].name}: {answer['error'].message}")
@@ -194,6 +219,7 @@ def _method(name: str):
 
 for _snake, _name in OPERATIONS.items():
     setattr(CrtClient, _snake, _method(_name))
+_SNAKE = {name: snake for snake, name in OPERATIONS.items()}
 
 
 def _parsed(op: wire.Operation, status: int, headers: list, body: bytes, params: dict) -> dict | None:

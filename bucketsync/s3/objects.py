@@ -7,6 +7,7 @@ from botocore.exceptions import ClientError
 from .. import errors
 from ..diff import normalise_etag
 from .calls import _call, _conditional, error_code
+from .crt import LONG_COPY_BYTES
 from .metadata import encode_tags
 
 
@@ -74,10 +75,15 @@ def put_tags(client, bucket: str, key: str, tags: dict[str, str]) -> None:
 
 
 def copy_object(client, src_bucket: str, src_key: str, dst_bucket: str, dst_key: str,
-                if_match: str, metadata: dict | None = None, dst_condition: dict | None = None) -> str:
+                if_match: str, metadata: dict | None = None, dst_condition: dict | None = None,
+                size: int = 0) -> str:
     """Server-side copy; with `metadata` the metadata is replaced by it (tags
     are always copied). `dst_condition` ({"IfNoneMatch": "*"} or {"IfMatch":
-    etag}) makes it conditional on the destination too. Returns the new ETag."""
+    etag}) makes it conditional on the destination too. A copy of `size`
+    bytes that may take long goes by the client's `patient` transport (s3/crt.py).
+    Returns the new ETag."""
+    if size >= LONG_COPY_BYTES:
+        client = getattr(client, "patient", client)
     kwargs = {"Bucket": dst_bucket, "Key": dst_key,
               "CopySource": copy_source(src_bucket, src_key),
               "CopySourceIfMatch": if_match, "TaggingDirective": "COPY"}
