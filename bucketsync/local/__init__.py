@@ -8,3 +8,9 @@ execution; `engine.wait` waits for it), `emulator.moto_config` and
 handler called in-process), `environment.environment` (variables set for a
 block), `environment.run_environment` (a run's variables) and
 `datasync_runs.local_datasync`/`datasync_service` (the local DataSync)."""
+
+from . import service_models
+
+# Every local run (fab sync, fab demo, tests) decodes botocore's data files
+# once per process, whichever session asks (service_models says why it is safe).
+service_models.install()

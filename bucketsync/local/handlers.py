@@ -9,6 +9,7 @@ import os
 import time
 import traceback
 import uuid
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..project.frontmatter import FUNCTIONS_DIR, lambda_files
@@ -37,6 +38,29 @@ def load_handler(path: Path):
 # in the threads it starts through bucketsync.threads), so that a test can
 # check each AWS call against that function's role.
 INVOKED: contextvars.ContextVar[str | None] = contextvars.ContextVar("bucketsync_invoked", default=None)
+
+
+@dataclass(frozen=True)
+class LocalFunction:
+    """One of the engine's functions: the parts of moto's Lambda function
+    that `Handlers.invoke` reads."""
+    function_name: str
+    handler: str                                   # "copy_chunk.handler"
+    environment_vars: dict = field(default_factory=dict)
+
+
+class LocalFunctions:
+    """The engine's functions by ARN, standing in for moto's Lambda backend
+    (`get_function`) where the interpreter calls them directly
+    (bucketsync.local.emulator.local_functions): no function to create, no
+    role to make for it."""
+
+    def __init__(self, functions: dict[str, LocalFunction]):
+        self.by_arn = functions
+        self._by_name = {function.function_name: function for function in functions.values()}
+
+    def get_function(self, function_name: str, qualifier=None) -> LocalFunction:
+        return self._by_name[function_name]
 
 
 class Handlers:
