@@ -8,11 +8,7 @@ import logging
 import signal
 import sys
 
-from rich.console import Console
-
 from .. import report
-from ..datasync.ownership import check_beside_sync
-from ..datasync.begin import check_expandable, resolve_task
 from ..endpoints import SIDES, Endpoint
 from ..errors import ConfigError, InvalidInputError, ReportDirectoryError
 from ..execution_input import validate_input
@@ -51,8 +47,11 @@ def sync(opts: SyncOptions, *, embedded: bool = False, settings: dict | None = N
     request = inputs.sync
     quiet_moto_logs()
     endpoint = endpoint_for(opts)
-    err_console = Console(file=err)
-    show_progress = not opts.json and err_console.is_terminal
+    err_console = None
+    if not opts.json:   # rich only for a terminal's bars (its import is ~30 ms of start-up)
+        from rich.console import Console
+        err_console = Console(file=err)
+    show_progress = err_console is not None and err_console.is_terminal
     from . import engine   # here, not at the top: a refused input is answered without importing moto
     try:
         with _mock(embedded, endpoint, aws_buckets(inputs, tasks, where(inputs, sides), endpoint),
@@ -81,6 +80,8 @@ def datasync_tasks_for(inputs) -> dict:
     tasks = load_datasync_tasks()
     if inputs.datasync is None:
         return {}
+    from ..datasync.begin import check_expandable, resolve_task
+    from ..datasync.ownership import check_beside_sync
     from .datasync_runs import local_tasks
     spec = resolve_task(inputs.datasync, local_tasks(tasks))
     check_expandable(inputs.datasync, spec)

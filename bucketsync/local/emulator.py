@@ -94,11 +94,28 @@ def in_process_lambdas(handlers: Handlers | None = None):
 
 @contextlib.contextmanager
 def memoised_json_paths():
-    from jsonpath_ng.ext import parse
-    from moto.stepfunctions.parser.asl.utils import json_path
-
-    with mock.patch.object(json_path, "parse", functools.lru_cache(maxsize=4096)(parse)):
+    with mock.patch.object(_json_path_module(), "parse", _parse_json_path):
         yield
+
+
+def _json_path_module():
+    from moto.stepfunctions.parser.asl.utils import json_path
+    return json_path
+
+
+_json_path_parser = threading.local()
+
+
+@functools.lru_cache(maxsize=4096)
+def _parse_json_path(path: str):
+    """jsonpath_ng.ext.parse, memoised for the process (a parsed path is
+    immutable; the interpreter asks for the same few paths again and again),
+    on one parser per thread (jsonpath_ng.ext.parse builds a parser for each call)."""
+    from jsonpath_ng.ext.parser import ExtendedJsonPathParser
+    parser = getattr(_json_path_parser, "parser", None)
+    if parser is None:
+        parser = _json_path_parser.parser = ExtendedJsonPathParser()
+    return parser.parse(path)
 
 
 @contextlib.contextmanager

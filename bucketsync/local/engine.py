@@ -61,7 +61,7 @@ def run(execution_input: dict, *, endpoint_url: str | None = None, settings: dic
     # Before anything is written: a report that cannot be kept would be found
     # out only after the copies and deletes.
     report_path = usable_report_dir(report_dir) / f"{name}.jsonl"
-    handlers = Handlers()
+    handlers = Handlers(files=_lambda_files())
     interrupt.clear()
     # The run's settings last: they may override any default (tests do).
     variables = {**run_environment(scratch, endpoint_url, sides or {}), **datasync_environment(datasync_tasks),

@@ -72,9 +72,10 @@ class Handlers:
     environment variables are applied to this process before its handler
     runs (a process has one environment; a stack's functions share theirs)."""
 
-    def __init__(self, directory: Path = FUNCTIONS_DIR):
+    def __init__(self, directory: Path = FUNCTIONS_DIR, files=None):
+        """`files`: lambda_files(directory), when the caller has read them."""
         self.table = {f.module: (load_handler(f.path), int(f.front_matter.get("Timeout", 900)))
-                      for f in lambda_files(directory)}
+                      for f in (lambda_files(directory) if files is None else files)}
 
     def handler_for(self, function, module: str):
         """The handler that answers `function` (moto's function object)."""
