@@ -147,17 +147,31 @@ def local_functions(handlers: Handlers, functions: LocalFunctions):
 
 @contextlib.contextmanager
 def parsed_once(cache: ParsedDefinitions):
-    """While active, moto's definition parses (CreateStateMachine's check and
-    each execution's start) come from `cache`. moto's callers use only the
-    program (the parse tree, second of the pair, is used by its static
-    analysers, which CreateStateMachine does not run)."""
+    """While active, the two parses of moto that only need the program
+    (CreateStateMachine's check, each execution's start) take it from `cache`.
+    A definition the parser refuses is refused as moto refuses it (its own
+    check runs again for the error). Other parses (the static analysers of
+    DescribeStateMachine, which walk the parse tree) are moto's own."""
     from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
-    real = AmazonStateLanguageParser.parse
+    from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
+    from moto.stepfunctions.parser.models import StepFunctionsParserBackend
+    real_check = StepFunctionsParserBackend._validate_definition
 
-    def parse(definition: str):
-        return cache.program(definition, lambda text: real(text)[0]), None
+    def program(definition: str):
+        return cache.program(definition, lambda text: AmazonStateLanguageParser.parse(text)[0])
 
-    with mock.patch.object(AmazonStateLanguageParser, "parse", staticmethod(parse)):
+    def check(definition: str) -> None:
+        try:
+            program(definition)
+        except Exception:
+            real_check(definition)   # raises moto's InvalidDefinition for it
+            raise
+
+    def entrypoint(worker):
+        return program(worker._evaluation_details.state_machine_details.definition)
+
+    with mock.patch.object(StepFunctionsParserBackend, "_validate_definition", staticmethod(check)), \
+            mock.patch.object(ExecutionWorker, "_get_evaluation_entrypoint", entrypoint):
         yield
 
 

@@ -3,6 +3,7 @@ role or Lambda function, the definition parsed once per text (in memory, then
 from disk in the next process), a wait woken by the execution's end, and a
 `--json` run that imports only what it needs. Each test runs the real engine
 on moto."""
+import contextlib
 import json
 import os
 import subprocess
@@ -11,6 +12,7 @@ import time
 
 import botocore.session
 import pytest
+from botocore.exceptions import ClientError
 
 from bucketsync.local import definition_cache, engine
 from tests.backends import moto_backend
@@ -126,3 +128,37 @@ print(json.dumps({{"status": status, "copied": json.loads(out.getvalue().splitli
     assert done.returncode == 0, done.stderr[-3000:]
     result = json.loads(done.stdout.strip().splitlines()[-1])
     assert result == {"status": 0, "copied": 1, "loaded": []}, result
+
+
+def test_moto_parses_the_whole_tree_where_it_needs_it(tmp_path):
+    """Only the program is cached: moto's static analysers, which walk the
+    parse tree (its DescribeStateMachine of other versions), still get one."""
+    from moto.stepfunctions.parser.asl.static_analyser.variable_references_static_analyser import (
+        VariableReferencesStaticAnalyser)
+
+    from bucketsync.local import emulator
+    definition = json.dumps({"QueryLanguage": "JSONata", "StartAt": "A", "States": {
+        "A": {"Type": "Pass", "Assign": {"x": 1}, "Next": "B"},
+        "B": {"Type": "Pass", "Output": "{% $x %}", "End": True}}})
+    expected = VariableReferencesStaticAnalyser.process_and_get(definition)
+    with emulator.parsed_once(definition_cache.ParsedDefinitions(tmp_path, "v")):
+        assert VariableReferencesStaticAnalyser.process_and_get(definition) == expected
+
+
+@pytest.mark.parametrize("definition", ['{"StartAt": "A", "States": {"A": {"Type": "Nope"}}}', "{not json"])
+def test_a_bad_definition_is_refused_as_moto_refuses_it(tmp_path, definition):
+    import boto3
+    from moto import mock_aws
+
+    from bucketsync.local import emulator
+
+    def refusal(parsing_once: bool) -> str:
+        with mock_aws(config=emulator.moto_config()):
+            sfn = boto3.client("stepfunctions", region_name="us-east-1")
+            cache = definition_cache.ParsedDefinitions(tmp_path, "v")
+            with emulator.parsed_once(cache) if parsing_once else contextlib.nullcontext():
+                with pytest.raises(ClientError, match="ASLParserException") as refused:
+                    sfn.create_state_machine(name="m", definition=definition, roleArn=engine.ROLE)
+        return str(refused.value)
+    assert refusal(True) == refusal(False)
+    assert list(tmp_path.iterdir()) == []
