@@ -74,9 +74,8 @@ def run(execution_input: dict, *, endpoint_url: str | None = None, settings: dic
                  "BUCKETSYNC_REPORT_LOCATION": str(report_path),
                  "BUCKETSYNC_EMULATED_AWS": "1" if emulated_aws else None, **(settings or {})}
     functions = local_functions()
-    with environment(variables), emulator.local_functions(handlers, functions), \
-            emulator.parsed_once(parsed_definitions()), emulator.execution_ends(), local_datasync(datasync_tasks), \
-            emulator.endpoint_clients_bypass_moto(), _default_session(session), _signals():
+    with environment(variables), _interpreter(handlers, functions, session), local_datasync(datasync_tasks), \
+            _signals():
         clients.reset()
         progress.listen(listener)
         # The engine's own clients only ever talk to moto.
@@ -194,6 +193,14 @@ def _failed_summary(lines: list[str]) -> dict | None:
         return None
     summary.setdefault("message", summary.get("cause"))
     return summary
+
+
+@contextlib.contextmanager
+def _interpreter(handlers: Handlers, functions: LocalFunctions, session):
+    """moto's interpreter as a local run uses it (bucketsync.local.emulator)."""
+    with emulator.local_functions(handlers, functions), emulator.parsed_once(parsed_definitions()), \
+            emulator.execution_ends(), emulator.endpoint_clients_bypass_moto(), _default_session(session):
+        yield
 
 
 @contextlib.contextmanager
