@@ -67,12 +67,8 @@ def run(execution_input: dict, *, endpoint_url: str | None = None, settings: dic
     # session, when there is none yet) and the credentials check: each session
     # costs ~15 ms of start-up (botocore registers its ~130 handlers on it).
     session = boto3.session.Session()
-    # The run's settings last: they may override any default (tests do).
     variables = {**run_environment(scratch, endpoint_url, sides or {}, session.get_credentials() is not None),
-                 **datasync_environment(datasync_tasks),
-                 # The report's own summary names the file the user gets, not the scratch.
-                 "BUCKETSYNC_REPORT_LOCATION": str(report_path),
-                 "BUCKETSYNC_EMULATED_AWS": "1" if emulated_aws else None, **(settings or {})}
+                 **_run_variables(datasync_tasks, report_path, emulated_aws), **(settings or {})}
     functions = local_functions()
     with environment(variables), _interpreter(handlers, functions, session), local_datasync(datasync_tasks), \
             _signals():
@@ -96,6 +92,14 @@ def run(execution_input: dict, *, endpoint_url: str | None = None, settings: dic
                 with contextlib.suppress(Exception):
                     step()
             clients.reset()
+
+
+def _run_variables(datasync_tasks: dict | None, report_path: Path, emulated_aws: bool) -> dict:
+    """The run's variables besides run_environment's (the caller's settings
+    come last: they may override any of them, tests do)."""
+    return {**datasync_environment(datasync_tasks),
+            # The report's own summary names the file the user gets, not the scratch.
+            "BUCKETSYNC_REPORT_LOCATION": str(report_path), "BUCKETSYNC_EMULATED_AWS": "1" if emulated_aws else None}
 
 
 def scratch_bucket(execution_input: dict, datasync_tasks: dict | None) -> str:
