@@ -23,7 +23,8 @@ import threading
 from botocore import loaders
 
 _decoded: dict[str, object] = {}
-_listings: dict[str, dict] = {}
+_listings: dict[str, dict] = {}   # data directory: its services and their versions' files
+_services: dict[tuple, list] = {}    # (data directories, type of model): the services that have one
 _lock = threading.Lock()
 _real_load_file = loaders.JSONFileLoader.load_file
 _real_list_available_services = loaders.Loader.list_available_services
@@ -45,12 +46,18 @@ def _list_available_services(self, type_name):
     process: botocore scans ~400 service directories (a few thousand system
     calls) for every Loader and type of model (five times in a small run).
     Same answer: the services with a `<version>/<type_name>.json[.gz]` file."""
+    paths = tuple(self._potential_locations())
+    try:
+        return _services[(paths, type_name)]
+    except KeyError:
+        pass
     names = {type_name + extension for extension in loaders._JSON_OPEN_METHODS}
     services = set()
-    for path in self._potential_locations():
+    for path in paths:
         services.update(service for service, versions in _scan(path).items()
                         if any(names & files for files in versions))
-    return sorted(services)
+    with _lock:
+        return _services.setdefault((paths, type_name), sorted(services))
 
 
 def _scan(path: str) -> dict[str, list[frozenset]]:
@@ -82,3 +89,4 @@ def uninstall() -> None:
     loaders.Loader.list_available_services = _real_list_available_services
     _decoded.clear()
     _listings.clear()
+    _services.clear()
