@@ -172,3 +172,16 @@ def test_start_up_makes_no_full_collection():
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.strip() == "0"
+
+
+@pytest.mark.parametrize("execution_input, tasks", [
+    ({"source": engine.SCRATCH, "destination": "b"}, None),
+    ({"source": "a", "destination": "b", "prefix": "x"}, {"t": f"s3://{engine.SCRATCH}/in/"}),
+])
+def test_a_run_that_names_the_scratch_bucket_gets_another(execution_input, tasks):
+    """The scratch name is fixed (the definition's text, and so its cached
+    parse, stay the same), unless a user's bucket has that name: requests for
+    the user's buckets may pass through to AWS, and the scratch must not."""
+    assert engine.scratch_bucket({"source": "a", "destination": "b"}, None) == engine.SCRATCH
+    other = engine.scratch_bucket(execution_input, tasks)
+    assert other != engine.SCRATCH and other.startswith("bucketsync-scratch-")
