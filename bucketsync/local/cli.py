@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import signal
 import sys
+from typing import NoReturn
 
 from .. import report
 from ..endpoints import SIDES, Endpoint
@@ -69,6 +71,18 @@ def sync(opts: SyncOptions, *, embedded: bool = False, settings: dict | None = N
     if inputs.dry_run and request is not None and not opts.json:
         print_planned(outcome, request, out)
     return report_outcome(outcome, opts.json, out, err)
+
+
+def exit_now(status: int) -> NoReturn:
+    """End the `fab sync` process with `status` at once, its output flushed.
+    Everything a run writes (report, lease, local state) is closed by then;
+    what is skipped is the interpreter's teardown: freeing some 10^6 objects
+    one by one after a last full collection, 0.3-0.8 s of a 20-object run.
+    For the command line only (tests and the demo call `sync`)."""
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):   # a closed or broken pipe: nothing left to say
+            stream.flush()
+    os._exit(status)
 
 
 def datasync_tasks_for(inputs) -> dict:
