@@ -94,13 +94,10 @@ def in_process_lambdas(handlers: Handlers | None = None):
 
 @contextlib.contextmanager
 def memoised_json_paths():
-    with mock.patch.object(_json_path_module(), "parse", _parse_json_path):
-        yield
-
-
-def _json_path_module():
+    """While active, the interpreter's JSONPath parses come from _parse_json_path."""
     from moto.stepfunctions.parser.asl.utils import json_path
-    return json_path
+    with mock.patch.object(json_path, "parse", _parse_json_path):
+        yield
 
 
 _json_path_parser = threading.local()
