@@ -106,7 +106,7 @@ def test_the_wait_is_woken_by_the_end_not_by_a_clock(backend, monkeypatch):
 def test_a_json_run_imports_neither_rich_nor_moto_lambda(tmp_path):
     """Start-up is mostly imports: a `--json` run loads no terminal library
     and none of moto's Lambda emulation."""
-    code = f"""
+    code = """
 import io, json, sys
 import boto3
 from moto import mock_aws
@@ -119,9 +119,9 @@ with mock_aws(config=emulator.moto_config()):
     out = io.StringIO()
     status = cli.sync(cli.SyncOptions(source="src", destination="dst", json=True), embedded=True, out=out,
                       err=sys.stderr)
-print(json.dumps({{"status": status, "copied": json.loads(out.getvalue().splitlines()[-1])["copied"],
-                   "loaded": sorted(m for m in sys.modules if m.split(".")[0] == "rich"
-                                    or m.startswith("moto.awslambda"))}}))
+print(json.dumps({"status": status, "copied": json.loads(out.getvalue().splitlines()[-1])["copied"],
+                  "loaded": sorted(m for m in sys.modules if m.split(".")[0] == "rich"
+                                   or m.startswith("moto.awslambda"))}))
 """
     env = dict(os.environ, BUCKETSYNC_REPORT_DIR=str(tmp_path / "reports"), BUCKETSYNC_STATE_DIR=str(tmp_path))
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=300)
