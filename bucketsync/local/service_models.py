@@ -13,14 +13,24 @@ clients (the Loader's instance cache hands every client the same dict), so
 it changes nothing a client can see; botocore's only in-place change, the
 merge of `*.sdk-extras.json` into a model, is idempotent (botocore.utils.
 deep_merge). Files in a data path do not change while a process runs.
+Between processes the decoded data is kept pickled with the local state
+(the next process unpickles rather than decodes: ~90 ms less per run).
 Installed for local runs only (bucketsync.local); never in the Lambda zip.
 """
 from __future__ import annotations
 
+import contextlib
 import os
+import pickle
+import stat
 import threading
 
+import botocore
 from botocore import loaders
+
+from .pickle_files import PickleFiles
+
+KEEP_FILES = 64   # a run reads ~20 data files; other services and versions of them
 
 _decoded: dict[str, object] = {}
 _listings: dict[str, dict] = {}   # data directory: its services and their versions' files
@@ -36,9 +46,40 @@ def _load_file(self, file_path):
         return _decoded[file_path]
     except KeyError:
         pass
-    data = _real_load_file(self, file_path)
+    data = _from_disk_or_decoded(self, file_path)
     with _lock:   # two threads decoding one file at once keep the first result
         return _decoded.setdefault(file_path, data)
+
+
+def _from_disk_or_decoded(self, file_path):
+    """The file's data as botocore decodes it, kept pickled between processes
+    too (local state, bucketsync.local.pickle_files): unpickling endpoints.json
+    takes ~15 ms, decoding it with botocore's OrderedDict hook ~55 ms. The key
+    is the file found (botocore's order of extensions), its size and time."""
+    for extension in loaders._JSON_OPEN_METHODS:
+        found = file_path + extension
+        try:
+            status = os.stat(found)
+        except OSError:
+            continue
+        if not stat.S_ISREG(status.st_mode):
+            continue
+        store = _store()
+        key = store.key_of(f"{found}\0{status.st_size}\0{status.st_mtime_ns}")
+        blob = store.read(key)
+        if blob is not None:
+            with contextlib.suppress(Exception):   # foreign or truncated: decoded again below
+                return pickle.loads(blob)
+        data = _real_load_file(self, file_path)
+        with contextlib.suppress(Exception):
+            store.write(key, pickle.dumps(data, protocol=pickle.HIGHEST_PROTOCOL))
+        return data
+    return _real_load_file(self, file_path)   # no such file: botocore's None
+
+
+def _store() -> PickleFiles:
+    from .environment import state_dir   # read now: tests and users point it elsewhere
+    return PickleFiles(state_dir() / "botocore", f"botocore-{botocore.__version__}-data-1", KEEP_FILES)
 
 
 def _list_available_services(self, type_name):

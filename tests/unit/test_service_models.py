@@ -37,7 +37,8 @@ def test_the_same_answers_as_botocore(botocore_alone):
         assert fresh_loaders()[1].load_service_model(name, "service-2") == model
 
 
-def test_each_file_is_decoded_once_whichever_loader_asks(monkeypatch):
+def test_each_file_is_decoded_once_whichever_loader_asks(monkeypatch, tmp_path):
+    monkeypatch.setenv("BUCKETSYNC_STATE_DIR", str(tmp_path))   # nothing kept from another process
     decoded = []
     real = service_models._real_load_file
 
@@ -57,3 +58,35 @@ def test_clients_of_several_sessions_work_on_the_shared_models():
     assert clients[0].meta.service_model.operation_model("CopyObject").name == "CopyObject"
     assert clients[0].meta.service_model is not clients[1].meta.service_model
     assert clients[1].meta.service_model.operation_names == clients[0].meta.service_model.operation_names
+
+
+def test_the_next_process_reads_the_decoded_file_from_disk(monkeypatch, tmp_path):
+    """Kept pickled between processes (bucketsync.local.pickle_files), keyed by
+    the file's path, size and time: the same data, of the same types, without
+    a decode; a file that changed is decoded again."""
+    import os
+    from collections import OrderedDict
+    monkeypatch.setenv("BUCKETSYNC_STATE_DIR", str(tmp_path))
+    decoded = []
+    real = service_models._real_load_file
+
+    def counting(self, path):
+        decoded.append(path)
+        return real(self, path)
+    monkeypatch.setattr(service_models, "_real_load_file", counting)
+    data_file = tmp_path / "data" / "thing.json"
+    data_file.parent.mkdir()
+    data_file.write_text('{"b": {"x": [1, 2]}, "a": 2}')
+    base = str(data_file)[:-len(".json")]
+    as_read = []
+    for _ in range(2):
+        service_models._decoded.clear()   # a new process: only the disk remembers
+        as_read.append(loaders.JSONFileLoader().load_file(base))
+    assert decoded == [base]
+    assert as_read[0] == as_read[1] == OrderedDict([("b", OrderedDict([("x", [1, 2])])), ("a", 2)])
+    assert type(as_read[1]) is OrderedDict and type(as_read[1]["b"]) is OrderedDict
+    assert list(as_read[1]) == ["b", "a"]
+    data_file.write_text('{"a": 3}')
+    os.utime(data_file, ns=(1, 1))
+    service_models._decoded.clear()
+    assert loaders.JSONFileLoader().load_file(base) == {"a": 3} and decoded == [base, base]
