@@ -63,7 +63,7 @@ def sync(c, source=None, destination=None, prefix=None, source_prefix=None, dest
         source_endpoint_url=source_endpoint_url, source_profile=source_profile,
         destination_endpoint_url=destination_endpoint_url, destination_profile=destination_profile,
         json=json, input=input)
-    sys.exit(cli.sync(options))
+    cli.exit_now(cli.sync(options))   # no interpreter teardown: ~0.5 s of a small sync
 
 
 @task(

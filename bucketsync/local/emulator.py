@@ -1,8 +1,12 @@
 """The one module that touches moto internals (moto is pinned in
 requirements.txt; covered by the functional tests, which run everything
 through it):
-- Lambda Tasks: moto's no-Docker Lambda backend is told to call the handler
-  file in-process instead of answering its canned reply;
+- Lambda Tasks: the engine's own functions are called in-process by the
+  interpreter (no emulated IAM role or Lambda function); functions deployed
+  into moto (tests of a deployed stack) are answered by moto's no-Docker
+  Lambda backend told to call the handler file in-process;
+- the definition is parsed once (bucketsync.local.definition_cache), and
+  the end of an execution wakes whoever waits for it;
 - the interpreter's JSONPath parses are memoised (it re-parses on every
   evaluation, which caps a Distributed Map at a few items per second);
 - moto's stubber is taken off the clients of a custom endpoint;
@@ -12,14 +16,17 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import io
 import re
 import sys
+import threading
 import types
 from pathlib import Path
 from unittest import mock
 
 from .. import clients
-from .handlers import Handlers
+from .definition_cache import ParsedDefinitions
+from .handlers import Handlers, LocalFunctions
 
 def _lighter_moto_import() -> None:
     """moto's interpreter imports `moto.batch.utils` for its Batch task
@@ -76,16 +83,136 @@ def in_process_lambdas(handlers: Handlers | None = None):
     the real handler in this process, and the interpreter's JSONPath parses
     are memoised."""
     handlers = handlers or Handlers()
-    from jsonpath_ng.ext import parse
     from moto.awslambda_simple.models import LambdaSimpleBackend
-    from moto.stepfunctions.parser.asl.utils import json_path
 
     def invoke(backend, function_name, qualifier, body, headers, response_headers):
         return handlers.invoke(backend, function_name, qualifier, body, headers, response_headers)
 
-    with mock.patch.object(LambdaSimpleBackend, "invoke", invoke), \
-         mock.patch.object(json_path, "parse", functools.lru_cache(maxsize=4096)(parse)):
+    with mock.patch.object(LambdaSimpleBackend, "invoke", invoke), memoised_json_paths():
         yield
+
+
+@contextlib.contextmanager
+def memoised_json_paths():
+    """While active, the interpreter's JSONPath parses come from _parse_json_path."""
+    from moto.stepfunctions.parser.asl.utils import json_path
+    with mock.patch.object(json_path, "parse", _parse_json_path):
+        yield
+
+
+_json_path_parser = threading.local()
+
+
+@functools.lru_cache(maxsize=4096)
+def _parse_json_path(path: str):
+    """jsonpath_ng.ext.parse, memoised for the process (a parsed path is
+    immutable; the interpreter asks for the same few paths again and again),
+    on one parser per thread (jsonpath_ng.ext.parse builds a parser for each call)."""
+    from jsonpath_ng.ext.parser import ExtendedJsonPathParser
+    parser = getattr(_json_path_parser, "parser", None)
+    if parser is None:
+        parser = _json_path_parser.parser = ExtendedJsonPathParser()
+    return parser.parse(path)
+
+
+@contextlib.contextmanager
+def local_functions(handlers: Handlers, functions: LocalFunctions):
+    """While active, the interpreter's Lambda Tasks on `functions` (by ARN)
+    call their handler in this process as Lambda would (a JSON payload in,
+    the handler's JSON or its error out), without a Lambda client, moto's
+    Lambda backend or an IAM role; any other ARN goes to moto as before.
+    JSONPath parses are memoised too."""
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task import lambda_eval_utils
+    real = lambda_eval_utils._invoke_lambda_function
+
+    def invoke(parameters: dict, region: str, state_credentials):
+        function = functions.by_arn.get(parameters["FunctionName"])
+        if function is None:
+            return real(parameters=parameters, region=region, state_credentials=state_credentials)
+        response_headers: dict = {}
+        body = handlers.invoke(functions, function.function_name, None, parameters["Payload"], {}, response_headers)
+        # What moto's Lambda answers (lambda_eval_utils reads these keys).
+        response = {"StatusCode": 200, "ExecutedVersion": "$LATEST",
+                    "Payload": lambda_eval_utils._from_payload(io.BytesIO(body))}
+        if "x-amz-function-error" in response_headers:
+            response["FunctionError"] = response_headers["x-amz-function-error"]
+        return response
+
+    with mock.patch.object(lambda_eval_utils, "_invoke_lambda_function", invoke), memoised_json_paths():
+        yield
+
+
+@contextlib.contextmanager
+def parsed_once(cache: ParsedDefinitions):
+    """While active, the two parses of moto that only need the program
+    (CreateStateMachine's check, each execution's start) take it from `cache`.
+    A definition the parser refuses is refused as moto refuses it (its own
+    check runs again for the error). Other parses (the static analysers of
+    DescribeStateMachine, which walk the parse tree) are moto's own."""
+    from moto.stepfunctions.parser.asl.parse.asl_parser import AmazonStateLanguageParser
+    from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
+    from moto.stepfunctions.parser.models import StepFunctionsParserBackend
+    real_check = StepFunctionsParserBackend._validate_definition
+
+    def program(definition: str):
+        return cache.program(definition, lambda text: AmazonStateLanguageParser.parse(text)[0])
+
+    def check(definition: str) -> None:
+        try:
+            program(definition)
+        except Exception:
+            real_check(definition)   # raises moto's InvalidDefinition for it
+            raise
+
+    def entrypoint(worker):
+        return program(worker._evaluation_details.state_machine_details.definition)
+
+    with mock.patch.object(StepFunctionsParserBackend, "_validate_definition", staticmethod(check)), \
+            mock.patch.object(ExecutionWorker, "_get_evaluation_entrypoint", entrypoint):
+        yield
+
+
+def moto_version() -> str:
+    import moto
+    return f"moto-{moto.__version__}"
+
+
+_ended: dict[str, threading.Event] = {}
+_ended_lock = threading.Lock()
+
+
+@contextlib.contextmanager
+def execution_ends():
+    """While active, the worker of each execution started sets its waiter's
+    Event (end_of) when its program has ended (the status is then final) or
+    crashed (then it stays RUNNING, as moto leaves it)."""
+    from moto.stepfunctions.parser.backend.execution_worker import ExecutionWorker
+    real = ExecutionWorker._execution_logic
+
+    def execution_logic(self):
+        try:
+            real(self)
+        finally:
+            with _ended_lock:
+                event = _ended.get(self._evaluation_details.execution_details.arn)
+            if event is not None:
+                event.set()
+
+    with mock.patch.object(ExecutionWorker, "_execution_logic", execution_logic):
+        yield
+
+
+@contextlib.contextmanager
+def end_of(execution_arn: str):
+    """An Event set when this execution's worker ends (under execution_ends).
+    Enter it before reading the status, so that an end in between is not missed."""
+    with _ended_lock:
+        event = _ended.setdefault(execution_arn, threading.Event())
+    try:
+        yield event
+    finally:
+        with _ended_lock:
+            _ended.pop(execution_arn, None)
 
 
 @contextlib.contextmanager

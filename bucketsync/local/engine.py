@@ -12,14 +12,13 @@ signed with the user's own credentials).
 from __future__ import annotations
 
 import contextlib
-import io
 import json
 import os
 import signal
 import threading
 import time
 import uuid
-import zipfile
+from functools import lru_cache
 from pathlib import Path
 
 import boto3
@@ -28,21 +27,21 @@ from .. import clients, interrupt, progress, report, work
 from ..project.outcome import Outcome, outcome_from
 from ..project import definition
 from ..project.frontmatter import lambda_files
+from . import emulator
 from .datasync_runs import datasync_environment, local_datasync
-from .emulator import endpoint_clients_bypass_moto, in_process_lambdas
-from .environment import REGION, environment, run_environment, usable_report_dir
-from .handlers import Handlers
+from .definition_cache import ParsedDefinitions
+from .environment import REGION, environment, run_environment, state_dir, usable_report_dir
+from .handlers import Handlers, LocalFunction, LocalFunctions
 
 ACCOUNT = "123456789012"
 FUNCTION_PREFIX = "bucketsync-"
 MAP_CONCURRENCY = 8
-
-
-def _dummy_zip() -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        archive.writestr("handler.py", "def handler(event, context):\n    return event\n")
-    return buffer.getvalue()
+# One scratch bucket name for every run (a run's files lie under its own
+# prefix, and moto's memory is this process's): the rendered definition, which
+# names it, is then the same text from run to run, and its parse is cached by
+# that text (definition_cache). An input that names it gets a random one.
+SCRATCH = "bucketsync-scratch-local"
+ROLE = f"arn:aws:iam::{ACCOUNT}:role/bucketsync-local"   # named in the execution's context; never checked
 
 
 def run(execution_input: dict, *, endpoint_url: str | None = None, settings: dict | None = None,
@@ -57,30 +56,31 @@ def run(execution_input: dict, *, endpoint_url: str | None = None, settings: dic
     `datasync_tasks` (DATASYNC_TASKS, checked) are run by the local DataSync.
     `emulated_aws`: the caller's buckets "on AWS" are in moto (the demo): the
     report then makes no notes of moto's gaps as if they were a server's."""
-    scratch = f"bucketsync-scratch-{uuid.uuid4().hex[:12]}"
+    scratch = scratch_bucket(execution_input, datasync_tasks)
     name = name or f"sync-{time.strftime('%Y%m%dT%H%M%S')}-{uuid.uuid4().hex[:8]}"
     # Before anything is written: a report that cannot be kept would be found
     # out only after the copies and deletes.
     report_path = usable_report_dir(report_dir) / f"{name}.jsonl"
-    handlers = Handlers()
+    handlers = Handlers(files=_lambda_files())
     interrupt.clear()
-    # The run's settings last: they may override any default (tests do).
-    variables = {**run_environment(scratch, endpoint_url, sides or {}), **datasync_environment(datasync_tasks),
-                 # The report's own summary names the file the user gets, not the scratch.
-                 "BUCKETSYNC_REPORT_LOCATION": str(report_path),
-                 "BUCKETSYNC_EMULATED_AWS": "1" if emulated_aws else None, **(settings or {})}
-    with environment(variables), in_process_lambdas(handlers), local_datasync(datasync_tasks), \
-            endpoint_clients_bypass_moto(), _signals():
+    # One session for the engine's clients, the interpreter's (boto3's default
+    # session, when there is none yet) and the credentials check: each session
+    # costs ~15 ms of start-up (botocore registers its ~130 handlers on it).
+    session = boto3.session.Session()
+    variables = {**run_environment(scratch, endpoint_url, sides or {}, session.get_credentials() is not None),
+                 **_run_variables(datasync_tasks, report_path, emulated_aws), **(settings or {})}
+    functions = local_functions()
+    with environment(variables), _interpreter(handlers, functions, session), local_datasync(datasync_tasks), \
+            _signals():
         clients.reset()
         progress.listen(listener)
         # The engine's own clients only ever talk to moto.
-        session = boto3.session.Session(region_name=REGION, aws_access_key_id="bucketsync-local",
-                                        aws_secret_access_key="bucketsync-local")
-        s3, sfn = session.client("s3"), session.client("stepfunctions")
+        s3, sfn = (session.client(service, region_name=REGION, aws_access_key_id="bucketsync-local",
+                                  aws_secret_access_key="bucketsync-local") for service in ("s3", "stepfunctions"))
         undo: list = []
         try:
             s3.create_bucket(Bucket=scratch)
-            machine = _create_state_machine(session, scratch, map_concurrency, undo)
+            machine = _create_state_machine(sfn, scratch, map_concurrency, functions, undo)
             execution = sfn.start_execution(stateMachineArn=machine, name=name,
                                             input=json.dumps(execution_input))["executionArn"]
             outcome = outcome_from(wait(sfn, execution), execution)
@@ -94,21 +94,43 @@ def run(execution_input: dict, *, endpoint_url: str | None = None, settings: dic
             clients.reset()
 
 
-def _create_state_machine(session, scratch: str, map_concurrency: int, undo: list) -> str:
-    """The functions (their code runs in-process) and the state machine of
-    the real definition, in moto; `undo` gets what removes them."""
-    iam, lam, sfn = session.client("iam"), session.client("lambda"), session.client("stepfunctions")
-    role = iam.create_role(RoleName=f"bucketsync-{uuid.uuid4().hex[:8]}", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
-    undo.append(lambda: iam.delete_role(RoleName=role.rsplit("/", 1)[-1]))
+def _run_variables(datasync_tasks: dict | None, report_path: Path, emulated_aws: bool) -> dict:
+    """The run's variables besides run_environment's (the caller's settings
+    come last: they may override any of them, tests do)."""
+    return {**datasync_environment(datasync_tasks),
+            # The report's own summary names the file the user gets, not the scratch.
+            "BUCKETSYNC_REPORT_LOCATION": str(report_path), "BUCKETSYNC_EMULATED_AWS": "1" if emulated_aws else None}
+
+
+def scratch_bucket(execution_input: dict, datasync_tasks: dict | None) -> str:
+    """SCRATCH, unless the run names a bucket of that name (requests for a
+    user's bucket pass through to AWS, and the scratch must stay in memory)."""
+    named = json.dumps(execution_input) + repr(datasync_tasks or {})
+    return f"bucketsync-scratch-{uuid.uuid4().hex[:12]}" if SCRATCH in named else SCRATCH
+
+
+def local_functions() -> LocalFunctions:
+    """The definition's functions, one per lambda_functions/ file, called in
+    this process (their ARNs are the definition's Task resources)."""
+    return LocalFunctions({
+        f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{FUNCTION_PREFIX}{file.module}":
+            LocalFunction(FUNCTION_PREFIX + file.module, f"{file.module}.handler")
+        for file in _lambda_files()})
+
+
+def parsed_definitions() -> ParsedDefinitions:
+    """Parsed definitions kept between runs, with the other local state."""
+    return ParsedDefinitions(state_dir() / "definitions", emulator.moto_version())
+
+
+def _create_state_machine(sfn, scratch: str, map_concurrency: int, functions: LocalFunctions, undo: list) -> str:
+    """The state machine of the real definition, in moto; `undo` gets what
+    removes it. Its Tasks name the `functions` (called in-process)."""
     arns = {"MapConcurrency": map_concurrency, "Partition": "aws", "WorkBucket": scratch}
-    code = _dummy_zip()
-    for file in lambda_files():
-        fn_name = FUNCTION_PREFIX + file.module
-        with contextlib.suppress(lam.exceptions.ResourceConflictException):
-            lam.create_function(FunctionName=fn_name, Runtime="python3.12", Role=role,
-                                Handler=f"{file.module}.handler", Code={"ZipFile": code})
-        arns[file.arn_placeholder] = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{fn_name}"
-    machine = sfn.create_state_machine(name=f"bucketsync-{uuid.uuid4().hex[:8]}", roleArn=role,
+    by_module = {function.handler.split(".")[0]: arn for arn, function in functions.by_arn.items()}
+    for file in _lambda_files():
+        arns[file.arn_placeholder] = by_module[file.module]
+    machine = sfn.create_state_machine(name=f"bucketsync-{uuid.uuid4().hex[:8]}", roleArn=ROLE,
                                        definition=json.dumps(definition.render(arns)))["stateMachineArn"]
     undo.append(lambda: sfn.delete_state_machine(stateMachineArn=machine))
     return machine
@@ -138,14 +160,20 @@ def _with_report(outcome: Outcome, s3, scratch: str, name: str, path: Path, exec
 
 def wait(sfn, execution_arn: str) -> dict:
     """The execution's description once it has ended (tests wrap this to
-    read its history before the run's state machine is removed)."""
-    delay = 0.02
-    while True:
-        description = sfn.describe_execution(executionArn=execution_arn)
-        if description["status"] != "RUNNING":
-            return description
-        time.sleep(delay)
-        delay = min(delay * 1.5, 0.25)
+    read its history before the run's state machine is removed). Woken by
+    the execution's end, not by a clock: it reads the status again only then,
+    or after WAKE_ANYWAY_SECONDS (a crashed worker leaves it RUNNING). A
+    signal still runs its handler at once: the kernel interrupts the main
+    thread's wait, and the wait goes on."""
+    with emulator.end_of(execution_arn) as ended:
+        while True:
+            description = sfn.describe_execution(executionArn=execution_arn)
+            if description["status"] != "RUNNING":
+                return description
+            ended.wait(WAKE_ANYWAY_SECONDS)
+
+
+WAKE_ANYWAY_SECONDS = 0.25
 
 
 def _report_body(s3, scratch: str, name: str, outcome: Outcome, execution_input: dict) -> bytes:
@@ -169,6 +197,29 @@ def _failed_summary(lines: list[str]) -> dict | None:
         return None
     summary.setdefault("message", summary.get("cause"))
     return summary
+
+
+@contextlib.contextmanager
+def _interpreter(handlers: Handlers, functions: LocalFunctions, session):
+    """moto's interpreter as a local run uses it (bucketsync.local.emulator)."""
+    with emulator.local_functions(handlers, functions), emulator.parsed_once(parsed_definitions()), \
+            emulator.execution_ends(), emulator.endpoint_clients_bypass_moto(), _default_session(session):
+        yield
+
+
+@contextlib.contextmanager
+def _default_session(session):
+    """`session` as boto3's default one for the run, if there is none yet:
+    the interpreter's clients (ItemReader, ResultWriter) come from it."""
+    if boto3.DEFAULT_SESSION is not None:
+        yield
+        return
+    boto3.DEFAULT_SESSION = session
+    try:
+        yield
+    finally:
+        if boto3.DEFAULT_SESSION is session:
+            boto3.DEFAULT_SESSION = None
 
 
 @contextlib.contextmanager
@@ -208,3 +259,9 @@ def _empty_bucket(s3, bucket: str) -> None:
             if keys:
                 s3.delete_objects(Bucket=bucket, Delete={"Objects": keys})
         s3.delete_bucket(Bucket=bucket)
+
+
+@lru_cache(maxsize=1)
+def _lambda_files():
+    """lambda_files(), read once per process (their front matter is YAML)."""
+    return tuple(lambda_files())

@@ -4,18 +4,17 @@ from __future__ import annotations
 
 import contextlib
 
-from rich.console import Console
-from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
-
 from ..project.terminal import human_bytes
 
 
 @contextlib.contextmanager
-def progress_bars(console: Console, enabled: bool):
-    """Bars for objects listed, copies done (objects and bytes) and deletes."""
+def progress_bars(console, enabled: bool):
+    """Bars for objects listed, copies done (objects and bytes) and deletes
+    on `console` (rich's, imported only then)."""
     if not enabled:
         yield None
         return
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
     bars = Progress(TextColumn("{task.description:<8}"), BarColumn(), TextColumn("{task.fields[detail]}"),
                     TimeElapsedColumn(), console=console)
     listed = bars.add_task("listed", total=None, detail="")

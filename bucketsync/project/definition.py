@@ -12,8 +12,13 @@ DEFINITION = ROOT / "state_machines" / "sync_buckets.yaml"
 _PLACEHOLDER = re.compile(r"\$\{([A-Za-z0-9]+)\}")
 
 
+# libyaml's loader when PyYAML has it: the same safe loading, ~6x faster
+# (the definition is loaded on every local run).
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def load(path: Path = DEFINITION) -> dict:
-    return yaml.safe_load(path.read_text(encoding="utf-8"))
+    return yaml.load(path.read_text(encoding="utf-8"), Loader=_LOADER)   # noqa: S506 - a safe loader
 
 
 def placeholders(node) -> set[str]:

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import json
 import signal
-
-from rich.console import Console
-from rich.table import Table
+from typing import TYPE_CHECKING
 
 from .. import interrupt
 from .outcome import Outcome
+
+if TYPE_CHECKING:   # rich is imported where a table is drawn: a --json run needs none of it
+    from rich.table import Table
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
 EXIT_INTERRUPTED = {signal.SIGINT: 130, signal.SIGTERM: 143}   # 128 + the signal, as shells report it
@@ -40,6 +41,7 @@ def report_outcome(outcome: Outcome, as_json: bool, out, err) -> int:
         if as_json:
             print(json.dumps(summary, sort_keys=True), file=out, flush=True)
         else:
+            from rich.console import Console
             Console(file=out).print(summary_table(summary))
     for note in outcome.notes:
         print(f"note: {note}", file=err)
@@ -75,6 +77,7 @@ def report_outcome(outcome: Outcome, as_json: bool, out, err) -> int:
 
 
 def summary_table(summary: dict) -> Table:
+    from rich.table import Table
     title = "bucketsync dry run (nothing written)" if summary.get("dry_run") else "bucketsync"
     table = Table(title=f"{title}: {summary.get('source')} -> {summary.get('destination')}")
     table.add_column("what")
